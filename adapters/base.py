@@ -1,0 +1,161 @@
+"""The ports between the core and a platform.
+
+An adapter is three things: a `WebhookVerifier` (raw request -> authenticated `Delivery`),
+a `Normaliser` (`Delivery` -> common-model events) and a `StoreClient` (the actions the core
+asks of a store, and the reads that reconciliation needs). The core never imports a platform
+package; it receives a `PlatformAdapter` from `adapters.registry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from connector.model import Event, Order, Platform, Shop, StockLevel, Variant
+
+
+# ---- errors ---------------------------------------------------------------------------
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises on purpose."""
+
+
+class SignatureInvalid(AdapterError):
+    """The webhook's signature does not match its raw body: answer 401, store nothing."""
+
+
+class UnknownShop(AdapterError):
+    """The webhook names a shop we have no connection (or no secret) for."""
+
+
+class NormalisationError(AdapterError):
+    """A verified payload that cannot be turned into events: it goes to the dead letter."""
+
+
+class StoreError(AdapterError):
+    """A store API call failed. `retryable` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class AuthRevoked(StoreError):
+    """The store refused our credentials (401/403): the shop needs re-connecting."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message, retryable=False, status=status)
+
+
+class UserError(StoreError):
+    """The store understood the call and refused it (GraphQL `userErrors`, REST 400/422)."""
+
+    def __init__(self, message: str, status: int | None = None, details: Any = None) -> None:
+        super().__init__(message, retryable=False, status=status)
+        self.details = details
+
+
+# ---- webhooks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One authenticated webhook delivery, as stored in the inbox."""
+
+    platform: Platform
+    shop: str  # shop domain
+    topic: str  # platform topic, e.g. "orders/create" or "order.updated"
+    event_id: str  # dedupe key: same event delivered twice has the same id
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    triggered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """An unsigned liveness ping (WooCommerce's `webhook_id=N`): answer 200, store nothing."""
+
+    detail: str = ""
+
+
+SecretLookup = Callable[[str], bytes | None]
+"""Given a shop domain, that shop's webhook signing secret, or None when unknown."""
+
+
+class WebhookVerifier(Protocol):
+    def verify(self, headers: Mapping[str, str], body: bytes, secret_for: SecretLookup) -> Delivery | Ping:
+        """Authenticate a raw request. Raises `SignatureInvalid` or `UnknownShop`."""
+        ...
+
+
+class Normaliser(Protocol):
+    def normalise(self, delivery: Delivery) -> list[Event]:
+        """Turn a delivery into common-model events (possibly none, for topics we ignore).
+
+        Raises `NormalisationError` with a reason a merchant can read."""
+        ...
+
+
+# ---- store actions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineQuantity:
+    line_id: str
+    quantity: int
+
+
+@runtime_checkable
+class StoreClient(Protocol):
+    """What the core asks of a store. Every call is safe to repeat with the same arguments."""
+
+    def add_tags(self, order_id: str, tags: Sequence[str]) -> None: ...
+
+    def remove_tags(self, order_id: str, tags: Sequence[str]) -> None: ...
+
+    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
+        """Hold the fulfillment of these lines (WooCommerce: order on-hold)."""
+        ...
+
+    def release_fulfillment(self, order_id: str) -> None:
+        """Release every hold we placed on the order (WooCommerce: back to processing)."""
+        ...
+
+    def capture_payment(self, order_id: str, amount: Decimal, currency: str, idempotency_key: str) -> None:
+        """Capture part of an authorized charge. Never captures twice for one key."""
+        ...
+
+    def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
+        """Write the promised ship date to the order (metafield / meta) and a note."""
+        ...
+
+    def add_note(self, order_id: str, text: str, customer_visible: bool) -> None: ...
+
+    def refund_lines(
+        self, order_id: str, lines: Sequence[LineQuantity], amount: Decimal, currency: str, reason: str,
+        idempotency_key: str,
+    ) -> None: ...
+
+    def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
+
+    def stock_levels(self) -> Iterable[StockLevel]: ...
+
+    def variants(self) -> Iterable[Variant]: ...
+
+
+ClientFactory = Callable[[Shop, Mapping[str, Any]], StoreClient]
+"""Builds a client from the shop and its decrypted credentials."""
+
+
+@dataclass(frozen=True)
+class PlatformAdapter:
+    platform: Platform
+    verifier: WebhookVerifier
+    normaliser: Normaliser
+    client_factory: ClientFactory
+    blueprint: Any = None  # optional Flask blueprint for install/connect, registered by web

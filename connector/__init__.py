@@ -1,0 +1,1 @@
+"""Backorder Connector core: knows no platform."""
