@@ -45,7 +45,7 @@ class PlannedAction(StrEnum):
 
 
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
 DEFAULT_ACCENT = "#1f6f5c"
 
 
@@ -63,8 +63,8 @@ def _check_email(name: str, value: str | None) -> None:
 class Branding:
     """How the shop looks and signs its emails.
 
-    Read from the shop's settings by `Branding.from_shop` (keys under ``settings["branding"]``:
-    ``accent_color``, ``logo_url``, ``sender_name``, ``sender_email``, ``reply_to``,
+    Read from the shop's settings by `Branding.from_settings` / `from_shop` (the settings keys
+    ``brand_color``, ``logo_url``, ``sender_name``, ``sender_email``, ``reply_to``,
     ``support_url``); anything missing or unusable falls back to a sane default.
     """
 
@@ -92,29 +92,37 @@ class Branding:
         return self.sender_name or self.shop_name
 
     @classmethod
-    def from_shop(cls, shop: Shop) -> Branding:
-        """Branding from the shop's settings, dropping (not failing on) values that are unusable."""
-        raw = shop.settings.get("branding") or {}
-        if not isinstance(raw, Mapping):
-            raw = {}
-        values: dict[str, Any] = {"shop_name": shop.name.strip() or shop.domain}
-        for name in ("accent_color", "logo_url", "sender_name", "sender_email", "reply_to", "support_url"):
-            value = raw.get(name)
+    def from_settings(cls, shop_name: str, settings: Mapping[str, Any]) -> Branding:
+        """Branding from a shop's settings, dropping (not failing on) values that are unusable."""
+        if not shop_name.strip():
+            raise ValueError("shop_name is empty")
+        values: dict[str, Any] = {}
+        for key, name in _SETTINGS_KEYS.items():
+            value = settings.get(key)
             if isinstance(value, str) and value.strip():
                 values[name] = value.strip()
-        try:
-            return cls(**values)
-        except ValueError:
-            pass
-        # keep each valid value, drop the bad ones
-        kept = {"shop_name": values["shop_name"]}
+        kept: dict[str, Any] = {"shop_name": shop_name.strip()}
         for name, value in values.items():
             try:
                 cls(**{**kept, name: value})
             except ValueError:
-                continue
+                continue  # e.g. a colour that is not a hex colour: keep the default
             kept[name] = value
         return cls(**kept)
+
+    @classmethod
+    def from_shop(cls, shop: Shop) -> Branding:
+        return cls.from_settings(shop.name.strip() or shop.domain, shop.settings)
+
+
+_SETTINGS_KEYS = {
+    "brand_color": "accent_color",
+    "logo_url": "logo_url",
+    "sender_name": "sender_name",
+    "sender_email": "sender_email",
+    "reply_to": "reply_to",
+    "support_url": "support_url",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +243,8 @@ class OnItsWay:
 
     kind: ClassVar[MessageKind] = MessageKind.ON_ITS_WAY
     order_name: str
-    lines: tuple[MailLine, ...]
+    lines: tuple[MailLine, ...]  # what ships now
+    still_waiting: tuple[MailLine, ...] = ()  # a partial shipment: what still waits, with its dates
     tracking_url: str | None = None
     order_url: str | None = None
 
@@ -381,7 +390,29 @@ _DATETIME_FIELDS = {"offer_expires_at", "pay_by", "expires_at"}
 _DECIMAL_FIELDS = {"refund_amount", "amount"}
 
 
-def _decode_content(kind: MessageKind, raw: Mapping[str, Any]) -> MessageContent:
+def _as_date(value: Any) -> date | None:
+    if not value:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def lines_from_dicts(raw: Any) -> tuple[MailLine, ...]:
+    """Lines from JSON dicts (``title``, ``quantity``, optional ``sku`` and ISO ``promised_on``)."""
+    if not isinstance(raw, list | tuple):
+        raise ValueError(f"lines must be a list, got {type(raw).__name__}")
+    return tuple(
+        MailLine(
+            title=str(li["title"]),
+            quantity=int(li["quantity"]),
+            sku=li.get("sku") or None,
+            promised_on=_as_date(li.get("promised_on")),
+        )
+        for li in raw
+    )
+
+
+def decode_content(kind: MessageKind, raw: Mapping[str, Any]) -> MessageContent:
+    """A kind's content from JSON values (ISO dates, decimal strings); ValueError/TypeError when invalid."""
     cls = CONTENT_TYPES[kind]
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(raw) - names
@@ -391,20 +422,12 @@ def _decode_content(kind: MessageKind, raw: Mapping[str, Any]) -> MessageContent
     for name, value in raw.items():
         if value is None:
             values[name] = None
-        elif name == "lines":
-            values[name] = tuple(
-                MailLine(
-                    title=li["title"],
-                    quantity=int(li["quantity"]),
-                    sku=li.get("sku"),
-                    promised_on=date.fromisoformat(li["promised_on"]) if li.get("promised_on") else None,
-                )
-                for li in value
-            )
+        elif name in ("lines", "still_waiting"):
+            values[name] = lines_from_dicts(value)
         elif name in _DATE_FIELDS:
-            values[name] = date.fromisoformat(value)
+            values[name] = value if isinstance(value, date) else date.fromisoformat(value)
         elif name in _DATETIME_FIELDS:
-            values[name] = datetime.fromisoformat(value)
+            values[name] = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         elif name in _DECIMAL_FIELDS:
             try:
                 values[name] = Decimal(value)
@@ -421,7 +444,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> EmailMessageSpec:
     """Read a spec back from `spec_to_dict`'s output; a malformed one raises ValueError."""
     try:
         kind = MessageKind(data["kind"])
-        content = _decode_content(kind, data["content"])
+        content = decode_content(kind, data["content"])
         return EmailMessageSpec(
             to=data["to"],
             locale=data.get("locale"),
