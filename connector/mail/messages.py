@@ -139,8 +139,16 @@ class MailLine:
             raise ValueError(f"line {self.title!r}: quantity must be at least 1, got {self.quantity}")
 
 
-def _need_lines(lines: tuple[MailLine, ...]) -> None:
-    if not lines:
+def _check_content(content: Any) -> None:
+    """Required fields are present (dataclasses do not check types) and there is a line to show."""
+    for f in dataclasses.fields(content):
+        value = getattr(content, f.name)
+        if value is None and "None" not in str(f.type):
+            raise ValueError(f"{type(content).__name__}: {f.name} is required")
+        if f.name in ("lines", "still_waiting"):
+            if not isinstance(value, tuple) or not all(isinstance(li, MailLine) for li in value):
+                raise ValueError(f"{type(content).__name__}: {f.name} must be a tuple of MailLine")
+    if not content.lines:
         raise ValueError("the message needs at least one line")
 
 
@@ -156,13 +164,13 @@ class BackorderConfirmation:
     kind: ClassVar[MessageKind] = MessageKind.BACKORDER_CONFIRMATION
     order_name: str
     lines: tuple[MailLine, ...]
-    promised_on: date
+    promised_on: date | None  # None: no date can be promised yet (no supplier date known)
     payment_held: bool = False  # the charge waits until the lines ship
     other_lines_ship_now: bool = False
     order_url: str | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _check_url("order_url", self.order_url)
 
 
@@ -178,7 +186,7 @@ class EtaLater:
     order_url: str | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         if self.promised_on <= self.previous_on:
             raise ValueError(f"EtaLater needs a later date: {self.promised_on} is not after {self.previous_on}")
         _check_url("order_url", self.order_url)
@@ -196,7 +204,7 @@ class EtaEarlier:
     order_url: str | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         if self.promised_on >= self.previous_on:
             raise ValueError(f"EtaEarlier needs an earlier date: {self.promised_on} is not before {self.previous_on}")
         _check_url("order_url", self.order_url)
@@ -217,7 +225,7 @@ class DelayRefundOffer:
     new_estimate_on: date | None = None  # None: no new date known yet
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _positive("refund_amount", self.refund_amount)
         _check_url("accept_url", self.accept_url)
         _check_url("keep_url", self.keep_url)
@@ -233,7 +241,7 @@ class RefundConfirmation:
     refund_amount: Decimal
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _positive("refund_amount", self.refund_amount)
 
 
@@ -249,7 +257,7 @@ class OnItsWay:
     order_url: str | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _check_url("tracking_url", self.tracking_url)
         _check_url("order_url", self.order_url)
 
@@ -266,7 +274,7 @@ class PaymentRequest:
     pay_by: datetime | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _positive("amount", self.amount)
         _check_url("payment_url", self.payment_url)
 
@@ -285,7 +293,7 @@ class AuthorizationExpiring:
     admin_url: str | None = None
 
     def __post_init__(self) -> None:
-        _need_lines(self.lines)
+        _check_content(self)
         _positive("amount", self.amount)
         _check_url("admin_url", self.admin_url)
 
