@@ -69,7 +69,9 @@ def sample_content(kind: MessageKind, lines: tuple[MailLine, ...] = LINES) -> Me
         case MessageKind.ON_ITS_WAY:
             return OnItsWay(order, lines[:1], still_waiting=lines[1:], tracking_url="https://track.example/1")
         case MessageKind.PAYMENT_REQUEST:
-            return PaymentRequest(order, lines, amount=Decimal("52.00"), payment_url="https://pay.example/1", pay_by=EXPIRES)
+            return PaymentRequest(
+                order, lines, amount=Decimal("52.00"), payment_url="https://pay.example/1", pay_by=EXPIRES
+            )
         case MessageKind.AUTHORIZATION_EXPIRING:
             return AuthorizationExpiring(
                 order,

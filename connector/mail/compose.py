@@ -60,12 +60,13 @@ def build_message(
         msg["Reply-To"] = _address(reply_to)
     msg["Date"] = format_datetime(sent_at or datetime.now(UTC))
     msg["Message-ID"] = message_id_for(idempotency_key, sender.domain or "localhost")
-    msg["Content-Language"] = rendered.locale.replace("_", "-")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
-    for name, value in (headers or {}).items():
-        msg[name] = value
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # after the body: set_content drops every Content-* header already present
+    msg["Content-Language"] = rendered.locale.replace("_", "-")
+    for name, value in (headers or {}).items():
+        msg[name] = value
     return msg
 
 

@@ -145,9 +145,10 @@ def _check_content(content: Any) -> None:
         value = getattr(content, f.name)
         if value is None and "None" not in str(f.type):
             raise ValueError(f"{type(content).__name__}: {f.name} is required")
-        if f.name in ("lines", "still_waiting"):
-            if not isinstance(value, tuple) or not all(isinstance(li, MailLine) for li in value):
-                raise ValueError(f"{type(content).__name__}: {f.name} must be a tuple of MailLine")
+        if f.name in ("lines", "still_waiting") and (
+            not isinstance(value, tuple) or not all(isinstance(li, MailLine) for li in value)
+        ):
+            raise ValueError(f"{type(content).__name__}: {f.name} must be a tuple of MailLine")
     if not content.lines:
         raise ValueError("the message needs at least one line")
 

@@ -76,12 +76,13 @@ def test_one_waiting_line_uses_the_singular() -> None:
     lines = (MailLine("Milk jug", 1),)
     content = BackorderConfirmation("#7", lines, PROMISED)
 
-    assert "One item is not in stock right now. We have reserved it for you:" in render(
-        sample_spec(content=content)
-    ).text
-    assert "Un articolo al momento non è disponibile. Lo abbiamo riservato per te:" in render(
-        sample_spec(content=content, locale="it")
-    ).text
+    assert (
+        "One item is not in stock right now. We have reserved it for you:" in render(sample_spec(content=content)).text
+    )
+    assert (
+        "Un articolo al momento non è disponibile. Lo abbiamo riservato per te:"
+        in render(sample_spec(content=content, locale="it")).text
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,12 @@ def test_optional_sentences_only_when_they_apply() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("en", "December 10, 2026"), ("en-GB", "10 December 2026"), ("it", "10 dicembre 2026"), ("it_CH", "10 dicembre 2026")],
+    [
+        ("en", "December 10, 2026"),
+        ("en-GB", "10 December 2026"),
+        ("it", "10 dicembre 2026"),
+        ("it_CH", "10 dicembre 2026"),
+    ],
 )
 def test_dates_in_the_customer_language(locale: str, expected: str) -> None:
     email = render(sample_spec(locale=locale))
@@ -155,7 +161,12 @@ def test_the_subject_date_of_a_moment_is_the_shop_calendar_day() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "currency", "expected"),
-    [("en", "EUR", "€1,234.50"), ("it", "EUR", "1.234,50\xa0€"), ("en", "USD", "$1,234.50"), ("it", "USD", "1.234,50\xa0USD")],
+    [
+        ("en", "EUR", "€1,234.50"),
+        ("it", "EUR", "1.234,50\xa0€"),
+        ("en", "USD", "$1,234.50"),
+        ("it", "USD", "1.234,50\xa0USD"),
+    ],
 )
 def test_money_in_the_order_currency_and_customer_locale(locale: str, currency: str, expected: str) -> None:
     email = render(sample_spec(MessageKind.REFUND_CONFIRMATION, locale=locale, currency=currency))
@@ -185,9 +196,7 @@ def test_branding_defaults_without_logo() -> None:
 def test_customer_supplied_text_is_escaped_in_html_only() -> None:
     evil = '<script>alert("x")</script> & Co'
     content = BackorderConfirmation("#1001", (MailLine(evil, 1),), PROMISED)
-    email = render(
-        sample_spec(content=content, recipient_name=evil, branding=Branding(shop_name="Tom & Jerry <Shop>"))
-    )
+    email = render(sample_spec(content=content, recipient_name=evil, branding=Branding(shop_name="Tom & Jerry <Shop>")))
 
     assert "<script>" not in email.html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in email.html
@@ -248,9 +257,7 @@ def test_merchant_warning_says_what_will_happen(action: PlannedAction, sentence:
 
 
 def test_merchant_warning_without_customer_name() -> None:
-    content = AuthorizationExpiring(
-        "#9", LINES, Decimal("5"), datetime(2026, 12, 1, 9, tzinfo=UTC), PlannedAction.NONE
-    )
+    content = AuthorizationExpiring("#9", LINES, Decimal("5"), datetime(2026, 12, 1, 9, tzinfo=UTC), PlannedAction.NONE)
     email = render(sample_spec(content=content))
     assert "The payment authorization of €5.00 for order #9 expires on December 1, 2026" in email.text
 
