@@ -176,10 +176,15 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def run_smtp_server(*, tls: str | None = None, workdir: Path | None = None) -> Iterator[SmtpServer]:
-    """Start a server, yield it, stop it. `tls`: None (plain), "starttls" or "tls" (implicit)."""
+def run_smtp_server(
+    *, tls: str | None = None, workdir: Path | None = None, **smtp_options: object
+) -> Iterator[SmtpServer]:
+    """Start a server, yield it, stop it. `tls`: None (plain), "starttls" or "tls" (implicit).
+
+    `smtp_options` go to aiosmtpd's SMTP class (e.g. ``enable_SMTPUTF8=False``).
+    """
     handler = _Handler(username="mailer", password="s3cret p@ss/word")
-    kwargs: dict = {"authenticator": handler.authenticate, "auth_require_tls": False}
+    kwargs: dict = {"authenticator": handler.authenticate, "auth_require_tls": False, **smtp_options}
     cafile = None
     scheme = "smtp"
     if tls:

@@ -1,6 +1,7 @@
 """Customer and merchant emails: what they say, how they look, how they leave.
 
-- `messages`: `EmailMessageSpec` and one content dataclass per kind; JSON round trip for the outbox.
+- `messages`: `EmailMessageSpec` and one content dataclass per kind.
+- `serialize`: specs to JSON and back, for the outbox; `payload`: the outbox's ``send_mail``.
 - `render`:   templates/email/<kind>.txt|.html, translated (Babel catalogues in translations/)
               and formatted in the recipient's locale and the shop's time zone.
 - `compose`:  a multipart/alternative `EmailMessage` with a Message-ID derived from the idempotency key.
@@ -8,11 +9,12 @@
               `MailPermanentError` (dead-letter). Senders never retry.
 - `links`:    signed, expiring refund-offer tokens.
 
-Contract with the outbox: the outbox stores ``spec_to_dict(spec)`` with the action's idempotency
-key, and when it runs calls ``deliver(spec_from_dict(data), idempotency_key=key, sender=...,
-default_from=MAIL_FROM)``. It retries `MailTemporaryError` with back-off, dead-letters
-`MailPermanentError` (and a `ValueError` from a malformed spec), and marks the key done once
-`deliver` returns, so each event's email goes out at most once.
+Contract with the outbox: the outbox stores an email action's payload (``spec_to_dict(spec)``,
+or the lifecycle's flat shape, see `payload`) with the action's idempotency key, and when it
+runs calls ``make_send_mail(sender_from_url(MAIL_URL), MAIL_FROM)(payload, key)``. It retries
+`MailTemporaryError` with back-off, dead-letters `MailPermanentError` (``retryable = False``;
+also raised for a payload that is not a valid email), and marks the key done once the call
+returns, so each event's email goes out at most once.
 """
 
 from __future__ import annotations
@@ -40,9 +42,8 @@ from connector.mail.messages import (
     PaymentRequest,
     PlannedAction,
     RefundConfirmation,
-    spec_from_dict,
-    spec_to_dict,
 )
+from connector.mail.payload import deliver, make_send_mail, spec_from_payload
 from connector.mail.render import RenderedEmail, render
 from connector.mail.send import (
     FileOutbox,
@@ -57,20 +58,7 @@ from connector.mail.send import (
     read_outbox_entry,
     sender_from_url,
 )
-
-
-def deliver(
-    spec: EmailMessageSpec,
-    *,
-    idempotency_key: str,
-    sender: MailSender,
-    default_from: str,
-    shop_locale: str | None = None,
-) -> SendResult:
-    """Render, build and send one email (one attempt; see the module docstring for retries)."""
-    message = compose(spec, idempotency_key=idempotency_key, default_from=default_from, shop_locale=shop_locale)
-    return sender.send(message)
-
+from connector.mail.serialize import spec_from_dict, spec_to_dict
 
 __all__ = [
     "AuthorizationExpiring",
@@ -104,11 +92,13 @@ __all__ = [
     "deliver",
     "list_outbox",
     "make_refund_token",
+    "make_send_mail",
     "message_id_for",
     "read_outbox_entry",
     "read_refund_token",
     "render",
     "sender_from_url",
     "spec_from_dict",
+    "spec_from_payload",
     "spec_to_dict",
 ]

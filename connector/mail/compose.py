@@ -25,8 +25,12 @@ KIND_HEADER = "X-Backorder-Kind"
 
 
 def _address(addr_spec: str, display_name: str | None = None) -> Address:
+    username, at, domain = addr_spec.strip().rpartition("@")
     try:
-        return Address(display_name=display_name or "", addr_spec=addr_spec)
+        if not (username and at and domain):
+            raise ValueError("no user@domain")
+        # username/domain rather than addr_spec: the parser refuses non-ASCII (EAI) local parts
+        return Address(display_name=display_name or "", username=username, domain=domain)
     except (ValueError, IndexError) as exc:
         raise ValueError(f"not a usable email address: {addr_spec!r}") from exc
 

@@ -22,15 +22,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from connector.mail.compose import compose
-from connector.mail.messages import (
-    CONTENT_TYPES,
-    Branding,
-    EmailMessageSpec,
-    MessageKind,
-    decode_content,
-    spec_from_dict,
-)
+from connector.mail.messages import CONTENT_TYPES, Branding, EmailMessageSpec, MessageKind
 from connector.mail.send import MailPermanentError, MailSender, SendResult
+from connector.mail.serialize import decode_content, spec_from_dict
 
 _ALIASES = {"previous_on": ("previous_promised_on",)}
 _MERCHANT_KINDS = {MessageKind.AUTHORIZATION_EXPIRING}
@@ -76,6 +70,19 @@ def spec_from_payload(payload: Mapping[str, Any]) -> EmailMessageSpec:
         raise MailPermanentError(f"the email payload is not a valid email: {exc!r}") from exc
 
 
+def deliver(
+    spec: EmailMessageSpec,
+    *,
+    idempotency_key: str,
+    sender: MailSender,
+    default_from: str,
+    shop_locale: str | None = None,
+) -> SendResult:
+    """Render, build and send one email: one attempt, never retried here (see `connector.mail.send`)."""
+    message = compose(spec, idempotency_key=idempotency_key, default_from=default_from, shop_locale=shop_locale)
+    return sender.send(message)
+
+
 def make_send_mail(sender: MailSender, default_from: str) -> SendMail:
     """The outbox's ``send_mail(payload, idempotency_key)``: render, build and send one email."""
 
@@ -83,7 +90,8 @@ def make_send_mail(sender: MailSender, default_from: str) -> SendMail:
         spec = spec_from_payload(payload)
         shop = payload.get("shop")
         shop_locale = shop.get("locale") if isinstance(shop, Mapping) else None
-        message = compose(spec, idempotency_key=idempotency_key, default_from=default_from, shop_locale=shop_locale)
-        return sender.send(message)
+        return deliver(
+            spec, idempotency_key=idempotency_key, sender=sender, default_from=default_from, shop_locale=shop_locale
+        )
 
     return send_mail

@@ -150,6 +150,8 @@ class SmtpSender:
         except smtplib.SMTPAuthenticationError as exc:
             raise MailTemporaryError(f"{where} refused our credentials ({exc.smtp_code}): check MAIL_URL") from exc
         except smtplib.SMTPNotSupportedError as exc:
+            if "SMTPUTF8" in str(exc):  # this message's non-ASCII address: no retry will help
+                raise MailPermanentError(f"{where} cannot take non-ASCII addresses (no SMTPUTF8)") from exc
             raise MailTemporaryError(f"{where} does not support what MAIL_URL asks for: {exc}") from exc
         except smtplib.SMTPSenderRefused as exc:
             raise _by_code(f"{where} refused the sender {exc.sender}", exc.smtp_code, exc.smtp_error) from exc

@@ -14,7 +14,7 @@ from connector.mail import MailPermanentError, MailTemporaryError, MessageKind, 
 from connector.mail.payload import make_send_mail
 from connector.mail.send import SmtpSender
 from tests.mail_samples import sample_spec
-from tests.smtp_server import HOST, SmtpServer, free_port
+from tests.smtp_server import HOST, SmtpServer, free_port, run_smtp_server
 
 FROM = "Backorder Connector <backorders@connector.example>"
 KEY = "shop1:order5001:g1:email:confirmation"
@@ -176,3 +176,14 @@ def test_file_outbox_via_mail_url(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     _send(f"file://{outbox}")
     assert len(list(outbox.glob("*.eml"))) == 1
+
+
+def test_non_ascii_address_is_delivered_where_smtputf8_is_offered(smtp_server: SmtpServer) -> None:
+    _send(smtp_server.url, to="nicolò@example.it")
+    assert smtp_server.wait_for(1)[0].rcpt_tos == ("nicolò@example.it",)
+
+
+def test_non_ascii_address_without_smtputf8_is_permanent() -> None:
+    for server in run_smtp_server(enable_SMTPUTF8=False):
+        with pytest.raises(MailPermanentError, match="SMTPUTF8"):
+            _send(server.url, to="nicolò@example.it")

@@ -14,11 +14,10 @@ from connector.mail.messages import (
     MailLine,
     MessageKind,
     OnItsWay,
-    spec_from_dict,
-    spec_to_dict,
 )
 from connector.mail.payload import spec_from_payload
 from connector.mail.send import MailPermanentError
+from connector.mail.serialize import spec_from_dict, spec_to_dict
 from connector.model import Platform, Shop
 from tests.mail_samples import LINES, PROMISED, sample_spec
 
