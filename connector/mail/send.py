@@ -178,14 +178,13 @@ def _quit(smtp: smtplib.SMTP) -> None:
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.eml$")
 
 
-def _file_name(message_id: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", message_id.strip("<>")) or "message"
-    return f"{stem[:120]}.eml"
+def _id_stem(message_id: str) -> str:
+    return (re.sub(r"[^A-Za-z0-9._-]", "_", message_id.strip("<>")) or "message")[:120]
 
 
 @dataclass(frozen=True)
 class FileOutbox:
-    """Writes each message as ``<message-id>.eml`` into `directory` (created when missing).
+    """Writes each message as ``<UTC time written>-<message-id>.eml`` into `directory` (created when missing).
 
     A message whose ``Message-ID`` is already there is not written again: the outbox shows
     each event's email once, as a mailbox would.
@@ -199,9 +198,10 @@ class FileOutbox:
             raise MailPermanentError("the message has no Message-ID")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            target = self.directory / _file_name(message_id)
-            if target.exists():
+            stem = _id_stem(message_id)
+            if any(self.directory.glob(f"*-{stem}.eml")):
                 return SendResult(message_id=message_id)
+            target = self.directory / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{stem}.eml"
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".sending-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
@@ -276,13 +276,13 @@ def read_outbox_entry(directory: Path | str, name: str) -> OutboxEntry:
 
 
 def list_outbox(directory: Path | str, *, limit: int | None = None) -> list[OutboxEntry]:
-    """The messages in the file outbox, newest first (an absent directory is an empty outbox)."""
+    """The messages in the file outbox, most recently written first (an absent directory is empty)."""
     folder = Path(directory)
     if not folder.is_dir():
         return []
-    entries = [read_outbox_entry(folder, p.name) for p in folder.iterdir() if _SAFE_NAME.match(p.name)]
-    entries.sort(key=lambda e: (e.date, e.name), reverse=True)
-    return entries[:limit] if limit is not None else entries
+    names = sorted((p.name for p in folder.iterdir() if _SAFE_NAME.match(p.name)), reverse=True)
+    chosen = names[:limit] if limit is not None else names  # names start with the time: parse only these
+    return [read_outbox_entry(folder, name) for name in chosen]
 
 
 # ---- choosing by MAIL_URL ---------------------------------------------------------------
