@@ -122,7 +122,7 @@ def _waiting_rows(session: Session, shop_id: int) -> list[tuple[BackorderRow, Or
             .join(OrderLineRow, OrderLineRow.id == BackorderRow.line_id)
             .where(BackorderRow.shop_id == shop_id, BackorderRow.state == WAITING, OrderRow.cancelled.is_(False))
             .order_by(OrderRow.priority, OrderRow.placed_at, OrderRow.id, OrderLineRow.id)
-        ).tuples()
+        )
     )
 
 
@@ -136,7 +136,7 @@ def incoming_by_sku(session: Session, shop_id: int) -> dict[str, list[tuple[date
             PurchaseOrderRow.draft.is_(False),
             PurchaseOrderRow.received_on.is_(None),
         )
-    ).tuples():
+    ).all():
         qty = line.quantity - line.received_quantity
         if qty > 0:
             out[line.sku].append((po.expected_on, qty, po))
@@ -265,11 +265,11 @@ def recent_actions(session: Session, shop_id: int, limit: int = 25, *, kind: str
     )
     if kind is not None:
         query = query.where(ActionRow.kind == kind)
-    recent = list(session.execute(query.limit(limit)).tuples())
+    recent = list(session.execute(query.limit(limit)).all())
     seen = {a.id for a, _ in recent}
     stuck = [
         (a, n)
-        for a, n in session.execute(query.where(ActionRow.status.in_(("failed", "dead")))).tuples()
+        for a, n in session.execute(query.where(ActionRow.status.in_(("failed", "dead")))).all()
         if a.id not in seen
     ]
     return stuck + recent
