@@ -24,7 +24,7 @@ from connector.storage.tables import ShopRow, VariantRow
 
 bp = Blueprint("storefront", __name__, url_prefix="/storefront/<platform>/<domain>")
 MAX_AGE = 60
-LONG_LEAD_DAYS = 7  # the landing page lists items that take longer than a week to ship
+LONG_LEAD_DAYS = 14  # the landing page lists items backordered now, or taking longer than two weeks to restock
 
 
 def _services() -> Services:
