@@ -20,14 +20,18 @@ def settings() -> ResponseReturnValue:
     directory = services().shops
     current = directory.settings(shop.id)
     form = SettingsForm() if request.method == "POST" else SettingsForm.from_settings(current)
-    if form.validate_on_submit():
-        try:
-            directory.update_settings(shop.id, form.to_settings(current))
-        except SettingsError as exc:
-            form.add_errors(exc.errors)
-        else:
-            flash("Settings saved.", "success")
-            return redirect(url_for(".settings"))
+    if form.is_submitted():
+        valid = form.validate()
+        problems = form.model_errors(current)
+        form.add_errors(problems)
+        if valid and not problems:
+            try:
+                directory.update_settings(shop.id, form.to_settings(current))
+            except SettingsError as exc:  # the model's rules changed under us: show, never save half
+                form.add_errors(exc.errors)
+            else:
+                flash("Settings saved.", "success")
+                return redirect(url_for(".settings"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("app/settings.html", form=form), status
 

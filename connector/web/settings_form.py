@@ -20,7 +20,7 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from connector.mail.i18n import available_languages
-from connector.shop_settings import ShopSettings
+from connector.shop_settings import SettingsError, ShopSettings
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="enter an email address like name@example.com")
 LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "de": "Deutsch", "fr": "Français", "es": "Español"}
@@ -133,20 +133,35 @@ class SettingsForm(FlaskForm):
         return cls(data=data)
 
     def to_settings(self, current: ShopSettings) -> ShopSettings:
+        """The settings this form describes; fields with errors keep their current value."""
         values: dict[str, Any] = {}
         known = {f.name for f in dataclasses.fields(ShopSettings)}
         for name, field in self._fields.items():
-            if name not in known:
+            if name not in known or field.errors:
                 continue
             values[name] = field.data
-        values["reseller_tags"] = _tags(self.reseller_tags.data or "")
-        values["email_languages"] = tuple(self.email_languages.data or ())
-        values["retail_partial_shipments"] = self.retail_partial_shipments.data == "partial"
-        values["reseller_partial_shipments"] = self.reseller_partial_shipments.data == "partial"
-        values["dropship_value_threshold"] = float(self.dropship_value_threshold.data or 0)
-        for name in ("sender_name", "reply_to", "merchant_email", "logo_url", "backorder_tag", "brand_color"):
-            values[name] = (values.get(name) or "").strip()
+        converters = {
+            "reseller_tags": lambda v: _tags(v or ""),
+            "email_languages": lambda v: tuple(v or ()),
+            "retail_partial_shipments": lambda v: v == "partial",
+            "reseller_partial_shipments": lambda v: v == "partial",
+            "dropship_value_threshold": lambda v: float(v or 0),
+            **{n: lambda v: (v or "").strip() for n in
+               ("sender_name", "reply_to", "merchant_email", "logo_url", "backorder_tag", "brand_color")},
+        }
+        for name, convert in converters.items():
+            if name in values:
+                values[name] = convert(values[name])
         return dataclasses.replace(current, **values)
+
+    def model_errors(self, current: ShopSettings) -> dict[str, str]:
+        """The settings model's own rules (ranges, one tag, ...) for the fields the form accepted,
+        so that a merchant sees every problem at once rather than one round at a time."""
+        try:
+            self.to_settings(current).validate()
+        except SettingsError as exc:
+            return {k: v for k, v in exc.errors.items() if not (k in self._fields and self._fields[k].errors)}
+        return {}
 
     def add_errors(self, errors: dict[str, str]) -> None:
         """Show `SettingsError` messages next to their fields (a field not on the form: on the form)."""
