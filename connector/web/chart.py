@@ -47,21 +47,19 @@ class ChartGeometry:
     total_incoming: int
 
 
-def nice_ceiling(value: int) -> int:
-    """The next "round" number at or above `value` (1, 2, 5 x 10^n), at least 4."""
-    value = max(value, 4)
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+def nice_scale(peak: int, divisions: int = 4) -> tuple[int, int]:
+    """A whole "round" step (1, 2, 5 x 10^n) and the axis top (a multiple of it) for values up to `peak`."""
+    raw = max(peak, 1) / divisions
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return step, step * max(math.ceil(max(peak, 1) / step), 1)
 
 
 def geometry(data: ChartData) -> ChartGeometry:
     n = len(data.days)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(n, 1)
-    top = nice_ceiling(max([*data.backordered, *data.incoming, 0]))
+    step_y, top = nice_scale(max([*data.backordered, *data.incoming, 0]))
 
     def y(v: float) -> float:
         return TOP + plot_h - plot_h * v / top
@@ -85,7 +83,7 @@ def geometry(data: ChartData) -> ChartGeometry:
     x_ticks = [
         Tick(LEFT + (i + 0.5) * step, f"{day:%d %b}") for i, day in enumerate(data.days) if i % every == 0
     ]
-    y_ticks = [Tick(y(top * k / 4), f"{top * k // 4}") for k in range(5)]
+    y_ticks = [Tick(y(v), str(v)) for v in range(0, top + 1, step_y)]
     today_index = next((i for i, d in enumerate(data.days) if d == data.today), 0)
     return ChartGeometry(
         WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, TOP + plot_h, path, area, bars, x_ticks, y_ticks,

@@ -26,8 +26,8 @@ EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="enter an email address li
 LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "de": "Deutsch", "fr": "Français", "es": "Español"}
 PERCENTILES = [(0.5, "P50: the median (half arrive later)"), (0.75, "P75"), (0.8, "P80"), (0.85, "P85"),
                (0.9, "P90: 9 in 10 arrive by then (recommended)"), (0.95, "P95"), (0.98, "P98: very safe")]
-SHIPPING = [("complete", "Ship the order complete, when everything is in"),
-            ("partial", "Ship what is in stock now, the rest later")]
+SHIPPING = [("complete", "Ship complete, when everything is in"),
+            ("partial", "Ship what is in now, the rest later")]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -50,12 +50,12 @@ class SettingsForm(FlaskForm):
     refund_offer_valid_days = IntegerField("Refund offer valid for (days)", [InputRequired()])
     # charges
     charge_policy = SelectField("Charge policy", choices=[
-        ("authorize_then_capture", "Authorize at purchase, capture each part when it ships"),
-        ("capture_at_purchase", "Capture everything at purchase"),
+        ("authorize_then_capture", "Authorize now, capture as each part ships"),
+        ("capture_at_purchase", "Capture all at purchase"),
     ])
     auth_expiry_policy = SelectField("When an authorization is about to expire", choices=[
         ("capture_now", "Capture it before it lapses"),
-        ("request_payment", "Let it lapse and email the customer a payment request"),
+        ("request_payment", "Let it lapse, email a payment request"),
     ])
     auth_warning_hours = IntegerField("Act this many hours before expiry", [InputRequired()])
     # shipping
