@@ -66,7 +66,7 @@ def preview(action_id: int) -> ResponseReturnValue:
     return render_template(
         "app/email_preview.html",
         action_id=action_id,
-        status=status,
+        action_status=status,
         error=error,
         to=to,
         rendered=rendered,

@@ -236,7 +236,7 @@ def sign_in(token: str) -> ResponseReturnValue:
     if shop is None:
         return render_template("app/sign_in.html", error="This shop is not connected any more."), 403
     sign_in_shop(shop.id)
-    return redirect(url_for("app_dashboard.dashboard"))
+    return redirect(url_for("app_dashboard.dashboard_view"))
 
 
 @bp.get("/app/sign-in")

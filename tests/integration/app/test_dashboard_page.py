@@ -105,7 +105,7 @@ def test_sent_emails_are_listed_with_a_preview(merchant, sandbox, services, back
         action_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "send_email"))
     preview = merchant.get(f"/app/emails/{action_id}").get_data(as_text=True)
     assert '<iframe class="email-frame" sandbox=""' in preview and "srcdoc=" in preview
-    assert "delivered to the file outbox" in preview
+    assert "delivered to the file outbox" in preview and '<span class="badge badge-ok">done</span>' in preview
     assert "Organic tee" in preview  # in both parts
     with services.db.session() as s:
         tag_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "add_tags"))
