@@ -31,7 +31,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -238,8 +238,12 @@ class WooStoreClient:
     # ---- reads for reconciliation ---------------------------------------------------------------
 
     def order_payloads_updated_since(self, since: datetime) -> Iterator[dict[str, Any]]:
-        """Raw order resources modified at or after `since` (oldest id first)."""
-        params = {"modified_after": _gmt(since), "dates_are_gmt": "true", "orderby": "id", "order": "asc"}
+        """Raw order resources modified at or after `since` (oldest id first).
+
+        WooCommerce's ``modified_after`` is exclusive and whole-second, so we ask from one second
+        earlier: an order seen twice is harmless, a missed one is not."""
+        after = _gmt(since - timedelta(seconds=1))
+        params = {"modified_after": after, "dates_are_gmt": "true", "orderby": "id", "order": "asc"}
         yield from self.rest.pages("orders", params)
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 from woocommerce import API
 
 from adapters.base import AuthRevoked, StoreError, UserError
@@ -80,7 +87,7 @@ class WooRest:
         self.attempts = max(1, attempts)
         self.max_wait = max_wait
         self._sleep = sleep
-        self._backoff = wait_exponential_jitter(initial=0.5, max=max_wait)
+        self._backoff = wait_exponential(multiplier=0.5, max=max_wait) + wait_random(0, 0.5)
 
     # ---- one request ----------------------------------------------------------------------
 
@@ -88,8 +95,8 @@ class WooRest:
         exc = state.outcome.exception() if state.outcome else None
         computed = self._backoff(state)
         if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return min(max(exc.retry_after, computed), self.max_wait)
-        return computed
+            computed = max(exc.retry_after, computed)
+        return min(computed, self.max_wait)
 
     def _once(self, method: str, endpoint: str, data: Any, params: Mapping[str, Any] | None) -> requests.Response:
         kwargs: dict[str, Any] = {"params": dict(params or {})}
