@@ -4,23 +4,30 @@ Credentials (decrypted, as the core hands them to the client factory):
 ``{"url": "https://shop.example.com", "consumer_key": "ck_…", "consumer_secret": "cs_…"}``.
 
 Configuration read by `make_adapter` (all optional):
-``WOO_RESELLER_ROLES`` / ``WOO_RESELLER_META_KEYS`` / ``WOO_LOCALE_META_KEYS`` (lists or
-comma-separated), ``WOO_TIMEOUT`` (seconds per request, 20), ``WOO_ATTEMPTS`` (4),
-``WOO_REFUND_VIA_GATEWAY`` (true), ``WOO_QUERY_STRING_AUTH`` (false; for hosts that strip the
-Authorization header).
+``WOOCOMMERCE_RESELLER_ROLES`` / ``WOOCOMMERCE_RESELLER_META_KEYS`` / ``WOOCOMMERCE_LOCALE_META_KEYS`` (lists or
+comma-separated), ``WOOCOMMERCE_TIMEOUT`` (seconds per request, 20), ``WOOCOMMERCE_ATTEMPTS`` (4),
+``WOOCOMMERCE_MAX_WAIT`` (longest back-off between retries, seconds, 30),
+``WOOCOMMERCE_REFUND_VIA_GATEWAY`` (true), ``WOOCOMMERCE_QUERY_STRING_AUTH`` (false; for hosts that strip the
+Authorization header), ``WOOCOMMERCE_APP_NAME`` (shown to the merchant when approving), and ``APP_URL`` (the
+service's public https address: key callback and webhook delivery URLs are built from it).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import PlatformAdapter, StoreClient
+from adapters.base import PlatformAdapter, StoreClient, UpkeepContext
 from adapters.woocommerce.client import WooStoreClient
+from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
 from adapters.woocommerce.normalise import NormaliseOptions, WooNormaliser
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
+from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint
 from connector.model import Platform, Shop
+
+log = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -40,11 +47,11 @@ def _flag(value: Any, default: bool) -> bool:
 
 def options_from_config(config: Mapping[str, Any]) -> NormaliseOptions:
     defaults = NormaliseOptions()
-    roles = _names(config.get("WOO_RESELLER_ROLES"))
+    roles = _names(config.get("WOOCOMMERCE_RESELLER_ROLES"))
     return NormaliseOptions(
         reseller_roles=frozenset(roles) if roles is not None else defaults.reseller_roles,
-        reseller_meta_keys=_names(config.get("WOO_RESELLER_META_KEYS")) or defaults.reseller_meta_keys,
-        locale_meta_keys=_names(config.get("WOO_LOCALE_META_KEYS")) or defaults.locale_meta_keys,
+        reseller_meta_keys=_names(config.get("WOOCOMMERCE_RESELLER_META_KEYS")) or defaults.reseller_meta_keys,
+        locale_meta_keys=_names(config.get("WOOCOMMERCE_LOCALE_META_KEYS")) or defaults.locale_meta_keys,
     )
 
 
@@ -57,15 +64,16 @@ def rest_from_credentials(credentials: Mapping[str, Any], config: Mapping[str, A
         url,
         key,
         secret,
-        timeout=float(config.get("WOO_TIMEOUT", 20)),
-        attempts=int(config.get("WOO_ATTEMPTS", 4)),
-        query_string_auth=_flag(config.get("WOO_QUERY_STRING_AUTH"), False),
+        timeout=float(config.get("WOOCOMMERCE_TIMEOUT", 20)),
+        attempts=int(config.get("WOOCOMMERCE_ATTEMPTS", 4)),
+        max_wait=float(config.get("WOOCOMMERCE_MAX_WAIT", 30)),
+        query_string_auth=_flag(config.get("WOOCOMMERCE_QUERY_STRING_AUTH"), False),
     )
 
 
 def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
     options = options_from_config(config)
-    refund_via_gateway = _flag(config.get("WOO_REFUND_VIA_GATEWAY"), True)
+    refund_via_gateway = _flag(config.get("WOOCOMMERCE_REFUND_VIA_GATEWAY"), True)
 
     def client_factory(shop: Shop, credentials: Mapping[str, Any]) -> StoreClient:
         return WooStoreClient(
@@ -75,9 +83,30 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
             refund_via_gateway=refund_via_gateway,
         )
 
+    def rest_factory(credentials: Mapping[str, Any]) -> WooRest:
+        return rest_from_credentials(credentials, config)
+
+    def upkeep(context: UpkeepContext) -> WebhookReport | None:
+        """Re-create our webhooks the store disabled (WooCommerce does so after repeated failed deliveries)."""
+        if not context.webhook_secret:
+            log.warning("WooCommerce store %s has no webhook secret: re-connect it", context.shop.domain)
+            return None
+        report = ensure_webhooks(
+            rest_factory(context.credentials),
+            delivery_url=context.webhook_url,
+            secret=context.webhook_secret.decode(),
+            app_name=str(config.get("WOOCOMMERCE_APP_NAME") or DEFAULT_APP_NAME),
+            connecting=False,
+        )
+        if report.changed or report.paused:
+            log.warning("WooCommerce store %s webhooks repaired: %s", context.shop.domain, report)
+        return report
+
     return PlatformAdapter(
         platform=Platform.WOOCOMMERCE,
         verifier=WooWebhookVerifier(),
         normaliser=WooNormaliser(options),
         client_factory=client_factory,
+        blueprint=make_blueprint(config, rest_factory),
+        upkeep=upkeep,
     )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -87,6 +88,7 @@ class WooStoreClient:
         self.options = options or NormaliseOptions()
         self.refund_via_gateway = refund_via_gateway
         self.note_prefix = note_prefix
+        self._catalogue: tuple[float, tuple[list[Variant], list[StockLevel]]] | None = None
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -258,13 +260,18 @@ class WooStoreClient:
                 for variation in self.rest.pages(f"products/{product['id']}/variations"):
                     yield variation, product
 
+    CATALOGUE_TTL = 60.0  # seconds: reconciliation asks for variants, then stock levels, of one read
+
     def catalogue(self) -> tuple[list[Variant], list[StockLevel]]:
+        if self._catalogue is not None and time.monotonic() - self._catalogue[0] < self.CATALOGUE_TTL:
+            return self._catalogue[1]
         variants: list[Variant] = []
         levels: list[StockLevel] = []
         for item, parent in self.catalogue_payloads():
             found_variants, found_levels = catalogue_records(self.shop, item, parent)
             variants += found_variants
             levels += found_levels
+        self._catalogue = (time.monotonic(), (variants, levels))
         return variants, levels
 
     def stock_levels(self) -> Iterable[StockLevel]:

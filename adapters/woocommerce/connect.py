@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -186,3 +186,33 @@ def ensure_webhooks(
         else:
             report.kept.append(topic)
     return report
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A store whose keys work and whose hooks are in place: what the shop directory stores."""
+
+    info: StoreInfo
+    credentials: dict[str, str]  # {"url", "consumer_key", "consumer_secret"}
+    webhook_secret: str
+    webhooks: WebhookReport
+
+
+def connect_store(
+    rest: WooRest,
+    consumer_key: str,
+    consumer_secret: str,
+    *,
+    delivery_url: str,
+    app_name: str,
+    secret_for: Callable[[str], bytes | None],
+) -> Connection:
+    """Check the keys for real, then make our hooks, keeping the shop's secret if it has one.
+
+    Raises `AuthRevoked` (keys refused), `StoreError` (store unreachable) or `ConnectError`."""
+    info = check_keys(rest)
+    known = secret_for(info.shop)
+    secret = known.decode() if known else new_webhook_secret()
+    report = ensure_webhooks(rest, delivery_url=delivery_url, secret=secret, app_name=app_name, connecting=True)
+    credentials = {"url": info.url, "consumer_key": consumer_key, "consumer_secret": consumer_secret}
+    return Connection(info, credentials, secret, report)

@@ -310,6 +310,7 @@ def order_from_payload(shop: str, order: Mapping[str, Any], options: NormaliseOp
         lines=tuple(_line(item, status == "completed") for item in items),
         cancelled=status in CANCELLED_STATUSES,
         tags=meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS)),
+        total=money(order["total"]) if order.get("total") not in (None, "") else None,
     )
 
 

@@ -56,6 +56,7 @@ def test_order_727_as_delivered():
     assert order.updated_at == datetime(2017, 3, 22, 19, 28, 8, tzinfo=UTC)
     assert order.payment_status is PaymentStatus.PAID  # processing, bank transfer received
     assert not order.cancelled and order.tags == ()
+    assert order.total == Decimal("29.35")  # with tax and shipping
     assert order.customer.email == "john.doe@example.com"
     assert order.customer.name == "John Doe"
     assert order.customer.external_id is None  # guest checkout: customer_id 0
