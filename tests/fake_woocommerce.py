@@ -119,8 +119,11 @@ class FakeWooStore:
             return status, {}, json.dumps({"code": "fake_failure", "message": f"injected {status}"})
         expected = "Basic " + base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         if request.headers.get("Authorization") != expected:
-            body = {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.",
-                    "data": {"status": 401}}
+            body = {
+                "code": "woocommerce_rest_cannot_view",
+                "message": "Sorry, you cannot list resources.",
+                "data": {"status": 401},
+            }
             return 401, {}, json.dumps(body)
         data = json.loads(request.body) if request.body else None
         try:
@@ -178,8 +181,13 @@ class FakeWooStore:
         if seg[1] == "notes":
             notes = self.notes.setdefault(order_id, [])
             if method == "POST":
-                note = {"id": next(self._ids), "author": "system", "date_created_gmt": _now(),
-                        "note": data["note"], "customer_note": bool(data.get("customer_note"))}
+                note = {
+                    "id": next(self._ids),
+                    "author": "system",
+                    "date_created_gmt": _now(),
+                    "note": data["note"],
+                    "customer_note": bool(data.get("customer_note")),
+                }
                 notes.append(note)
                 return 201, note, {}
             kind = query.get("type", "any")
@@ -191,10 +199,15 @@ class FakeWooStore:
                 if data.get("api_refund") and self.gateway_refuses_refunds:
                     refused = "The payment gateway for this order does not support automatic refunds."
                     return 500, {"code": "woocommerce_rest_cannot_create_order_refund", "message": refused}, {}
-                refund = {"id": next(self._ids), "date_created_gmt": _now(), "amount": data["amount"],
-                          "reason": data.get("reason", ""), "refunded_payment": bool(data.get("api_refund")),
-                          "line_items": data.get("line_items", []),
-                          "meta_data": [{"id": next(self._ids), **m} for m in data.get("meta_data", [])]}
+                refund = {
+                    "id": next(self._ids),
+                    "date_created_gmt": _now(),
+                    "amount": data["amount"],
+                    "reason": data.get("reason", ""),
+                    "refunded_payment": bool(data.get("api_refund")),
+                    "line_items": data.get("line_items", []),
+                    "meta_data": [{"id": next(self._ids), **m} for m in data.get("meta_data", [])],
+                }
                 refunds.insert(0, refund)
                 return 201, refund, {}
             return self._page(refunds, query)
@@ -203,17 +216,27 @@ class FakeWooStore:
     def _webhooks(self, method: str, seg: list[str], query: dict, data: Any):
         if not seg and method == "GET":
             wanted = query.get("status", "all")
-            items = [h for h in sorted(self.webhooks.values(), key=lambda h: h["id"])
-                     if wanted == "all" or h["status"] == wanted]
+            items = [
+                h
+                for h in sorted(self.webhooks.values(), key=lambda h: h["id"])
+                if wanted == "all" or h["status"] == wanted
+            ]
             return self._page(items, query)
         if not seg and method == "POST":
             if not str(data.get("delivery_url", "")).startswith("https://"):
                 return 400, {"code": "woocommerce_rest_invalid_delivery_url", "message": "Invalid URL."}, {}
             hook_id = next(self._ids)
             resource, _, event = data["topic"].partition(".")
-            hook = {"id": hook_id, "name": data.get("name", ""), "status": data.get("status", "active"),
-                    "topic": data["topic"], "resource": resource, "event": event,
-                    "delivery_url": data["delivery_url"], "date_created_gmt": _now()}
+            hook = {
+                "id": hook_id,
+                "name": data.get("name", ""),
+                "status": data.get("status", "active"),
+                "topic": data["topic"],
+                "resource": resource,
+                "event": event,
+                "delivery_url": data["delivery_url"],
+                "date_created_gmt": _now(),
+            }
             self.webhooks[hook_id] = hook
             self.webhook_secrets[hook_id] = data.get("secret", "")
             return 201, copy.deepcopy(hook), {}

@@ -37,8 +37,15 @@ def raw(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def signed(body: bytes, secret: bytes, *, topic: str, source: str = "https://shop.example.com/",
-           delivery_id: str = "d-1", webhook_id: str = "7") -> dict[str, str]:
+def signed(
+    body: bytes,
+    secret: bytes,
+    *,
+    topic: str,
+    source: str = "https://shop.example.com/",
+    delivery_id: str = "d-1",
+    webhook_id: str = "7",
+) -> dict[str, str]:
     """The headers WooCommerce sends with a delivery (WC_Webhook::deliver)."""
     resource, _, event = topic.partition(".")
     return {

@@ -404,11 +404,7 @@ def product_events(shop: str, product: Mapping[str, Any]) -> list[Event]:
 
 
 def _deleted_order(delivery: Delivery, payload: Mapping[str, Any]) -> list[Event]:
-    when = (
-        parse_gmt(payload.get("date_modified_gmt"))
-        or delivery.triggered_at
-        or datetime.now(UTC)
-    )
+    when = parse_gmt(payload.get("date_modified_gmt")) or delivery.triggered_at or datetime.now(UTC)
     return [OrderCancelled(shop=delivery.shop, external_id=str(_id(payload["id"])), cancelled_at=when)]
 
 

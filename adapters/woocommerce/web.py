@@ -171,8 +171,9 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
         if not csrf_ok():
             return form("The form expired; please send it again.", 400, store_url=typed, keys_open=True)
         if not (key.startswith("ck_") and secret.startswith("cs_")):
-            return form("The consumer key starts with ck_ and the secret with cs_.", 400, store_url=typed,
-                        keys_open=True)
+            return form(
+                "The consumer key starts with ck_ and the secret with cs_.", 400, store_url=typed, keys_open=True
+            )
         try:
             connection = finish(store_url(typed), key, secret)
         except (InvalidStoreUrl, StoreError, ConnectError) as exc:

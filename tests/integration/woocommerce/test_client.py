@@ -126,13 +126,21 @@ def test_a_note_is_not_repeated_but_an_eta_that_moves_back_is_told_again(client,
     for text in ("Ships by 1 Dec", "Ships by 8 Dec", "Ships by 1 Dec"):
         client.add_note("727", text, customer_visible=True)
     assert [n["note"] for n in store.notes[727] if n["customer_note"]] == [
-        "Ships by 1 Dec", "Ships by 8 Dec", "Ships by 1 Dec"
+        "Ships by 1 Dec",
+        "Ships by 8 Dec",
+        "Ships by 1 Dec",
     ]
 
 
 def test_a_note_whose_html_the_store_reformatted_still_counts_as_sent(client, store):
-    store.notes[727].append({"id": 1, "note": "<p>We&#8217;ll ship by 1 Dec</p>\n", "customer_note": True,
-                             "date_created_gmt": "2026-11-25T08:00:00"})
+    store.notes[727].append(
+        {
+            "id": 1,
+            "note": "<p>We&#8217;ll ship by 1 Dec</p>\n",
+            "customer_note": True,
+            "date_created_gmt": "2026-11-25T08:00:00",
+        }
+    )
     client.add_note("727", "We'll ship by 1 Dec", customer_visible=True)
     assert len(store.notes[727]) == 1
 
@@ -141,8 +149,11 @@ def test_a_note_whose_html_the_store_reformatted_still_counts_as_sent(client, st
 
 
 def stripe_order(store, **changes):
-    store.orders[727] |= {"payment_method": "stripe", "payment_method_title": "Credit card (Stripe)",
-                          "transaction_id": "ch_1"} | changes
+    store.orders[727] |= {
+        "payment_method": "stripe",
+        "payment_method_title": "Credit card (Stripe)",
+        "transaction_id": "ch_1",
+    } | changes
     return store
 
 
@@ -181,8 +192,11 @@ def test_a_gateway_that_cannot_refund_is_a_final_error_and_records_nothing(clien
 
 @pytest.mark.parametrize(
     ("lines", "currency", "message"),
-    [([LineQuantity("999", 1)], "USD", "no line 999"), ([LineQuantity("316", 2)], "USD", "cannot refund 2"),
-     ([LineQuantity("316", 1)], "EUR", "in USD, not EUR")],
+    [
+        ([LineQuantity("999", 1)], "USD", "no line 999"),
+        ([LineQuantity("316", 2)], "USD", "cannot refund 2"),
+        ([LineQuantity("316", 1)], "EUR", "in USD, not EUR"),
+    ],
 )
 def test_impossible_refunds_are_refused_before_writing(client, store, lines, currency, message):
     with pytest.raises(UserError, match=message):
@@ -199,8 +213,13 @@ def test_capture_on_a_paid_order_is_nothing_to_do_and_says_so(client, store):
 
 
 def test_capture_of_an_authorised_charge_asks_the_merchant(client, store):
-    stripe_order(store, status="on-hold", date_paid=None, date_paid_gmt=None,
-                 meta_data=[{"id": 1, "key": "_stripe_charge_captured", "value": "no"}])
+    stripe_order(
+        store,
+        status="on-hold",
+        date_paid=None,
+        date_paid_gmt=None,
+        meta_data=[{"id": 1, "key": "_stripe_charge_captured", "value": "no"}],
+    )
     with pytest.raises(UserError, match=r"capture 12.90 USD by hand with Credit card \(Stripe\)") as caught:
         client.capture_payment("727", Decimal("12.90"), "USD", "cap-1")
     assert not caught.value.retryable
@@ -237,16 +256,32 @@ def test_orders_updated_since_wants_an_aware_time(client):
 
 def test_catalogue_reads_products_and_variations(client, store):
     store.add_product(fixture("rest_v3_product_retrieve.json"))  # 794, stock not managed
-    store.add_product(fixture("rest_v3_product_retrieve.json") | {
-        "id": 93, "name": "Woo Single #1", "manage_stock": True, "stock_quantity": -2, "backorders": "notify"})
     store.add_product(
-        fixture("rest_v3_product_retrieve.json") | {"id": 22, "name": "Ship Your Idea", "type": "variable",
-                                                    "variations": [23, 24]},
+        fixture("rest_v3_product_retrieve.json")
+        | {"id": 93, "name": "Woo Single #1", "manage_stock": True, "stock_quantity": -2, "backorders": "notify"}
+    )
+    store.add_product(
+        fixture("rest_v3_product_retrieve.json")
+        | {"id": 22, "name": "Ship Your Idea", "type": "variable", "variations": [23, 24]},
         variations=[
-            {"id": 23, "sku": "Bar3", "price": "12.00", "manage_stock": True, "stock_quantity": 0,
-             "backorders": "yes", "attributes": [{"name": "Color", "option": "Black"}]},
-            {"id": 24, "sku": "", "price": "12.00", "manage_stock": False, "stock_quantity": None,
-             "backorders": "no", "attributes": [{"name": "Color", "option": "White"}]},
+            {
+                "id": 23,
+                "sku": "Bar3",
+                "price": "12.00",
+                "manage_stock": True,
+                "stock_quantity": 0,
+                "backorders": "yes",
+                "attributes": [{"name": "Color", "option": "Black"}],
+            },
+            {
+                "id": 24,
+                "sku": "",
+                "price": "12.00",
+                "manage_stock": False,
+                "stock_quantity": None,
+                "backorders": "no",
+                "attributes": [{"name": "Color", "option": "White"}],
+            },
         ],
     )
     levels = {lv.sku: lv.available for lv in client.stock_levels()}

@@ -37,13 +37,19 @@ def rest(store):
 
 
 def test_authorize_url_carries_what_wc_auth_needs():
-    url = authorize_url("shop.example.com/", app_name="Backorder Connector", user_id="tok-1",
-                        return_url="https://app.example.net/woocommerce/return",
-                        callback_url="https://app.example.net/woocommerce/callback")
+    url = authorize_url(
+        "shop.example.com/",
+        app_name="Backorder Connector",
+        user_id="tok-1",
+        return_url="https://app.example.net/woocommerce/return",
+        callback_url="https://app.example.net/woocommerce/callback",
+    )
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "shop.example.com", "/wc-auth/v1/authorize")
     assert parse_qs(parts.query) == {
-        "app_name": ["Backorder Connector"], "scope": ["read_write"], "user_id": ["tok-1"],
+        "app_name": ["Backorder Connector"],
+        "scope": ["read_write"],
+        "user_id": ["tok-1"],
         "return_url": ["https://app.example.net/woocommerce/return"],
         "callback_url": ["https://app.example.net/woocommerce/callback"],
     }
@@ -56,8 +62,13 @@ def test_authorize_url_wants_an_https_callback_and_a_store_address():
         authorize_url("ftp://shop", app_name="a", user_id="u", return_url="https://x", callback_url="https://x")
 
 
-GRANT = {"key_id": 1, "user_id": "tok-1", "consumer_key": "ck_1234", "consumer_secret": "cs_5678",
-         "key_permissions": "read_write"}
+GRANT = {
+    "key_id": 1,
+    "user_id": "tok-1",
+    "consumer_key": "ck_1234",
+    "consumer_secret": "cs_5678",
+    "key_permissions": "read_write",
+}
 
 
 def test_parse_callback_reads_the_posted_keys():
@@ -84,8 +95,12 @@ def test_parse_callback_refuses_what_is_not_a_grant(body, message):
 
 def test_check_keys_learns_the_shop_key_from_the_home_url(rest):
     info = check_keys(rest)
-    assert (info.url, info.shop, info.currency, info.locale) == ("https://shop.example.com", "www.shop.example.com",
-                                                                "EUR", "en-US")
+    assert (info.url, info.shop, info.currency, info.locale) == (
+        "https://shop.example.com",
+        "www.shop.example.com",
+        "EUR",
+        "en-US",
+    )
 
 
 def test_check_keys_with_wrong_keys_is_auth_revoked(store):

@@ -72,8 +72,11 @@ def test_a_store_that_stays_down_gives_a_retryable_error(rest, sleeps):
 
 @responses.activate
 def test_401_means_the_keys_were_revoked_and_is_not_retried(rest):
-    body = {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot view this resource.",
-            "data": {"status": 401}}
+    body = {
+        "code": "woocommerce_rest_cannot_view",
+        "message": "Sorry, you cannot view this resource.",
+        "data": {"status": 401},
+    }
     responses.get(API + "orders/727", status=401, json=body)
     with pytest.raises(AuthRevoked) as caught:
         rest.get("orders/727")
@@ -110,9 +113,12 @@ def test_a_200_that_is_not_json_is_a_retryable_store_error(rest):
 @responses.activate
 def test_pages_follow_x_wp_totalpages(rest):
     for page in (1, 2, 3):
-        responses.get(API + "orders", json=[{"id": page}], headers={"X-WP-TotalPages": "3"},
-                      match=[responses.matchers.query_param_matcher({"page": str(page), "per_page": "1",
-                                                                     "status": "any"})])
+        responses.get(
+            API + "orders",
+            json=[{"id": page}],
+            headers={"X-WP-TotalPages": "3"},
+            match=[responses.matchers.query_param_matcher({"page": str(page), "per_page": "1", "status": "any"})],
+        )
     assert [o["id"] for o in rest.pages("orders", {"status": "any"}, per_page=1)] == [1, 2, 3]
     assert len(responses.calls) == 3
 

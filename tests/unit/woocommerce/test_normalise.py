@@ -112,15 +112,34 @@ def test_an_order_note_delivered_as_an_order_goes_to_the_dead_letter_with_a_reas
     [
         ("pending", {"date_paid_gmt": None}, PaymentStatus.PENDING, False, False),
         ("processing", {}, PaymentStatus.PAID, False, False),
-        ("processing", {"payment_method": "cod", "date_paid_gmt": None, "date_paid": None}, PaymentStatus.PENDING,
-         False, False),
+        (
+            "processing",
+            {"payment_method": "cod", "date_paid_gmt": None, "date_paid": None},
+            PaymentStatus.PENDING,
+            False,
+            False,
+        ),
         ("on-hold", {"date_paid_gmt": None, "date_paid": None}, PaymentStatus.PENDING, False, False),
         ("on-hold", {}, PaymentStatus.PAID, False, False),  # paid, then held by us
-        ("on-hold", {"date_paid_gmt": None, "date_paid": None, "payment_method": "stripe",
-                     "meta_data": [{"id": 1, "key": "_stripe_charge_captured", "value": "no"}]},
-         PaymentStatus.AUTHORIZED, False, False),
-        ("on-hold", {"date_paid_gmt": None, "date_paid": None, "transaction_id": "pi_123"},
-         PaymentStatus.AUTHORIZED, False, False),
+        (
+            "on-hold",
+            {
+                "date_paid_gmt": None,
+                "date_paid": None,
+                "payment_method": "stripe",
+                "meta_data": [{"id": 1, "key": "_stripe_charge_captured", "value": "no"}],
+            },
+            PaymentStatus.AUTHORIZED,
+            False,
+            False,
+        ),
+        (
+            "on-hold",
+            {"date_paid_gmt": None, "date_paid": None, "transaction_id": "pi_123"},
+            PaymentStatus.AUTHORIZED,
+            False,
+            False,
+        ),
         ("completed", {"date_paid_gmt": None, "date_paid": None}, PaymentStatus.PAID, False, False),
         ("cancelled", {"date_paid_gmt": None, "date_paid": None}, PaymentStatus.VOIDED, True, True),
         ("cancelled", {}, PaymentStatus.PAID, True, True),  # paid and cancelled: money still to return
@@ -279,8 +298,14 @@ def managed(**changes):
 
 
 def test_negative_stock_on_backorder_is_kept_negative():
-    payload = managed(sku="TEE-1", stock_quantity=-3, stock_status="onbackorder", backorders="notify",
-                      backorders_allowed=True, backordered=True)
+    payload = managed(
+        sku="TEE-1",
+        stock_quantity=-3,
+        stock_status="onbackorder",
+        backorders="notify",
+        backorders_allowed=True,
+        backordered=True,
+    )
     variant_event, stock_event = normalise("product.updated", payload)
     assert isinstance(variant_event, VariantChanged) and isinstance(stock_event, StockChanged)
     assert variant_event.variants[0].sells_when_out_of_stock
@@ -306,8 +331,9 @@ def test_fractional_stock_is_refused():
 
 
 def test_a_variation_delivered_through_product_updated():
-    payload = managed(id=23, type="variation", parent_id=22, sku="", name="Ship Your Idea - Black, M",
-                      stock_quantity=0, price="12.00")
+    payload = managed(
+        id=23, type="variation", parent_id=22, sku="", name="Ship Your Idea - Black, M", stock_quantity=0, price="12.00"
+    )
     variant_event, stock_event = normalise("product.updated", payload)
     variant = variant_event.variants[0]
     assert (variant.sku, variant.product_id, variant.variant_id) == ("wc-variation:23", "22", "23")
@@ -316,8 +342,15 @@ def test_a_variation_delivered_through_product_updated():
 
 def test_a_variation_stocked_by_its_parent_has_no_level_of_its_own():
     parent = {"id": 22, "name": "Ship Your Idea", "type": "variable"}
-    variation = {"id": 23, "sku": "", "price": "12", "manage_stock": "parent", "stock_quantity": 4,
-                 "backorders": "no", "attributes": [{"name": "Color", "option": "Black"}]}
+    variation = {
+        "id": 23,
+        "sku": "",
+        "price": "12",
+        "manage_stock": "parent",
+        "stock_quantity": 4,
+        "backorders": "no",
+        "attributes": [{"name": "Color", "option": "Black"}],
+    }
     variants, levels = catalogue_records(SHOP, variation, parent)
     assert levels == []
     assert variants[0].title == "Ship Your Idea – Black"
@@ -338,8 +371,9 @@ def test_products_that_hold_no_stock_are_ignored(kind):
 # ---- what cannot be read -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("topic", ["coupon.created", "customer.updated", "action.woocommerce_add_to_cart",
-                                   "product.deleted"])
+@pytest.mark.parametrize(
+    "topic", ["coupon.created", "customer.updated", "action.woocommerce_add_to_cart", "product.deleted"]
+)
 def test_topics_we_do_not_use_give_no_events(topic):
     assert normalise(topic, {"id": 1}) == []
 
