@@ -178,3 +178,21 @@ def test_the_ping_woocommerce_sends_when_a_hook_is_saved_is_answered(connected):
         "/webhooks/woocommerce", data=b"webhook_id=1001", content_type="application/x-www-form-urlencoded"
     )
     assert answer.status_code == 200
+
+
+def test_a_store_action_refused_with_401_marks_the_store_and_runs_after_reconnecting(connected, store, woo_services):
+    store.add_product(single_product(8))
+    order = store.add_order(fixture("rest_v3_order_retrieve.json"))
+    deliver(connected, store, "product.updated", single_product(8))
+    deliver(connected, store, "product.updated", bar3(-1))
+    store.secret = "cs_rotated"  # revoked in WordPress after the webhooks were made
+    deliver(connected, store, "order.created", order)
+    work(woo_services)
+    ref = woo_services.shops.ref(Platform.WOOCOMMERCE, SHOP)
+    assert ref.status == "needs_reconnect"
+    assert store.orders[727]["status"] == "processing"  # nothing could be done yet
+    store.secret = "cs_live_1"
+    connect(connected, store)
+    work(woo_services)
+    assert store.orders[727]["status"] == "on-hold"
+    assert len(customer_notes(store, 727)) == 1
