@@ -156,7 +156,7 @@ class WooStoreClient:
             return
         if order["status"] == "on-hold":
             self._put_order(order_id, status=held_from, **{meta.HOLD: ""})
-            self._private(order_id, f"hold released, every line can ship (back to {held_from}).")
+            self._private(order_id, f"backorder hold released (back to {held_from}).")
         else:
             self._put_order(order_id, **{meta.HOLD: ""})
 

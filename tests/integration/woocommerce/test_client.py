@@ -76,7 +76,7 @@ def test_release_restores_the_status_we_held_from(client, store):
     client.release_fulfillment("727")
     assert store.orders[727]["status"] == "processing"
     assert store.meta(727, "_backorder_hold") == ""
-    released = "Backorder Connector: hold released, every line can ship (back to processing)."
+    released = "Backorder Connector: backorder hold released (back to processing)."
     assert store.notes[727][-1]["note"] == released
     assert len(store.notes[727]) == 2
 
