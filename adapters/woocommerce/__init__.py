@@ -21,7 +21,8 @@ from typing import Any
 from adapters.base import PlatformAdapter, StoreClient, UpkeepContext
 from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
-from adapters.woocommerce.normalise import NormaliseOptions, WooNormaliser
+from adapters.woocommerce.normalise import WooNormaliser
+from adapters.woocommerce.orders import NormaliseOptions
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
 from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint

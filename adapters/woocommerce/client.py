@@ -29,6 +29,7 @@ same arguments changes nothing (the `StoreClient` contract):
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -36,18 +37,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from adapters.base import LineQuantity, UserError
+from adapters.base import LineQuantity, NormalisationError, UserError
 from adapters.woocommerce import meta
-from adapters.woocommerce.normalise import (
-    CANCELLED_STATUSES,
-    NormaliseOptions,
-    catalogue_records,
-    money,
-    orders_from_payloads,
-    payment_status,
-)
+from adapters.woocommerce.orders import CANCELLED_STATUSES, NormaliseOptions, orders_from_payloads, payment_status
+from adapters.woocommerce.products import catalogue_records
 from adapters.woocommerce.rest import WooRest
+from adapters.woocommerce.values import money
 from connector.model import Order, PaymentStatus, StockLevel, Variant
+
+log = logging.getLogger(__name__)
 
 OFFLINE_GATEWAYS = frozenset({"bacs", "cheque", "cod"})
 DONE_STATUSES = CANCELLED_STATUSES | {"completed"}
@@ -249,8 +247,13 @@ class WooStoreClient:
         yield from self.rest.pages("orders", params)
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:
+        """Orders modified since `since`. One that cannot be read is logged and skipped, so it does
+        not stop the others; its webhook delivery is in the dead letter with the same reason."""
         for payload in self.order_payloads_updated_since(since):
-            yield from orders_from_payloads(self.shop, [payload], self.options)
+            try:
+                yield from orders_from_payloads(self.shop, [payload], self.options)
+            except NormalisationError as exc:
+                log.warning("%s: reconciliation skips an order it cannot read: %s", self.shop, exc)
 
     def catalogue_payloads(self) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
         """Every product, and every variation of variable products with its parent."""
@@ -268,7 +271,11 @@ class WooStoreClient:
         variants: list[Variant] = []
         levels: list[StockLevel] = []
         for item, parent in self.catalogue_payloads():
-            found_variants, found_levels = catalogue_records(self.shop, item, parent)
+            try:
+                found_variants, found_levels = catalogue_records(self.shop, item, parent)
+            except (KeyError, ValueError, TypeError) as exc:
+                log.warning("%s: reconciliation skips product %s: %s", self.shop, item.get("id", "?"), exc)
+                continue
             variants += found_variants
             levels += found_levels
         self._catalogue = (time.monotonic(), (variants, levels))

@@ -249,6 +249,22 @@ def test_orders_updated_since_reads_every_page_from_one_second_earlier(client, s
     assert "dates_are_gmt=true" in listed[0]
 
 
+def test_one_unreadable_order_or_product_does_not_stop_reconciliation(client, store, caplog):
+    first, _ = fixture("rest_v3_orders_list.json")
+    recent = {"date_modified_gmt": "2026-11-25T08:00:00"}
+    store.add_order(first | recent | {"id": 1})
+    store.add_order(first | recent | {"id": 2, "line_items": [first["line_items"][0] | {"quantity": 1.5}]})
+    store.add_order(first | recent | {"id": 3})
+    orders = list(client.orders_updated_since(datetime(2026, 11, 25, 8, 0, tzinfo=UTC)))
+    assert [o.external_id for o in orders] == ["1", "3"]
+    assert "order 2" in caplog.text
+    product = fixture("rest_v3_product_retrieve.json") | {"manage_stock": True}
+    store.add_product(product | {"id": 1, "stock_quantity": 2.5})
+    store.add_product(product | {"id": 2, "stock_quantity": 4})
+    assert [(lv.sku, lv.available) for lv in client.stock_levels()] == [("wc-product:2", 4)]
+    assert "product 1" in caplog.text
+
+
 def test_orders_updated_since_wants_an_aware_time(client):
     with pytest.raises(ValueError, match="timezone-aware"):
         list(client.orders_updated_since(datetime(2026, 11, 25)))

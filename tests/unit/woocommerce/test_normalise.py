@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from adapters.base import Delivery, NormalisationError
-from adapters.woocommerce.normalise import NormaliseOptions, WooNormaliser, catalogue_records
+from adapters.woocommerce.normalise import WooNormaliser
+from adapters.woocommerce.orders import NormaliseOptions
+from adapters.woocommerce.products import catalogue_records
 from connector.model import (
     OrderCancelled,
     OrderUpserted,
