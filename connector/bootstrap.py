@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.base import PlatformAdapter, StoreClient
@@ -52,8 +52,9 @@ class Services:
     def work_once(self) -> tuple[int, int]:
         """Process the inbox, then drain the outbox. Returns (deliveries, actions) handled."""
         processed = self.inbox.process_pending()
+        settled = self.inbox.evaluate_settled()
         drained = self.outbox.drain()
-        return processed.done + processed.dead, drained.done + drained.failed + drained.dead
+        return processed.done + processed.dead + settled, drained.done + drained.failed + drained.dead
 
 
 def build_services(
@@ -70,7 +71,7 @@ def build_services(
         dict(adapters) if adapters is not None else build_registry({**config.platform, "APP_URL": config.app_url})
     )
     shops = ShopDirectory(db, box)
-    inbox = Inbox(db, registry, clock=clock)
+    inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
     return services

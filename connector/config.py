@@ -38,6 +38,7 @@ class Config:
     reconcile_interval_seconds: int = 600
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
+    stock_settle_seconds: float = 30.0
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
 
     def as_flask(self) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         reconcile_interval_seconds=int(env.get("RECONCILE_INTERVAL_SECONDS") or 600),
         evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
+        stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
         platform=platform,
     )
     values.update(overrides)
