@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 import responses
 
 from adapters.woocommerce.verify import signature
@@ -54,6 +55,7 @@ class FakeWooStore:
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.webhook_secrets: dict[int, str] = {}
         self.failures: list[int] = []  # statuses to answer before serving normally
+        self.lose_answer_to: tuple[str, str] | None = None  # (method, path end): act once, then time out
         self.gateway_refuses_refunds = False
         self.calls: list[tuple[str, str]] = []
         self._ids = itertools.count(1000)
@@ -130,6 +132,9 @@ class FakeWooStore:
             status, payload, headers = self._route(request.method, path.split("/"), query, data)
         except KeyError:
             status, payload, headers = 404, {"code": "woocommerce_rest_invalid_id", "message": "Invalid ID."}, {}
+        if self.lose_answer_to and request.method == self.lose_answer_to[0] and path.endswith(self.lose_answer_to[1]):
+            self.lose_answer_to = None
+            return requests.ReadTimeout(f"{request.method} {path}: the answer was lost")
         return status, headers, json.dumps(payload)
 
     def _page(self, items: list, query: dict) -> tuple[int, list, dict]:

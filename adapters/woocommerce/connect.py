@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters.base import AdapterError
+from adapters.base import AdapterError, UserError
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.urls import InvalidStoreUrl, shop_key, store_url
 
@@ -147,6 +147,14 @@ def _hook(app_name: str, topic: str, delivery_url: str, secret: str) -> dict[str
     }
 
 
+def _delete_hook(rest: WooRest, hook_id: int) -> None:
+    try:
+        rest.delete(f"webhooks/{hook_id}", force="true")
+    except UserError as exc:
+        if exc.status != 404:  # 404: gone already (an earlier attempt whose answer was lost)
+            raise
+
+
 def ensure_webhooks(
     rest: WooRest,
     *,
@@ -173,7 +181,7 @@ def ensure_webhooks(
         keep = active[0] if active else (paused[0] if paused else None)
         for hook in mine:
             if hook is not keep:
-                rest.delete(f"webhooks/{hook['id']}", force="true")
+                _delete_hook(rest, int(hook["id"]))
                 report.removed.append(int(hook["id"]))
         if keep is None:
             rest.post("webhooks", _hook(app_name, topic, delivery_url, secret))

@@ -2,9 +2,15 @@
 
 Timeouts, connection failures, 429 and 5xx are retried with exponential back-off and jitter
 (honouring ``Retry-After``) by tenacity; when the attempts run out the call raises a retryable
-`StoreError`, so the outbox tries again later. 401/403 raise `AuthRevoked` (the keys were
-revoked or lack permission: the store must be re-connected); 400/404/409/422 raise `UserError`
-with the store's own message; other 4xx a non-retryable `StoreError`.
+`StoreError`, so the outbox tries again later. A POST creates something (a note, a refund, a
+hook) and WooCommerce takes no idempotency key, so a POST is repeated here only when the store
+cannot have acted on it (the connection was never made, 429, 503); after a read timeout or
+another 5xx it raises a retryable `StoreError` at once, and the caller's next attempt first
+looks for what the lost answer may have created (refunds carry our key, notes are compared).
+
+401/403 raise `AuthRevoked` (the keys were revoked or lack permission: the store must be
+re-connected); 400/404/409/422 raise `UserError` with the store's own message; other 4xx a
+non-retryable `StoreError`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import requests
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
     wait_random,
@@ -32,11 +38,17 @@ PER_PAGE = 100
 FINAL_ERROR_CODES = frozenset({"woocommerce_rest_cannot_create_order_refund"})
 
 
+NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the store refused before acting on the request
+
+
 class _Transient(Exception):
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None, *, not_processed: bool
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.not_processed = not_processed
 
 
 def _store_message(response: requests.Response) -> tuple[str, Any]:
@@ -106,7 +118,8 @@ class WooRest:
             else:
                 response = getattr(self.api, method.lower())(endpoint, **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise _Transient(f"{method} {endpoint}: {type(exc).__name__}: {exc}") from exc
+            never_sent = isinstance(exc, requests.ConnectTimeout)
+            raise _Transient(f"{method} {endpoint}: {type(exc).__name__}: {exc}", not_processed=never_sent) from exc
         status = response.status_code
         if status < 400:
             return response
@@ -116,7 +129,12 @@ class WooRest:
         if code in FINAL_ERROR_CODES:
             raise UserError(f"{where}: {message}", status=status, details=details)
         if status == 429 or status >= 500:
-            raise _Transient(f"{where}: HTTP {status}: {message}", status, _retry_after(response))
+            raise _Transient(
+                f"{where}: HTTP {status}: {message}",
+                status,
+                _retry_after(response),
+                not_processed=status in NOT_PROCESSED_STATUSES,
+            )
         if status in (401, 403):
             raise AuthRevoked(f"{where}: the store refused our keys (HTTP {status}): {message}", status=status)
         if status in (400, 404, 409, 422):
@@ -126,17 +144,26 @@ class WooRest:
     def request(
         self, method: str, endpoint: str, *, data: Any = None, params: Mapping[str, Any] | None = None
     ) -> requests.Response:
+        method = method.upper()
+        creates = method == "POST"
+
+        def repeatable(exc: BaseException) -> bool:
+            return isinstance(exc, _Transient) and (exc.not_processed or not creates)
+
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception(repeatable),
             sleep=self._sleep,
             reraise=True,
         )
         try:
-            return retrying(self._once, method.upper(), endpoint, data, params)
+            return retrying(self._once, method, endpoint, data, params)
         except _Transient as exc:
-            raise StoreError(f"{exc} (after {self.attempts} attempts)", retryable=True, status=exc.status) from exc
+            tried = retrying.statistics.get("attempt_number", 1)
+            raise StoreError(
+                f"{exc} (after {tried} attempt{'s' if tried > 1 else ''})", retryable=True, status=exc.status
+            ) from exc
 
     def json(self, method: str, endpoint: str, *, data: Any = None, params: Mapping[str, Any] | None = None) -> Any:
         response = self.request(method, endpoint, data=data, params=params)

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 import responses
 
-from adapters.base import AuthRevoked, LineQuantity, StoreClient, UserError
+from adapters.base import AuthRevoked, LineQuantity, StoreClient, StoreError, UserError
 from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.rest import WooRest
 from connector.model import PaymentStatus
@@ -167,6 +167,23 @@ def test_refund_through_the_gateway_once_per_key(client, store):
     assert refund["line_items"] == [{"id": 316, "quantity": 1, "refund_total": "12.90"}]
     assert refund["meta_data"][0]["value"] == "refund-727-316"
     assert store.notes[727] == []
+
+
+def test_a_refund_whose_answer_was_lost_is_not_made_twice(client, store):
+    stripe_order(store).lose_answer_to = ("POST", "/refunds")  # the store refunds, its answer never arrives
+    with pytest.raises(StoreError) as caught:
+        client.refund_lines("727", [LineQuantity("316", 1)], Decimal("12.90"), "USD", "r", "refund-key")
+    assert caught.value.retryable and len(store.refunds[727]) == 1
+    client.refund_lines("727", [LineQuantity("316", 1)], Decimal("12.90"), "USD", "r", "refund-key")  # the retry
+    assert len(store.refunds[727]) == 1
+
+
+def test_a_note_whose_answer_was_lost_is_not_added_twice(client, store):
+    store.lose_answer_to = ("POST", "/notes")
+    with pytest.raises(StoreError):
+        client.add_note("727", "Ships by 1 Dec", customer_visible=True)
+    client.add_note("727", "Ships by 1 Dec", customer_visible=True)
+    assert [n["note"] for n in store.notes[727]] == ["Ships by 1 Dec"]
 
 
 def test_refund_spreads_the_amount_over_lines_by_what_they_cost(client, store):

@@ -143,6 +143,18 @@ def test_disabled_hooks_are_recreated_duplicates_removed_and_others_hooks_left_a
     assert store.webhook_secrets[new["id"]] == "s1"
 
 
+def test_a_hook_deleted_meanwhile_is_not_an_error(rest, store, rsps):
+    ensure_webhooks(rest, delivery_url=DELIVERY, secret="s1", app_name="BC")
+    hook = next(h for h in store.webhooks.values() if h["topic"] == "order.deleted")
+    hook["status"] = "disabled"
+    store.lose_answer_to = ("DELETE", f"webhooks/{hook['id']}")  # deleted, answer lost: the retry finds it gone
+    report = ensure_webhooks(rest, delivery_url=DELIVERY, secret="s1", app_name="BC", connecting=False)
+    assert report.removed == [hook["id"]] and report.created == ["order.deleted"]
+    assert [c for c in store.calls if c == ("DELETE", f"webhooks/{hook['id']}")] == [
+        ("DELETE", f"webhooks/{hook['id']}")
+    ] * 2
+
+
 def test_paused_hooks_are_left_to_the_merchant_except_when_reconnecting(rest, store):
     ensure_webhooks(rest, delivery_url=DELIVERY, secret="s1", app_name="BC")
     hook = next(h for h in store.webhooks.values() if h["topic"] == "product.updated")

@@ -128,3 +128,30 @@ def test_pages_without_the_header_stop_at_a_short_page(rest):
     responses.get(API + "products", json=[{"id": 1}, {"id": 2}])
     responses.get(API + "products", json=[{"id": 3}])
     assert [p["id"] for p in rest.pages("products", per_page=2)] == [1, 2, 3]
+
+
+@responses.activate
+def test_a_post_whose_answer_was_lost_is_not_repeated_blindly(rest, sleeps):
+    responses.post(API + "orders/727/refunds", body=requests.ReadTimeout("no answer"))
+    with pytest.raises(StoreError, match="after 1 attempt") as caught:
+        rest.post("orders/727/refunds", {"amount": "1.00"})
+    assert caught.value.retryable and len(responses.calls) == 1 and sleeps == []
+
+
+@responses.activate
+def test_a_post_that_failed_with_500_is_not_repeated_here(rest):
+    responses.post(API + "orders/727/notes", status=500, json={"code": "x", "message": "Fatal"})
+    with pytest.raises(StoreError) as caught:
+        rest.post("orders/727/notes", {"note": "hi"})
+    assert caught.value.retryable and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_post_the_store_refused_before_acting_is_repeated(rest, sleeps):
+    url = API + "orders/727/notes"
+    responses.post(url, body=requests.ConnectTimeout("no connection"))
+    responses.post(url, status=429, json={"code": "rate"})
+    responses.post(url, status=503, body="maintenance")
+    responses.post(url, status=201, json={"id": 1})
+    assert rest.post("orders/727/notes", {"note": "hi"}) == {"id": 1}
+    assert len(responses.calls) == 4 and len(sleeps) == 3
