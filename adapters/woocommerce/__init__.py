@@ -4,12 +4,15 @@ Credentials (decrypted, as the core hands them to the client factory):
 ``{"url": "https://shop.example.com", "consumer_key": "ck_…", "consumer_secret": "cs_…"}``.
 
 Configuration read by `make_adapter` (all optional):
-``WOOCOMMERCE_RESELLER_ROLES`` / ``WOOCOMMERCE_RESELLER_META_KEYS`` / ``WOOCOMMERCE_LOCALE_META_KEYS`` (lists or
-comma-separated), ``WOOCOMMERCE_TIMEOUT`` (seconds per request, 20), ``WOOCOMMERCE_ATTEMPTS`` (4),
-``WOOCOMMERCE_MAX_WAIT`` (longest back-off between retries, seconds, 30),
-``WOOCOMMERCE_REFUND_VIA_GATEWAY`` (true), ``WOOCOMMERCE_QUERY_STRING_AUTH`` (false; for hosts that strip the
-Authorization header), ``WOOCOMMERCE_APP_NAME`` (shown to the merchant when approving), and ``APP_URL`` (the
-service's public https address: key callback and webhook delivery URLs are built from it).
+
+- ``WOOCOMMERCE_RESELLER_ROLES`` / ``WOOCOMMERCE_RESELLER_META_KEYS`` / ``WOOCOMMERCE_LOCALE_META_KEYS``
+  (lists or comma-separated);
+- ``WOOCOMMERCE_TIMEOUT`` (seconds per request, 20), ``WOOCOMMERCE_ATTEMPTS`` (4),
+  ``WOOCOMMERCE_MAX_WAIT`` (longest back-off between retries, seconds, 30);
+- ``WOOCOMMERCE_REFUND_VIA_GATEWAY`` (true), ``WOOCOMMERCE_ETA_NOTE_TO_CUSTOMER`` (true);
+- ``WOOCOMMERCE_QUERY_STRING_AUTH`` (false; for hosts that strip the Authorization header);
+- ``WOOCOMMERCE_APP_NAME`` (shown to the merchant when approving) and ``APP_URL`` (the service's
+  public https address: key callback and webhook delivery URLs are built from it).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def rest_from_credentials(credentials: Mapping[str, Any], config: Mapping[str, A
 def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
     options = options_from_config(config)
     refund_via_gateway = _flag(config.get("WOOCOMMERCE_REFUND_VIA_GATEWAY"), True)
+    eta_note_to_customer = _flag(config.get("WOOCOMMERCE_ETA_NOTE_TO_CUSTOMER"), True)
 
     def client_factory(shop: Shop, credentials: Mapping[str, Any]) -> StoreClient:
         return WooStoreClient(
@@ -82,6 +86,7 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
             rest_from_credentials(credentials, config),
             options=options,
             refund_via_gateway=refund_via_gateway,
+            eta_note_to_customer=eta_note_to_customer,
         )
 
     def rest_factory(credentials: Mapping[str, Any]) -> WooRest:

@@ -12,7 +12,9 @@ same arguments changes nothing (the `StoreClient` contract):
   "processing order" message, which is what a release means to them.
 - notes: a note is not added again when the latest note of the same visibility has the same
   text (a retried call after a partial failure); customer notes reach the shopper by email.
-- ETA: ``_backorder_eta`` (ISO date, "" when withdrawn) plus a customer note.
+- ETA: ``_backorder_eta`` (ISO date, "" when withdrawn) plus a customer note (WooCommerce emails
+  it to the shopper; ``eta_note_to_customer=False`` keeps it private for merchants who let only
+  our own emails speak to shoppers).
 - refunds: ``POST /orders/<id>/refunds`` with the idempotency key in the refund's meta; a key
   already present on a refund is a refund already made. Through the payment gateway when the
   order was paid through one (the money really goes back; a gateway that refuses gives a
@@ -79,12 +81,14 @@ class WooStoreClient:
         *,
         options: NormaliseOptions | None = None,
         refund_via_gateway: bool = True,
+        eta_note_to_customer: bool = True,
         note_prefix: str = "Backorder Connector: ",
     ) -> None:
         self.shop = shop
         self.rest = rest
         self.options = options or NormaliseOptions()
         self.refund_via_gateway = refund_via_gateway
+        self.eta_note_to_customer = eta_note_to_customer
         self.note_prefix = note_prefix
         self._catalogue: tuple[float, tuple[list[Variant], list[StockLevel]]] | None = None
 
@@ -171,7 +175,7 @@ class WooStoreClient:
         if (meta.meta_value(order.get("meta_data"), meta.ETA) or "") != value:
             self._put_order(order_id, **{meta.ETA: value})
         if note.strip():
-            self._note_once(order_id, note, customer_visible=True)
+            self._note_once(order_id, note, customer_visible=self.eta_note_to_customer)
 
     # ---- money ------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ non-retryable `StoreError`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -31,6 +32,8 @@ from tenacity import (
 from woocommerce import API
 
 from adapters.base import AuthRevoked, StoreError, UserError
+
+_CREDENTIAL_PARAMS = re.compile(r"(consumer_key|consumer_secret|oauth_signature)=[^&\s'\"]+")
 
 API_VERSION = "wc/v3"
 PER_PAGE = 100
@@ -119,7 +122,8 @@ class WooRest:
                 response = getattr(self.api, method.lower())(endpoint, **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:
             never_sent = isinstance(exc, requests.ConnectTimeout)
-            raise _Transient(f"{method} {endpoint}: {type(exc).__name__}: {exc}", not_processed=never_sent) from exc
+            detail = _CREDENTIAL_PARAMS.sub(r"\1=***", str(exc))  # the URL may carry the keys
+            raise _Transient(f"{method} {endpoint}: {type(exc).__name__}: {detail}", not_processed=never_sent) from None
         status = response.status_code
         if status < 400:
             return response

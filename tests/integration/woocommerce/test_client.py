@@ -119,6 +119,12 @@ def test_set_eta_writes_meta_and_one_customer_note(client, store):
     assert store.meta(727, "_backorder_eta") == ""
 
 
+def test_the_eta_note_can_stay_private(store):
+    client = WooStoreClient(SHOP, WooRest(store.url, store.key, store.secret), eta_note_to_customer=False)
+    client.set_eta("727", date(2026, 12, 1), "Ships by 1 Dec")
+    assert [(n["note"], n["customer_note"]) for n in store.notes[727]] == [("Ships by 1 Dec", False)]
+
+
 def test_a_note_is_not_repeated_but_an_eta_that_moves_back_is_told_again(client, store):
     store.notes[727].append(fixture("rest_v3_order_note_create.json"))  # "Order ok!!!", private
     client.add_note("727", "Order ok!!!", customer_visible=False)

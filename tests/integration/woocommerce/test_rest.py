@@ -1,4 +1,5 @@
 import base64
+import traceback
 
 import pytest
 import requests
@@ -155,3 +156,15 @@ def test_a_post_the_store_refused_before_acting_is_repeated(rest, sleeps):
     responses.post(url, status=201, json={"id": 1})
     assert rest.post("orders/727/notes", {"note": "hi"}) == {"id": 1}
     assert len(responses.calls) == 4 and len(sleeps) == 3
+
+
+@responses.activate
+def test_errors_never_carry_the_keys(sleeps):
+    rest = WooRest("https://shop.example.com", "ck_abc", "cs_def", sleep=sleeps.append, query_string_auth=True)
+    url = "https://shop.example.com/wp-json/wc/v3/orders/1?consumer_key=ck_abc&consumer_secret=cs_def"
+    responses.get(API + "orders/1", body=requests.ConnectionError(f"Max retries exceeded with url: {url}"))
+    with pytest.raises(StoreError) as caught:
+        rest.get("orders/1")
+    printed = "".join(traceback.format_exception(caught.value))  # what a log would show
+    assert "cs_def" not in printed and "ck_abc" not in printed
+    assert "consumer_secret=***" in str(caught.value)

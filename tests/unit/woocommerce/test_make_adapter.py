@@ -27,9 +27,9 @@ def test_settings_from_configuration():
         CREDENTIALS, {"WOOCOMMERCE_TIMEOUT": "5", "WOOCOMMERCE_ATTEMPTS": "2", "WOOCOMMERCE_QUERY_STRING_AUTH": "yes"}
     )
     assert (rest.api.timeout, rest.attempts, rest.api.query_string_auth) == (5.0, 2, True)
-    adapter = make_adapter({"WOOCOMMERCE_REFUND_VIA_GATEWAY": "0"})
+    adapter = make_adapter({"WOOCOMMERCE_REFUND_VIA_GATEWAY": "0", "WOOCOMMERCE_ETA_NOTE_TO_CUSTOMER": "no"})
     client = adapter.client_factory(Shop(Platform.WOOCOMMERCE, "s", "s"), CREDENTIALS)
-    assert client.refund_via_gateway is False
+    assert client.refund_via_gateway is False and client.eta_note_to_customer is False
 
 
 def test_credentials_without_the_secret_are_a_clear_error():
