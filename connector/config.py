@@ -41,6 +41,11 @@ class Config:
     stock_settle_seconds: float = 30.0
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
 
+    @property
+    def effective_mail_url(self) -> str:
+        """MAIL_URL, or in development the file outbox under the instance folder."""
+        return self.mail_url or f"file://{self.instance_path / 'mail'}"
+
     def as_flask(self) -> dict[str, Any]:
         return {"SECRET_KEY": self.secret_key, "CONNECTOR": self, **self.platform}
 

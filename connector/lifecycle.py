@@ -23,13 +23,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.model import BackorderState, PaymentStatus
 from connector.outbox import Kind, enqueue
 from connector.shop_settings import ShopSettings
-from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, ShopRow
+from connector.storage.tables import ActionRow, BackorderRow, OrderLineRow, OrderRow, ShopRow
 
 ZERO = Decimal(0)
 
@@ -102,11 +102,22 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
     )
     lines = {li.id: li for li in order.lines}
     if order.cancelled:
+        # Nothing further goes to the store or the customer for a cancelled order.
+        session.execute(
+            update(ActionRow)
+            .where(ActionRow.order_id == order.id, ActionRow.status == "pending")
+            .values(status="cancelled", last_error="the order was cancelled")
+        )
         order.bo_held = order.bo_tagged = False
         order.bo_promised_on = None
+        order.bo_hold_signature = None
         return 0
     can_email = settings.notify_customers and bool(order.customer_email)
-    capture = settings.charge_policy == "authorize_then_capture" and order.payment_status == PaymentStatus.AUTHORIZED
+    # An authorization partly captured (partially paid) still holds the rest for us to capture.
+    capture = settings.charge_policy == "authorize_then_capture" and order.payment_status in (
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.PARTIALLY_PAID,
+    )
     partial = settings.reseller_partial_shipments if order.is_reseller else settings.retail_partial_shipments
     gen = order.bo_generation
 
@@ -227,33 +238,22 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
         acts.add(Kind.RELEASE, f"g{gen}:release:final", {})
         acts.add(Kind.REMOVE_TAGS, f"g{gen}:untag", {"tags": [settings.backorder_tag]})
         if capture:
-            rest = (
-                order.total_price
-                if order.total_price is not None
-                else sum((_line_amount(li, li.quantity) for li in order.lines), ZERO)
-            ) - (order.captured_amount or ZERO)
-            _capture(acts, order, rest, f"g{gen}:capture:final")
-        if can_email:
+            _capture(acts, order, outstanding(order), f"g{gen}:capture:final")
+        shipping = [
+            {
+                "line_id": li.external_id,
+                "sku": li.sku,
+                "title": li.title,
+                "quantity": li.quantity - li.fulfilled_quantity,
+            }
+            for li in order.lines
+            if li.requires_shipping and li.quantity > li.fulfilled_quantity
+        ]
+        if can_email and shipping:
             acts.add(
                 Kind.EMAIL,
                 f"g{gen}:email:on_its_way",
-                email_payload(
-                    "on_its_way",
-                    shop,
-                    order,
-                    settings,
-                    [
-                        {
-                            "line_id": lines[r.line_id].external_id,
-                            "sku": r.sku,
-                            "title": lines[r.line_id].title,
-                            "quantity": r.peak_quantity,
-                        }
-                        for r in released
-                        if r.line_id in lines
-                    ],
-                    still_waiting=[],
-                ),
+                email_payload("on_its_way", shop, order, settings, shipping, still_waiting=[]),
             )
         for r in released:
             r.announced = True
@@ -261,6 +261,16 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
         order.bo_promised_on = None
         order.bo_hold_signature = None
     return acts.added
+
+
+def outstanding(order: OrderRow) -> Decimal:
+    """What is authorized and neither captured nor refunded yet."""
+    total = (
+        order.total_price
+        if order.total_price is not None
+        else sum((_line_amount(li, li.quantity) for li in order.lines), ZERO)
+    )
+    return total - (order.captured_amount or ZERO) - (order.refunded_amount or ZERO)
 
 
 def _waiting_qty(waiting: list[BackorderRow], line_id: int) -> int:

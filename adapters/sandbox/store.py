@@ -114,6 +114,14 @@ class SandboxStore:
     def restock(self, sku: str, quantity: int) -> None:
         self.set_stock(sku, self._product(sku)["stock"] + quantity)
 
+    def adjust_stock(self, sku: str, delta: int, key: str) -> None:
+        """An app's inventory adjustment; the same key is applied once (as Shopify's idempotent mutations)."""
+        with self._lock:
+            if any(c[0] == "adjust_stock" and c[2]["key"] == key for c in self.calls):
+                return
+            self.calls.append(("adjust_stock", sku, {"delta": delta, "key": key}))
+        self.restock(sku, delta)
+
     def _product(self, sku: str) -> dict[str, Any]:
         try:
             return self.products[sku]
