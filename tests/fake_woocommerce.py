@@ -151,14 +151,54 @@ class FakeWooStore:
         if head == "orders":
             return self._orders(method, seg[1:], query, data)
         if head == "products":
-            if len(seg) == 1:
-                return self._page(sorted(self.products.values(), key=lambda p: p["id"]), query)
-            if len(seg) == 3 and seg[2] == "variations":
-                return self._page(self.variations.get(int(seg[1]), []), query)
-            return 200, copy.deepcopy(self.products[int(seg[1])]), {}
+            return self._products(method, seg[1:], query, data)
         if head == "webhooks":
             return self._webhooks(method, seg[1:], query, data)
         return 404, {"code": "rest_no_route", "message": "No route was found."}, {}
+
+    def _variation(self, variation_id: int) -> tuple[int, dict[str, Any]]:
+        for parent_id, variations in self.variations.items():
+            for variation in variations:
+                if variation["id"] == variation_id:
+                    return parent_id, variation
+        raise KeyError(variation_id)
+
+    @staticmethod
+    def _save_product(item: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        if "stock_quantity" in data:
+            item["stock_quantity"] = data["stock_quantity"]
+        for entry in data.get("meta_data", []):
+            existing = [m for m in item.setdefault("meta_data", []) if m["key"] == entry["key"]]
+            if existing:
+                existing[0]["value"] = entry["value"]
+            else:
+                item["meta_data"].append({"id": len(item["meta_data"]) + 1, **entry})
+        item["date_modified_gmt"] = _now()
+        return copy.deepcopy(item)
+
+    def _products(self, method: str, seg: list[str], query: dict, data: Any):
+        """Products; as in WooCommerce, ``?sku=`` finds no variations, ``/products/<id>`` does."""
+        if not seg:
+            items = sorted(self.products.values(), key=lambda p: p["id"])
+            if "sku" in query:
+                items = [p for p in items if p.get("sku") == query["sku"]]
+            return self._page(items, query)
+        item_id = int(seg[0])
+        if len(seg) >= 2 and seg[1] == "variations":
+            if len(seg) == 2:
+                return self._page(self.variations.get(item_id, []), query)
+            parent_id, variation = self._variation(int(seg[2]))
+            if parent_id != item_id:
+                raise KeyError(seg)
+            if method == "PUT":
+                return 200, self._save_product(variation, data), {}
+            return 200, copy.deepcopy(variation), {}
+        if item_id in self.products:
+            if method == "PUT":
+                return 200, self._save_product(self.products[item_id], data), {}
+            return 200, copy.deepcopy(self.products[item_id]), {}
+        parent_id, variation = self._variation(item_id)
+        return 200, copy.deepcopy(variation) | {"type": "variation", "parent_id": parent_id}, {}
 
     def _orders(self, method: str, seg: list[str], query: dict, data: Any):
         if not seg:

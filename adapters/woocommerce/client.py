@@ -21,6 +21,12 @@ same arguments changes nothing (the `StoreClient` contract):
   `UserError` and nothing is recorded); bank transfer, cheque and cash-on-delivery orders, or
   ``refund_via_gateway=False``, get the refund recorded and a private note asking the merchant
   to pay it back by hand. Refunded lines are restocked: their demand is gone.
+- stock received: the product's (or variation's, or for a variation stocked by its parent, the
+  parent's) ``stock_quantity`` is set to what it was plus the delta, and the idempotency key is
+  kept in the product's meta ``_backorder_stock_receipts`` (the last 50), so a repeated call adds
+  nothing. WooCommerce's REST API only sets stock, it cannot add to it: a sale landing between
+  our read and our write is overwritten (a window of one request; the next reconciliation shows
+  the true figure if the store corrects it).
 - capture: WooCommerce has no capture API. A paid order has nothing to capture (a private note
   records the request); a charge a gateway only authorised (Stripe, WooPayments "capture
   later") must be captured by the merchant in the order's actions, so we write a private note
@@ -42,9 +48,9 @@ from typing import Any
 from adapters.base import LineQuantity, NormalisationError, UserError
 from adapters.woocommerce import meta
 from adapters.woocommerce.orders import CANCELLED_STATUSES, NormaliseOptions, orders_from_payloads, payment_status
-from adapters.woocommerce.products import catalogue_records
+from adapters.woocommerce.products import LOCATION, catalogue_records
 from adapters.woocommerce.rest import WooRest
-from adapters.woocommerce.values import money
+from adapters.woocommerce.values import money, whole
 from connector.model import Order, PaymentStatus, StockLevel, Variant
 
 log = logging.getLogger(__name__)
@@ -238,6 +244,51 @@ class WooStoreClient:
         if not through_gateway:
             method = order.get("payment_method_title") or order.get("payment_method") or "the original method"
             self._private(order_id, f"refund of {amount} {currency} recorded; please pay it back by hand ({method}).")
+
+    # ---- stock received -----------------------------------------------------------------------
+
+    KEEP_RECEIPTS = 50
+
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        if location not in (None, "", LOCATION):
+            raise UserError(f"{sku}: WooCommerce keeps one stock figure per product, not one at {location!r}")
+        endpoint, item = self._stock_holder(sku)
+        if item.get("manage_stock") is not True:
+            raise UserError(f"{sku}: the store does not track its stock (turn on “Manage stock?” in WooCommerce)")
+        done = meta.meta_value(item.get("meta_data"), meta.STOCK_RECEIPTS)
+        done = [k for k in done if isinstance(k, str)] if isinstance(done, list) else []
+        if idempotency_key in done:
+            return
+        current = whole(item.get("stock_quantity") or 0, f"{sku} stock_quantity")
+        receipts = [*done, idempotency_key][-self.KEEP_RECEIPTS :]
+        self.rest.put(
+            endpoint,
+            {"stock_quantity": current + delta, "meta_data": [{"key": meta.STOCK_RECEIPTS, "value": receipts}]},
+        )
+        log.info("%s: stock of %s %+d (%s)", self.shop, sku, delta, reason)
+
+    def _stock_holder(self, sku: str) -> tuple[str, dict[str, Any]]:
+        """The endpoint and resource that hold the stock of `sku` (its product, variation or parent)."""
+        kind, _, number = sku.partition(":")
+        if kind in ("wc-product", "wc-variation") and number.isdigit():
+            item = self.rest.get(f"products/{number}")
+            if item.get("type") == "variation":
+                return self._variation_holder(int(item["parent_id"]), int(number))
+            return f"products/{number}", item
+        for item in self.rest.get("products", sku=sku):
+            if item.get("sku") == sku and item.get("type") != "variation":
+                return f"products/{item['id']}", item
+        for item, parent in self.catalogue_payloads():
+            if item.get("sku") == sku and parent is not None:
+                return self._variation_holder(int(parent["id"]), int(item["id"]))
+        raise UserError(f"no product or variation with SKU {sku!r} in the store")
+
+    def _variation_holder(self, parent_id: int, variation_id: int) -> tuple[str, dict[str, Any]]:
+        endpoint = f"products/{parent_id}/variations/{variation_id}"
+        variation = self.rest.get(endpoint)
+        if variation.get("manage_stock") == "parent":
+            return f"products/{parent_id}", self.rest.get(f"products/{parent_id}")
+        return endpoint, variation
 
     # ---- reads for reconciliation ---------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""Order meta keys this service writes on WooCommerce orders (underscore: hidden from the shopper)."""
+"""Meta keys this service writes on WooCommerce orders and products (underscore: hidden from the shopper)."""
 
 TAGS = "_backorder_tags"  # comma-separated: WooCommerce orders have no tags of their own
 ETA = "_backorder_eta"  # ISO date the customer was promised, "" when none
 HOLD = "_backorder_hold"  # the status the order had when we put it on-hold; "" when we hold nothing
 REFUND_KEY = "_backorder_refund_key"  # on refunds we create: the idempotency key that made them
+STOCK_RECEIPTS = "_backorder_stock_receipts"  # on products: idempotency keys of the last stock adjustments
 
 
 def meta_value(meta_data: object, key: str) -> object:

@@ -341,3 +341,61 @@ def test_a_store_that_hiccups_is_retried_inside_one_call(client, store):
     store.failures = [503, 429]
     client.set_eta("727", date(2026, 12, 1), "Ships by 1 Dec")
     assert store.meta(727, "_backorder_eta") == "2026-12-01"
+
+
+# ---- stock received ------------------------------------------------------------------------------
+
+
+def stocked_catalogue(store):
+    base = fixture("rest_v3_product_retrieve.json") | {"manage_stock": True}
+    store.add_product(base | {"id": 93, "sku": "", "stock_quantity": -2})
+    store.add_product(base | {"id": 50, "sku": "MUG-1", "stock_quantity": 0})
+    store.add_product(base | {"id": 51, "sku": "CAP-1", "manage_stock": False, "stock_quantity": None})
+    store.add_product(
+        base | {"id": 22, "type": "variable", "sku": "", "stock_quantity": 10},
+        variations=[
+            {"id": 23, "sku": "Bar3", "manage_stock": True, "stock_quantity": -1},
+            {"id": 24, "sku": "Bar4", "manage_stock": "parent", "stock_quantity": 10},
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("sku", "where"),
+    [
+        ("MUG-1", ("products", 50)),
+        ("wc-product:93", ("products", 93)),
+        ("Bar3", ("variation", 23)),
+        ("wc-variation:23", ("variation", 23)),
+        ("Bar4", ("products", 22)),
+    ],
+)
+def test_received_stock_is_added_once_per_key(client, store, sku, where):
+    stocked_catalogue(store)
+
+    def stock():
+        if where[0] == "products":
+            return store.products[where[1]]["stock_quantity"]
+        return next(v for v in store.variations[22] if v["id"] == where[1])["stock_quantity"]
+
+    before = stock()
+    client.adjust_stock(sku, 5, None, "PO-7 received", "po-7:line-1")
+    client.adjust_stock(sku, 5, None, "PO-7 received", "po-7:line-1")
+    assert stock() == before + 5
+    client.adjust_stock(sku, 2, "default", "PO-8 received", "po-8:line-1")
+    assert stock() == before + 7
+
+
+@pytest.mark.parametrize(
+    ("sku", "location", "message"),
+    [
+        ("CAP-1", None, "does not track its stock"),
+        ("NOPE", None, "no product or variation with SKU 'NOPE'"),
+        ("MUG-1", "warehouse-2", "one stock figure"),
+    ],
+)
+def test_stock_that_cannot_be_adjusted_says_why(client, store, sku, location, message):
+    stocked_catalogue(store)
+    with pytest.raises(UserError, match=message):
+        client.adjust_stock(sku, 5, location, "r", "k")
+    assert [c for c in store.writes() if c[1].startswith("products")] == []
