@@ -268,7 +268,7 @@ class FakeWooStore:
             ]
             return self._page(items, query)
         if not seg and method == "POST":
-            if not str(data.get("delivery_url", "")).startswith("https://"):
+            if not str(data.get("delivery_url", "")).startswith(("https://", "http://")):
                 return 400, {"code": "woocommerce_rest_invalid_delivery_url", "message": "Invalid URL."}, {}
             hook_id = next(self._ids)
             resource, _, event = data["topic"].partition(".")

@@ -166,6 +166,9 @@ def test_paused_hooks_are_left_to_the_merchant_except_when_reconnecting(rest, st
     assert set(store.webhook_secrets.values()) == {"s2"}
 
 
-def test_hooks_need_an_https_delivery_url(rest):
+def test_hooks_need_an_https_delivery_url_except_on_this_machine(rest, store):
     with pytest.raises(ConnectError, match="https"):
-        ensure_webhooks(rest, delivery_url="http://app/webhooks/woocommerce", secret="s", app_name="BC")
+        ensure_webhooks(rest, delivery_url="http://app.example.net/webhooks/woocommerce", secret="s", app_name="BC")
+    assert store.webhooks == {}
+    local = "http://127.0.0.1:8000/webhooks/woocommerce"
+    assert len(ensure_webhooks(rest, delivery_url=local, secret="s", app_name="BC").created) == 4
