@@ -27,9 +27,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.model import BackorderState, PaymentStatus
-from connector.outbox import Kind, enqueue
+from connector.order_actions import OrderActions, email_payload, line_amount, outstanding
+from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
-from connector.storage.tables import ActionRow, BackorderRow, OrderLineRow, OrderRow, ShopRow
+from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
 ZERO = Decimal(0)
 
@@ -38,61 +39,8 @@ def _signature(line_ids: list[str]) -> str:
     return hashlib.sha1(",".join(sorted(line_ids)).encode()).hexdigest()[:12]
 
 
-def _line_amount(line: OrderLineRow, quantity: int) -> Decimal:
-    return (line.unit_price or ZERO) * quantity
-
-
-class _Actions:
-    def __init__(self, session: Session, shop: ShopRow, order: OrderRow, now: datetime) -> None:
-        self.session, self.shop, self.order, self.now = session, shop, order, now
-        self.added = 0
-
-    def add(self, kind: Kind, key: str, payload: dict[str, Any]) -> None:
-        full_key = f"{self.shop.platform}:{self.shop.domain}:order:{self.order.external_id}:{key}"
-        payload = {"order": self.order.external_id, **payload}
-        if enqueue(
-            self.session,
-            shop_id=self.shop.id,
-            order_id=self.order.id,
-            kind=kind,
-            key=full_key,
-            payload=payload,
-            now=self.now,
-        ):
-            self.added += 1
-
-
-def email_payload(
-    template: str,
-    shop: ShopRow,
-    order: OrderRow,
-    settings: ShopSettings,
-    lines: list[dict[str, Any]],
-    **context: Any,
-) -> dict[str, Any]:
-    """Everything an email needs, frozen at decision time (the send may happen later)."""
-    return {
-        "template": template,
-        "to": order.customer_email,
-        "locale": order.customer_locale or shop.locale or "en",
-        "shop": {
-            "name": shop.name,
-            "domain": shop.domain,
-            "timezone": shop.timezone,
-            "currency": order.currency,
-            "sender_name": settings.sender_name or shop.name,
-            "reply_to": settings.reply_to,
-            "brand_color": settings.brand_color,
-            "logo_url": settings.logo_url,
-        },
-        "order": {"id": order.external_id, "name": order.name, "customer_name": order.customer_name},
-        "lines": lines,
-        **context,
-    }
-
-
 def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime) -> int:
-    acts = _Actions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now)
     waiting = list(
         session.scalars(
             select(BackorderRow)
@@ -154,13 +102,13 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             if capture and partial:
                 shipping_now = sum(
                     (
-                        _line_amount(li, li.quantity - li.fulfilled_quantity - _waiting_qty(waiting, li.id))
+                        line_amount(li, li.quantity - li.fulfilled_quantity - _waiting_qty(waiting, li.id))
                         for li in order.lines
                         if li.requires_shipping
                     ),
                     ZERO,
                 )
-                _capture(acts, order, shipping_now, f"g{gen}:capture:start")
+                acts.capture(shipping_now, f"g{gen}:capture:start")
             if can_email:
                 acts.add(
                     Kind.EMAIL,
@@ -184,8 +132,8 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)
             if released and partial:
                 if capture:
-                    amount = sum((_line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)
-                    _capture(acts, order, amount, f"g{gen}:capture:{sig}")
+                    amount = sum((line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)
+                    acts.capture(amount, f"g{gen}:capture:{sig}")
                 if can_email:
                     acts.add(
                         Kind.EMAIL,
@@ -238,7 +186,7 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
         acts.add(Kind.RELEASE, f"g{gen}:release:final", {})
         acts.add(Kind.REMOVE_TAGS, f"g{gen}:untag", {"tags": [settings.backorder_tag]})
         if capture:
-            _capture(acts, order, outstanding(order), f"g{gen}:capture:final")
+            acts.capture(outstanding(order), f"g{gen}:capture:final")
         shipping = [
             {
                 "line_id": li.external_id,
@@ -263,16 +211,6 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
     return acts.added
 
 
-def outstanding(order: OrderRow) -> Decimal:
-    """What is authorized and neither captured nor refunded yet."""
-    total = (
-        order.total_price
-        if order.total_price is not None
-        else sum((_line_amount(li, li.quantity) for li in order.lines), ZERO)
-    )
-    return total - (order.captured_amount or ZERO) - (order.refunded_amount or ZERO)
-
-
 def _waiting_qty(waiting: list[BackorderRow], line_id: int) -> int:
     return sum(w.quantity for w in waiting if w.line_id == line_id)
 
@@ -284,10 +222,3 @@ def _released_since(session: Session, order: OrderRow, waiting: list[BackorderRo
         select(BackorderRow).where(BackorderRow.order_id == order.id, BackorderRow.state == BackorderState.RELEASED)
     )
     return [r for r in rows if r.id not in waiting_ids and not r.announced]
-
-
-def _capture(acts: _Actions, order: OrderRow, amount: Decimal, key: str) -> None:
-    if amount <= 0:
-        return
-    acts.add(Kind.CAPTURE, key, {"amount": str(amount.quantize(Decimal("0.01"))), "currency": order.currency})
-    order.captured_amount = (order.captured_amount or ZERO) + amount

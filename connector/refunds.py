@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.evaluation import evaluate
-from connector.lifecycle import _Actions, email_payload
 from connector.model import BackorderState
+from connector.order_actions import OrderActions, email_payload
 from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
@@ -103,7 +103,7 @@ def _refund(session: Session, shop: ShopRow, order: OrderRow, offer: RefundOffer
         return OfferOutcome("shipping")
     offer.amount, offer.lines = amount, [{k: r[k] for k in ("line_id", "quantity", "amount")} for r in refunded]
     order.refunded_amount = (order.refunded_amount or Decimal(0)) + amount
-    acts = _Actions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now)
     acts.add(
         Kind.REFUND,
         f"offer:{offer.id}:refund",

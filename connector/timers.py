@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.evaluation import shop_today
-from connector.lifecycle import _Actions, _capture, email_payload, outstanding
 from connector.mail.links import RefundOffer, make_refund_token
 from connector.model import BackorderState, PaymentStatus
+from connector.order_actions import OrderActions, email_payload, outstanding
 from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
@@ -97,7 +97,7 @@ def _offer_refund(
     token = make_refund_token(
         secret, RefundOffer(shop.domain, order.external_id, tuple(x["line_id"] for x in lines), str(offer.id)), now=now
     )
-    acts = _Actions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now)
     mail_lines = [
         {
             "line_id": li.external_id,
@@ -146,7 +146,7 @@ def _authorization(
     if amount <= 0 or now >= expires:
         return 0, 0
     stamp = order.authorized_at.isoformat()
-    acts = _Actions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now)
     warned = acted = 0
     planned = "capture" if settings.auth_expiry_policy == "capture_now" else "payment_request"
     waiting = _waiting(session, order)
@@ -172,7 +172,7 @@ def _authorization(
     if now >= expires - ACT_BEFORE_EXPIRY:
         before = acts.added
         if planned == "capture":
-            _capture(acts, order, amount, f"auth:{stamp}:capture")
+            acts.capture(amount, f"auth:{stamp}:capture")
         elif order.customer_email:
             acts.add(
                 Kind.EMAIL,
