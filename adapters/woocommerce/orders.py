@@ -28,8 +28,10 @@ Orders
   A failed order is marked cancelled (it holds no stock) but gets no `OrderCancelled`: the
   shopper may still pay it. WooCommerce has no
   partial fulfilment, so a completed order's lines are fully fulfilled and others not at all.
-  The unit price is what the shopper pays per unit after discounts, before tax
-  (line ``total`` / ``quantity``).
+  The unit price is what the shopper pays per unit, after discounts and with tax
+  ((line ``total`` + ``total_tax``) / ``quantity``, to 4 places as stored): what refunding the
+  unit gives back. WooCommerce keeps line totals before tax even in stores whose prices
+  include tax.
 
 Backorders are decided from stock, never from the per-line "Backordered" meta: WooCommerce
 writes it only when the product's backorders setting is "notify", under a label translated
@@ -141,12 +143,12 @@ def _customer(order: Mapping[str, Any], options: NormaliseOptions) -> Customer:
     )
 
 
+UNIT_PRICE_PLACES = Decimal("0.0001")
+
+
 def _unit_price(item: Mapping[str, Any], quantity: int) -> Decimal:
-    total = money(item.get("total"))
-    if quantity <= 0:
-        return total
-    places = max(-int(total.as_tuple().exponent), 2)  # money() only returns finite numbers
-    return (total / quantity).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    paid = money(item.get("total")) + money(item.get("total_tax"))
+    return (paid / max(quantity, 1)).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _line(item: Mapping[str, Any], completed: bool) -> OrderLine:

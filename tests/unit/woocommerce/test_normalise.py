@@ -66,10 +66,10 @@ def test_order_727_as_delivered():
     single, variation = order.lines
     assert (single.external_id, single.sku, single.product_id) == ("315", "wc-product:93", "93")
     assert single.variant_id is None
-    assert (single.quantity, single.unit_price, single.fulfilled_quantity) == (2, Decimal("3.00"), 0)
+    assert (single.quantity, single.unit_price, single.fulfilled_quantity) == (2, Decimal("3.225"), 0)  # 6.45 / 2
     assert (variation.sku, variation.product_id, variation.variant_id) == ("Bar3", "22", "23")
     assert variation.title == "Ship Your Idea – Color: Black, Size: M Test"
-    assert variation.unit_price == Decimal("12.00")
+    assert variation.unit_price == Decimal("12.90")  # 12.00 + 0.90 tax
     assert len(order.stocked_lines) == 2
 
 
@@ -212,15 +212,17 @@ def test_lines_without_sku_are_keyed_by_variation_then_product_then_line():
     assert skus == ["wc-product:93", "wc-variation:23", "wc-line:400"]
 
 
-def test_unit_price_is_what_the_shopper_pays_after_discount_per_unit():
+def test_unit_price_is_what_the_shopper_pays_per_unit_after_discount_with_tax():
     payload = fixture("rest_v3_order_retrieve.json")
-    payload["line_items"][0] |= {"quantity": 3, "subtotal": "12.00", "total": "10.00", "price": 3.3333333}
-    assert the_order(payload).lines[0].unit_price == Decimal("3.33")
+    payload["line_items"][0] |= {"quantity": 3, "subtotal": "12.00", "total": "10.00", "total_tax": "0.50"}
+    assert the_order(payload).lines[0].unit_price == Decimal("3.5000")
+    payload["line_items"][0] |= {"total_tax": "0.00"}
+    assert the_order(payload).lines[0].unit_price == Decimal("3.3333")
 
 
 def test_huge_and_stringly_quantities():
     payload = fixture("rest_v3_order_retrieve.json")
-    payload["line_items"][0] |= {"quantity": 10**12, "total": "3000000000000.00"}
+    payload["line_items"][0] |= {"quantity": 10**12, "total": "3000000000000.00", "total_tax": "0.00"}
     payload["line_items"][1] |= {"quantity": "4"}
     line, other = the_order(payload).lines
     assert (line.quantity, line.unit_price, other.quantity) == (10**12, Decimal("3.00"), 4)
