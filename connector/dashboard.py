@@ -31,7 +31,6 @@ from connector.storage.tables import (
     VariantRow,
 )
 
-AUTHORIZATION_VALID = timedelta(days=7)  # Shopify Payments (and Stripe) authorizations lapse after 7 days
 WAITING = str(BackorderState.WAITING)
 
 
@@ -226,12 +225,16 @@ def lines_at_risk(session: Session, shop: ShopRow, today: date) -> list[AtRisk]:
     return sorted(risks, key=lambda r: (r.promised_on or date.max, r.order_name))
 
 
-def held_charges(session: Session, shop_id: int) -> list[HeldCharge]:
-    """Authorized, not fully captured charges of orders that wait on backorders, soonest expiry first."""
+def held_charges(session: Session, shop: ShopRow) -> list[HeldCharge]:
+    """Authorized, not fully captured charges of orders that wait on backorders, soonest expiry first.
+
+    An authorization lapses `authorization_validity_days` after it was made (a setting: 7 days for
+    Shopify Payments)."""
+    valid = timedelta(days=ShopSettings.from_mapping(shop.settings).authorization_validity_days)
     rows = session.scalars(
         select(OrderRow)
         .where(
-            OrderRow.shop_id == shop_id,
+            OrderRow.shop_id == shop.id,
             OrderRow.cancelled.is_(False),
             OrderRow.payment_status.in_((str(PaymentStatus.AUTHORIZED), str(PaymentStatus.PARTIALLY_PAID))),
             OrderRow.id.in_(select(BackorderRow.order_id).where(BackorderRow.state == WAITING)),
@@ -249,7 +252,7 @@ def held_charges(session: Session, shop_id: int) -> list[HeldCharge]:
                 max(total - (order.captured_amount or Decimal(0)), Decimal(0)),
                 order.currency,
                 authorized,
-                authorized + AUTHORIZATION_VALID,
+                authorized + valid,
             )
         )
     return sorted(result, key=lambda h: h.expires_at)

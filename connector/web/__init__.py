@@ -35,14 +35,17 @@ def create_app(
     services = services or build_services(config)
     app.extensions["connector"] = services
 
-    from connector.web import health, merchant, webhooks
+    from connector.web import health, merchant, offers, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(offers.bp)
     for adapter in services.adapters.values():
         if adapter.blueprint is not None:
             app.register_blueprint(adapter.blueprint)
-    merchant.register(app, config, exempt=[webhooks.bp, *(a.blueprint for a in services.adapters.values())])
+    # Exempt from CSRF: webhooks (HMAC-verified), adapters' callbacks, and the shopper's offer page,
+    # whose signed link is itself the credential (a forged cross-site post would need the link).
+    merchant.register(app, config, exempt=[webhooks.bp, offers.bp, *(a.blueprint for a in services.adapters.values())])
 
     from connector import cli
 

@@ -36,7 +36,7 @@ def dashboard_view() -> ResponseReturnValue:
             by_sku=by_sku,
             by_order=dashboard.backlog_by_order(s, shop.id),
             at_risk=dashboard.lines_at_risk(s, shop, today),
-            held=dashboard.held_charges(s, shop.id),
+            held=dashboard.held_charges(s, shop),
             actions=dashboard.recent_actions(s, shop.id),
             dead=dashboard.dead_deliveries(s, shop),
             chart_skus=skus,

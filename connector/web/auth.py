@@ -283,3 +283,8 @@ def sign_in_link_command(platform: str, shop: str) -> None:
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(sign_in_link_command)
+    # For adapters' install/connect views, which may not import `connector.web`: after the store
+    # vouched for the merchant, ``current_app.extensions["merchant_sign_in"](shop_id)`` signs them in,
+    # and ``current_app.extensions["merchant_sign_in_link"](shop_id)`` gives a link to hand over.
+    app.extensions["merchant_sign_in"] = sign_in_shop
+    app.extensions["merchant_sign_in_link"] = make_sign_in_link

@@ -58,6 +58,11 @@ class SettingsForm(FlaskForm):
         ("request_payment", "Let it lapse, email a payment request"),
     ])
     auth_warning_hours = IntegerField("Act this many hours before expiry", [InputRequired()])
+    authorization_validity_days = IntegerField("Your payment provider keeps an authorization for (days)",
+                                               [InputRequired()], description="Shopify Payments and Stripe: 7")
+    payment_url = StringField("Payment page for payment requests (https, optional)",
+                              [Optional(), URL(require_tld=False, message="a full https:// URL")],
+                              description="Default: the customer's account page in your store")
     # shipping
     retail_partial_shipments = SelectField("Retail orders", choices=SHIPPING)
     reseller_partial_shipments = SelectField("Reseller orders", choices=SHIPPING)
@@ -92,7 +97,8 @@ class SettingsForm(FlaskForm):
         ("Delays and refunds", "What happens when a promised date passes.",
          ("grace_days", "refund_offer_valid_days")),
         ("Charges", "When money is taken for backordered items.",
-         ("charge_policy", "auth_expiry_policy", "auth_warning_hours")),
+         ("charge_policy", "auth_expiry_policy", "auth_warning_hours", "authorization_validity_days",
+          "payment_url")),
         ("Partial shipments", "Whether available items ship before the rest.",
          ("retail_partial_shipments", "reseller_partial_shipments", "reseller_tags")),
         ("Tags", "Tags written on orders in your store.", ("backorder_tag",)),
@@ -112,6 +118,10 @@ class SettingsForm(FlaskForm):
     def validate_logo_url(self, field: StringField) -> None:
         if field.data and not field.data.startswith("https://"):
             raise ValidationError("use an https:// address (mail clients block plain http images)")
+
+    def validate_payment_url(self, field: StringField) -> None:
+        if field.data and not field.data.startswith("https://"):
+            raise ValidationError("use an https:// address")
 
     def validate_reseller_tags(self, field: StringField) -> None:
         if any(len(t) > 40 for t in _tags(field.data or "")):
@@ -147,7 +157,8 @@ class SettingsForm(FlaskForm):
             "reseller_partial_shipments": lambda v: v == "partial",
             "dropship_value_threshold": lambda v: float(v or 0),
             **{n: lambda v: (v or "").strip() for n in
-               ("sender_name", "reply_to", "merchant_email", "logo_url", "backorder_tag", "brand_color")},
+               ("sender_name", "reply_to", "merchant_email", "logo_url", "backorder_tag", "brand_color",
+                "payment_url")},
         }
         for name, convert in converters.items():
             if name in values:

@@ -135,3 +135,21 @@ def test_a_shop_connected_by_the_demo_start_gets_its_link_logged(app, services, 
     client = app.test_client()
     assert client.get(link.removeprefix(config.app_url)).status_code == 302
     assert "Demo" in client.get("/app").get_data(as_text=True)
+
+
+def test_adapters_sign_merchants_in_through_the_app_extensions(app, services) -> None:  # type: ignore[no-untyped-def]
+    shop_id = connect_shop(services, "north.sandbox", name="North")
+
+    @app.get("/test-install-done")
+    def install_done():  # type: ignore[no-untyped-def]  # what an adapter's install/connect view does
+        from flask import current_app, redirect
+
+        current_app.extensions["merchant_sign_in"](shop_id)
+        return redirect("/app")
+
+    client = app.test_client()
+    assert client.get("/test-install-done").status_code == 302
+    assert "North" in client.get("/app").get_data(as_text=True)
+    with app.app_context():
+        link = app.extensions["merchant_sign_in_link"](shop_id)
+    assert link.startswith("https://connector.test/app/sign-in/")

@@ -28,7 +28,9 @@ def upload(merchant, text: str):  # type: ignore[no-untyped-def]
                 content_type="multipart/form-data")
 
 
-def test_a_new_purchase_order_moves_the_promise_and_receiving_it_ships(merchant, sandbox, services, backordered) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_purchase_order_moves_the_promise_and_receiving_it_ships(  # type: ignore[no-untyped-def]
+    merchant, sandbox, services, backordered
+) -> None:
     order = backordered["id"]
     assert sandbox.store.orders[order]["holds"]
     response = create_po(merchant)

@@ -17,6 +17,8 @@ VALID = {
     "charge_policy": "capture_at_purchase",
     "auth_expiry_policy": "request_payment",
     "auth_warning_hours": "36",
+    "authorization_validity_days": "29",
+    "payment_url": "https://oak-ash.example/pay",
     "retail_partial_shipments": "partial",
     "reseller_partial_shipments": "complete",
     "reseller_tags": "b2b, wholesale , b2b",
@@ -56,6 +58,7 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert saved.grace_days == 3 and saved.refund_offer_valid_days == 10
     assert (saved.charge_policy, saved.auth_expiry_policy, saved.auth_warning_hours) == (
         "capture_at_purchase", "request_payment", 36)
+    assert (saved.authorization_validity_days, saved.payment_url) == (29, "https://oak-ash.example/pay")
     assert saved.retail_partial_shipments is True and saved.reseller_partial_shipments is False
     assert saved.reseller_tags == ("b2b", "wholesale") and saved.backorder_tag == "awaiting-stock"
     assert saved.email_languages == ("en", "it") and saved.notify_customers is True
@@ -110,10 +113,11 @@ def test_bad_settings_are_refused_with_errors_next_to_the_fields(merchant, servi
 
 def test_range_rules_of_the_settings_model_show_next_to_their_fields(merchant, services, shop_id) -> None:  # type: ignore[no-untyped-def]
     response = post(merchant, "/app/settings", {**VALID, "default_lead_time_days": "400", "backorder_tag": "a,b",
-                                                 "auth_warning_hours": "0"})
+                                                 "auth_warning_hours": "0", "authorization_validity_days": "45"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'data-field="default_lead_time_days">must be between 0 and 365 days' in html
     assert 'data-field="backorder_tag">must be one tag, without commas' in html
     assert 'data-field="auth_warning_hours">must be between 1 and 144 hours' in html
+    assert 'data-field="authorization_validity_days">must be between 1 and 30 days' in html
     assert services.shops.settings(shop_id).default_lead_time_days == 14

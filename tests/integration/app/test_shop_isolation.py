@@ -33,7 +33,8 @@ def other_shop(services, sandbox, clock) -> dict:  # type: ignore[no-untyped-def
     b.deliver("orders/create", {"not": "an order"})  # dead-lettered
     b.settle()
     with services.db.session() as s:
-        supplier, _ = suppliers.save_supplier(s, ref.id, suppliers.SupplierInput("Bravo Supplies", lead_time_mean_days=9))
+        bravo = suppliers.SupplierInput("Bravo Supplies", lead_time_mean_days=9)
+        supplier, _ = suppliers.save_supplier(s, ref.id, bravo)
         offer, _ = suppliers.save_offer(s, ref.id, supplier.id, suppliers.OfferInput("LAMP", cost=Decimal(40)))
         po, _ = purchase_orders.save_purchase_order(
             s, ref.id, purchase_orders.PurchaseOrderInput("PO-B1", date(2026, 12, 1), [("LAMP", 3)], supplier.id),
@@ -54,7 +55,8 @@ def test_ids_of_another_shop_are_not_found(merchant, services, other_shop) -> No
     for url in (f"/app/suppliers/{b['supplier']}", f"/app/purchase-orders/{b['po']}", f"/app/emails/{b['action']}"):
         assert merchant.get(url).status_code == 404, url
     posts = {
-        f"/app/suppliers/{b['supplier']}": {"name": "Hijacked", "lead_time_mean_days": "1", "lead_time_spread_days": "0"},
+        f"/app/suppliers/{b['supplier']}": {"name": "Hijacked", "lead_time_mean_days": "1",
+                                            "lead_time_spread_days": "0"},
         f"/app/suppliers/{b['supplier']}/offers": {"sku": "LAMP", "cost": "0.01", "primary": "primary"},
         f"/app/suppliers/offers/{b['offer']}/delete": {},
         f"/app/suppliers/{b['supplier']}/delete": {},

@@ -55,7 +55,9 @@ def test_supplier_errors_are_shown_and_nothing_is_saved(merchant, services) -> N
         assert s.scalar(select(SupplierRow.name).where(SupplierRow.name != "Acme Textiles")) is None
 
 
-def test_offers_primary_and_alternative_and_promises_follow_the_supplier(merchant, sandbox, services, backordered) -> None:  # type: ignore[no-untyped-def]
+def test_offers_primary_and_alternative_and_promises_follow_the_supplier(  # type: ignore[no-untyped-def]
+    merchant, sandbox, services, backordered
+) -> None:
     acme = add_supplier(merchant, urgent_unit_premium="", urgent_lead_time_days="", lead_time_spread_days="0")
     other = add_supplier(merchant, name="Backup Mills", urgent_unit_premium="", urgent_lead_time_days="")
     order_id = backordered["id"]
