@@ -36,12 +36,13 @@ def shop_session() -> Iterator[tuple[Session, ShopRow]]:
         yield s, shop
 
 
-def reevaluate(session: Session, shop: ShopRow, skus: Iterable[str]) -> None:
-    """Re-evaluate SKUs whose facts the merchant just changed, in the same transaction; then wake the worker."""
-    skus = set(skus)
-    if skus and shop.status == "active":
+def reevaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None) -> None:
+    """Re-evaluate SKUs whose facts the merchant just changed (None: all of the shop's), in the same
+    transaction, so promises follow at once; the worker is woken to carry out what changed."""
+    wanted = None if skus is None else set(skus)
+    if (wanted is None or wanted) and shop.status == "active":
         session.flush()
-        evaluate(session, shop, skus, services().clock())
+        evaluate(session, shop, wanted, services().clock())
     g.wake_worker = True
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from connector.shop_settings import SettingsError
-from connector.web.app_common import services, signed_in
+from connector.web.app_common import reevaluate, services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.settings_form import SettingsForm
 
@@ -30,6 +30,8 @@ def settings() -> ResponseReturnValue:
             except SettingsError as exc:  # the model's rules changed under us: show, never save half
                 form.add_errors(exc.errors)
             else:
+                with shop_session() as (s, row):  # lead times, percentile, handling: promises follow now
+                    reevaluate(s, row, None)
                 flash("Settings saved.", "success")
                 return redirect(url_for(".settings"))
     status = 422 if form.errors or form.form_errors else 200

@@ -142,7 +142,7 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         if current_shop() is None:
-            if request.method == "GET" and not request.path.startswith("/app/api/"):
+            if request.method == "GET":
                 return redirect(url_for("auth.sign_in_help", next=request.full_path))
             abort(401)
         return view(*args, **kwargs)

@@ -121,3 +121,17 @@ def test_range_rules_of_the_settings_model_show_next_to_their_fields(merchant, s
     assert 'data-field="auth_warning_hours">must be between 1 and 144 hours' in html
     assert 'data-field="authorization_validity_days">must be between 1 and 30 days' in html
     assert services.shops.settings(shop_id).default_lead_time_days == 14
+
+
+def test_promises_follow_new_settings_at_once(merchant, sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.app.conftest import CUSTOMER
+
+    sandbox.store.add_product("BAG", "Tote bag", "18.00", 0)  # no lead time of its own: the shop's default
+    order = sandbox.store.place_order(CUSTOMER, [("BAG", 1)])
+    sandbox.settle()
+    assert sandbox.store.orders[order["id"]]["eta"] == "2026-11-21"  # 14 days, spread 3 at P90, +1 handling
+    data = {**VALID, "default_lead_time_days": "20", "lead_time_spread_days": "0", "promise_quantile": "0.9",
+            "handling_days": "1", "notify_customers": ""}
+    assert post(merchant, "/app/settings", data).status_code == 302
+    sandbox.work()
+    assert sandbox.store.orders[order["id"]]["eta"] == "2026-11-23"
