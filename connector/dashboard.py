@@ -111,6 +111,7 @@ class ChartData:
     backordered: list[int]  # waiting units at the end of each day (past and today)
     incoming: list[int]  # units expected to arrive that day (open purchase orders)
     today: date
+    received: list[int] = field(default_factory=list)  # units received that day
 
 
 def _waiting_rows(session: Session, shop_id: int) -> list[tuple[BackorderRow, OrderRow, OrderLineRow]]:
@@ -315,13 +316,15 @@ def chart_skus(session: Session, shop_id: int) -> list[str]:
 def chart_data(
     session: Session, shop: ShopRow, sku: str, today: date, *, days_back: int = 30, days_ahead: int = 45
 ) -> ChartData:
+    """Per day: the most units of `sku` waiting at any moment that day, units due on open purchase
+    orders, and units received (a received line counts on its PO's receipt date, or today if partial)."""
     zone = ZoneInfo(shop.timezone or "UTC")
     arrivals = incoming_by_sku(session, shop.id).get(sku, [])
     last_arrival = max((d for d, _, _ in arrivals), default=today)
     end = max(today + timedelta(days=days_ahead), min(last_arrival, today + timedelta(days=180)))
     start = today - timedelta(days=days_back)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    changes: dict[date, int] = defaultdict(int)
+    events: list[tuple[datetime, int]] = []
     rows = session.execute(
         select(BackorderRow.created_at, BackorderRow.released_at, BackorderRow.quantity, BackorderRow.peak_quantity,
                BackorderRow.state)
@@ -329,19 +332,35 @@ def chart_data(
     ).all()
     for created, released, quantity, peak, state in rows:
         qty = quantity if state == WAITING else (peak or 0)
-        if not qty:
-            continue
-        changes[max(created.astimezone(zone).date(), start)] += qty
-        if released is not None and state != WAITING:
-            changes[max(released.astimezone(zone).date(), start)] -= qty
+        if qty:
+            events.append((created, qty))
+            if released is not None and state != WAITING:
+                events.append((released, -qty))
+    changes: dict[date, list[int]] = defaultdict(list)
+    for moment, delta in sorted(events, key=lambda e: (e[0], -e[1])):  # same moment: the increase first
+        changes[max(moment.astimezone(zone).date(), start)].append(delta)
     backordered, level = [], 0
     for day in days:
-        level += changes.get(day, 0)
-        backordered.append(max(level, 0) if day <= today else 0)
-    incoming_by_day: dict[date, int] = defaultdict(int)
+        peak = level
+        for delta in changes.get(day, ()):
+            level += delta
+            peak = max(peak, level)
+        backordered.append(max(peak, 0) if day <= today else 0)
+    due: dict[date, int] = defaultdict(int)
     for expected, qty, _ in arrivals:
-        incoming_by_day[min(max(expected, start), end)] += qty
-    return ChartData(sku, days, backordered, [incoming_by_day.get(d, 0) for d in days], today)
+        due[min(max(expected, start), end)] += qty
+    received: dict[date, int] = defaultdict(int)
+    for line, po in session.execute(
+        select(PurchaseOrderLineRow, PurchaseOrderRow)
+        .join(PurchaseOrderRow)
+        .where(PurchaseOrderRow.shop_id == shop.id, PurchaseOrderLineRow.sku == sku,
+               PurchaseOrderLineRow.received_quantity > 0)
+    ).all():
+        on = po.received_on or today
+        if start <= on <= end:
+            received[on] += line.received_quantity
+    return ChartData(sku, days, backordered, [due.get(d, 0) for d in days], today,
+                     [received.get(d, 0) for d in days])
 
 
 def counts(session: Session, shop_id: int) -> dict[str, int]:

@@ -21,6 +21,7 @@ class Bar:
     width: float
     height: float
     label: str
+    kind: str = "incoming"  # or "received"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ChartGeometry:
     today_x: float
     peak_backlog: int
     total_incoming: int
+    total_received: int
 
 
 def nice_scale(peak: int, divisions: int = 4) -> tuple[int, int]:
@@ -59,7 +61,8 @@ def geometry(data: ChartData) -> ChartGeometry:
     n = len(data.days)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(n, 1)
-    step_y, top = nice_scale(max([*data.backordered, *data.incoming, 0]))
+    received = data.received or [0] * n
+    step_y, top = nice_scale(max([*data.backordered, *data.incoming, *received, 0]))
 
     def y(v: float) -> float:
         return TOP + plot_h - plot_h * v / top
@@ -78,6 +81,10 @@ def geometry(data: ChartData) -> ChartGeometry:
         Bar(LEFT + i * step + step * 0.15, y(q), step * 0.7, y(0) - y(q), f"{q} due {day:%d %b}")
         for i, (day, q) in enumerate(zip(data.days, data.incoming, strict=True))
         if q > 0
+    ] + [
+        Bar(LEFT + i * step + step * 0.15, y(q), step * 0.7, y(0) - y(q), f"{q} received {day:%d %b}", "received")
+        for i, (day, q) in enumerate(zip(data.days, received, strict=True))
+        if q > 0
     ]
     every = 7 if n <= 120 else 14
     x_ticks = [
@@ -87,5 +94,5 @@ def geometry(data: ChartData) -> ChartGeometry:
     today_index = next((i for i, d in enumerate(data.days) if d == data.today), 0)
     return ChartGeometry(
         WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, TOP + plot_h, path, area, bars, x_ticks, y_ticks,
-        LEFT + (today_index + 0.5) * step, max(data.backordered, default=0), sum(data.incoming),
+        LEFT + (today_index + 0.5) * step, max(data.backordered, default=0), sum(data.incoming), sum(received),
     )

@@ -66,7 +66,7 @@ def quote_json(shop: ShopRow, found: SkuQuote, today: date) -> dict:
         "as_of": today.isoformat(),
     }
     if q.status == Status.BACKORDER and q.ships_by:
-        body["message"] = f"Ships by {q.ships_by.strftime('%-d %B %Y')}"
+        body["message"] = f"Ships by {q.ships_by.day} {q.ships_by:%B %Y}"
     elif q.status == Status.SOLD_OUT:
         body["message"] = "Sold out"
     else:

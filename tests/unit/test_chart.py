@@ -28,3 +28,11 @@ def test_the_line_stops_today_and_bars_mark_arrivals() -> None:
     assert bar.y + bar.height == pytest.approx(g.plot_bottom)
     assert g.plot_left < g.today_x < bar.x
     assert [t.label for t in g.y_ticks] == ["0", "2", "4", "6"]
+
+
+def test_received_stock_is_drawn_apart_from_stock_due() -> None:
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(4)]
+    data = ChartData("TEE", days, [0, 2, 0, 0], [0, 0, 0, 4], today=days[2], received=[0, 0, 2, 0])
+    g = geometry(data)
+    assert [(b.kind, b.label) for b in g.bars] == [("incoming", "4 due 04 Nov"), ("received", "2 received 03 Nov")]
+    assert (g.total_incoming, g.total_received) == (4, 2)
