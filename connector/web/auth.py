@@ -127,12 +127,12 @@ def current_shop() -> SignedInShop | None:
     """The signed-in shop of this request (after `login_required`, or None)."""
     if "shop" in g:
         return cast(SignedInShop, g.shop)
+    # A Shopify session token names the shop the admin shows right now: it wins over an older
+    # session (a merchant who switches shops in the same browser must not see the previous one).
+    shop = _from_shopify_session_token()
     data = session.get(SESSION_KEY)
-    shop = None
-    if isinstance(data, dict):
+    if shop is None and isinstance(data, dict):
         shop = _load(int(data.get("shop", 0)), str(data.get("platform")), str(data.get("domain")))
-    if shop is None:
-        shop = _from_shopify_session_token()
     if shop is not None:
         g.shop = shop
     return shop

@@ -97,6 +97,7 @@ def test_the_embedded_shopify_app_signs_in_with_a_session_token(app, services, c
     assert page.status_code == 200 and "Cool Shop" in page.get_data(as_text=True)
     assert "frame-ancestors https://cool-shop.myshopify.com https://admin.shopify.com" in page.headers[
         "Content-Security-Policy"]
+    assert '<meta name="shopify-api-key" content="test-api-key">' in page.get_data(as_text=True)  # App Bridge
     assert client.get("/app/settings").status_code == 200  # the page load kept a session for the app's forms
     other = app.test_client()
     bearer = other.get("/app/suppliers", headers={"Authorization": f"Bearer {_session_token(config)}"})
@@ -153,3 +154,13 @@ def test_adapters_sign_merchants_in_through_the_app_extensions(app, services) ->
     with app.app_context():
         link = app.extensions["merchant_sign_in_link"](shop_id)
     assert link.startswith("https://connector.test/app/sign-in/")
+
+
+def test_a_session_token_for_another_shop_wins_over_the_previous_session(app, services, config) -> None:  # type: ignore[no-untyped-def]
+    first = connect_shop(services, "north.sandbox", name="North")
+    connect_shop(services, SHOPIFY, platform=Platform.SHOPIFY, name="Cool Shop")
+    client = app.test_client()
+    sign_in(client, services, first)
+    page = client.get(f"/app?shop={SHOPIFY}&id_token={_session_token(config)}").get_data(as_text=True)
+    assert "Cool Shop" in page and "North" not in page
+    assert "Cool Shop" in client.get("/app/settings").get_data(as_text=True)  # the session follows the token
