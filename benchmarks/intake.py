@@ -55,8 +55,13 @@ SECRET = b"intake-benchmark-webhook-secret"
 PATH = "/webhooks/sandbox"
 P99_TARGET_MS = 50.0
 CEILING_SHARE_TARGET = 0.5
-# gunicorn for 2 cores: one process per core, threads for the I/O wait (gthread), same for both apps.
-GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "8", "--keep-alive", "5", "--timeout", "60"]
+
+
+def gunicorn_settings(workers: int, threads: int) -> list[str]:
+    """The same for both servers. Default for 2 cores: a process per core, threads for the I/O wait (gthread)."""
+    return ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5",
+            "--timeout", "60"]
+
 
 Request = tuple[dict[str, str], bytes]
 
@@ -112,7 +117,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def service_env(tmp: Path, port: int) -> dict[str, str]:
+def service_env(tmp: Path, port: int, worker: bool = True) -> dict[str, str]:
     return {
         **os.environ,
         "SECRET_KEY": "intake-benchmark",
@@ -121,7 +126,7 @@ def service_env(tmp: Path, port: int) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp / 'connector.sqlite3'}",
         "APP_URL": f"http://127.0.0.1:{port}",
         "SANDBOX_ENABLED": "0",
-        "WORKER_ENABLED": "1",
+        "WORKER_ENABLED": "1" if worker else "0",
         "SCHEDULER_ENABLED": "0",  # periodic evaluation and reconciliation are not intake
         "MAIL_URL": f"file://{tmp / 'mail'}",
     }
@@ -147,9 +152,9 @@ def set_up(env: dict[str, str], workload: Workload) -> None:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], port: int, log: Path, extra: list[str]) -> Iterator[None]:
+def gunicorn(app: str, env: dict[str, str], port: int, log: Path, settings: list[str]) -> Iterator[None]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *GUNICORN, *extra],
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *settings],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -301,7 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.10, help="share of exact re-sends")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads (each one request in flight)")
     parser.add_argument("--skus", type=int, default=500, help="catalogue size")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (both servers)")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (both servers)")
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="diagnosis: intake alone, the inbox worker off (nothing is processed, so the drain check fails)",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="bound on each load run and on the drain (s)")
     parser.add_argument("--quick", action="store_true", help="small smoke run: 200 webhooks; targets not checked")
     args = parser.parse_args(argv)
@@ -310,28 +322,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1 or args.requests < 10:
         parser.error("need at least 1 client and 10 requests")
 
+    settings = gunicorn_settings(args.workers, args.threads)
     workload = make_workload(args.requests, args.duplicates, args.skus, args.seed)
     print(
         f"workload: {len(workload.requests):,} orders/create webhooks ({workload.duplicates:,} re-sent duplicates), "
-        f"{args.skus} SKUs, {args.concurrency} concurrent clients; gunicorn {' '.join(GUNICORN)}",
+        f"{args.skus} SKUs, {args.concurrency} concurrent clients; gunicorn {' '.join(settings)}",
         flush=True,
     )
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()
-        env = service_env(tmp, port)
+        env = service_env(tmp, port, worker=not args.no_worker)
         set_up(env, workload)
 
-        with gunicorn("bare_app:app", env, port, tmp / "bare.log", ["--pythonpath", str(ROOT / "benchmarks")]):
+        with gunicorn("bare_app:app", env, port, tmp / "bare.log",
+                      [*settings, "--pythonpath", str(ROOT / "benchmarks")]):
             ceiling = post_all("bare Flask view (ceiling)", port, workload.requests, args.concurrency, args.timeout)
         print(f"ceiling done: {ceiling.per_second:,.0f}/s", flush=True)
 
-        with gunicorn("wsgi:app", env, port, tmp / "app.log", []):
+        with gunicorn("wsgi:app", env, port, tmp / "app.log", settings):
             app = post_all("the app: `POST /webhooks/sandbox`", port, workload.requests, args.concurrency,
                            args.timeout)
             print(f"app done: {app.per_second:,.0f}/s; waiting for the inbox to drain", flush=True)
-            counts, drain_s = wait_drained(tmp / "connector.sqlite3", args.timeout)
+            counts, drain_s = wait_drained(tmp / "connector.sqlite3", 0 if args.no_worker else args.timeout)
         load_after = os.getloadavg()[0]
         if app.ok != len(workload.requests):
             print(f"app log tail:\n{(tmp / 'app.log').read_text()[-3000:]}", file=sys.stderr)
@@ -346,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{len(workload.requests):,} requests, {args.concurrency} concurrent clients, gunicorn "
-        f"`{' '.join(GUNICORN)}`, {os.cpu_count()} CPUs, load average {load_before:.1f} before / "
+        f"`{' '.join(settings)}`, {os.cpu_count()} CPUs, load average {load_before:.1f} before / "
         f"{load_after:.1f} after"
     )
     print()
