@@ -18,6 +18,23 @@ from connector.web.forms import ActionForm
 
 bp = Blueprint("app_emails", __name__, url_prefix="/app/emails")
 
+KIND_NAMES = {
+    "backorder_confirmation": "Backorder confirmation",
+    "eta_earlier": "Earlier ship date",
+    "eta_later": "Later ship date (apology)",
+    "on_its_way": "On its way",
+    "delay_refund_offer": "Delay: refund offer",
+    "refund_confirmation": "Refund confirmation",
+    "payment_request": "Payment request",
+    "authorization_expiring": "Authorization expiring (to you)",
+}
+
+
+@bp.app_template_filter("email_kind")
+def email_kind(payload: dict) -> str:
+    kind = str(payload.get("template") or payload.get("kind") or "email")
+    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
 
 def _file_outbox() -> Path | None:
     try:
