@@ -154,3 +154,11 @@ class ShopifyAdminMock:
                               operation_name=name)
         assert not result.errors, f"{name}: mock data or variables do not fit the schema: {result.errors}"
         return 200, {}, json.dumps({"data": result.data, "extensions": {"cost": ROOMY_COST}})
+
+
+@cache
+def access_requirements() -> dict[tuple[str, str | None], tuple[str, ...]]:
+    """(type, field or None) -> the offline scopes of which one is needed, from the schema package."""
+    with gzip.open(schema_path(), "rt", encoding="utf-8") as handle:
+        items = json.load(handle).get("offline_scopes", {}).get("items", [])
+    return {(i["typeName"], i.get("fieldName")): tuple(i["offlineScopes"]) for i in items if i.get("offlineScopes")}
