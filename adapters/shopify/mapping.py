@@ -233,6 +233,7 @@ def order_from_rest(
     created = timestamp(order.get("created_at"), f"order {order_id} created_at")
     updated = optional_timestamp(order.get("updated_at"), f"order {order_id} updated_at") or created
     name = order.get("name") or (f"#{order['order_number']}" if order.get("order_number") else order_id)
+    status = payment_status(order.get("financial_status"))
     return Order(
         shop=shop,
         external_id=order_id,
@@ -241,13 +242,31 @@ def order_from_rest(
         currency=str(currency).upper(),
         created_at=created,
         updated_at=updated,
-        payment_status=payment_status(order.get("financial_status")),
+        payment_status=status,
         lines=tuple(
             rest_line(i, use_presentment=use_presentment, refunded=refunded, fulfilled=fulfilled) for i in items
         ),
         cancelled=bool(order.get("cancelled_at")),
         tags=split_tags(order.get("tags")),
+        total=_order_total(order, use_presentment, order_id),
+        authorized_at=(
+            optional_timestamp(order.get("processed_at"), f"order {order_id} processed_at") or created
+            if status is PaymentStatus.AUTHORIZED else None
+        ),
     )
+
+
+def _order_total(order: Mapping[str, Any], use_presentment: bool, order_id: str) -> Decimal | None:
+    """What the customer pays in all, after edits and refunds, in the order's model currency."""
+    what = f"order {order_id} total"
+    for set_key, plain_key in (("current_total_price_set", "current_total_price"), ("total_price_set", "total_price")):
+        if use_presentment:
+            amount = _presentment_amount(order, set_key)
+            if amount is not None:
+                return money(amount, what)
+        elif order.get(plain_key) is not None:
+            return money(order[plain_key], what)
+    return None
 
 
 _POLICIES = {"continue": True, "deny": False}

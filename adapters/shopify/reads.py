@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from adapters.base import NormalisationError
-from connector.model import Customer, Order, OrderLine, StockLevel, Variant
+from connector.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
 
 from .ids import legacy_id
 from .mapping import (
@@ -60,6 +60,8 @@ def order_from_graphql(
     entity = node.get("purchasingEntity") or {}
     tags = split_tags(customer.get("tags"))
     created = timestamp(node.get("createdAt"), f"order {order_id} createdAt")
+    status = payment_status(node.get("displayFinancialStatus"))
+    total = ((node.get("currentTotalPriceSet") or {}).get("presentmentMoney") or {}).get("amount")
     return Order(
         shop=shop,
         external_id=order_id,
@@ -74,10 +76,15 @@ def order_from_graphql(
         currency=str(node.get("presentmentCurrencyCode") or node.get("currencyCode")),
         created_at=created,
         updated_at=optional_timestamp(node.get("updatedAt"), f"order {order_id} updatedAt") or created,
-        payment_status=payment_status(node.get("displayFinancialStatus")),
+        payment_status=status,
         lines=tuple(line_from_graphql(n) for n in line_nodes),
         cancelled=bool(node.get("cancelledAt")),
         tags=split_tags(node.get("tags")),
+        total=money(total, f"order {order_id} total") if total is not None else None,
+        authorized_at=(
+            optional_timestamp(node.get("processedAt"), f"order {order_id} processedAt") or created
+            if status is PaymentStatus.AUTHORIZED else None
+        ),
     )
 
 

@@ -34,7 +34,10 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
     customer = rest["customer"]
     return {
         "id": f"gid://shopify/Order/{rest['id']}", "name": rest["name"], "createdAt": rest["created_at"],
-        "updatedAt": rest["updated_at"], "cancelledAt": rest["cancelled_at"],
+        "updatedAt": rest["updated_at"], "processedAt": rest.get("processed_at") or rest["created_at"],
+        "cancelledAt": rest["cancelled_at"],
+        "currentTotalPriceSet": {"presentmentMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]},
+                                 "shopMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]}},
         "displayFinancialStatus": rest["financial_status"].upper(), "currencyCode": rest["currency"],
         "presentmentCurrencyCode": rest["currency"], "email": rest["email"], "customerLocale": None, "tags": [],
         "customer": {"id": f"gid://shopify/Customer/{customer['id']}", "firstName": customer["first_name"],

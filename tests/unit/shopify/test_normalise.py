@@ -83,6 +83,7 @@ def test_real_order_fixture(topic: str) -> None:
     # the fixture's only fulfillment has status "failure": nothing has shipped
     assert all(li.fulfilled_quantity == 0 and li.requires_shipping for li in order.lines)
     assert order.lines[0].product_id == "632910392" and order.lines[0].title == "IPod Nano - 8gb - green"
+    assert order.total == Decimal("409.94") and order.authorized_at == order.created_at
     assert len(order.stocked_lines) == 3
 
 
@@ -233,12 +234,18 @@ def test_multi_currency_uses_the_presentment_money() -> None:
     for item in raw["line_items"]:
         item["price_set"] = {"shop_money": {"amount": "199.00", "currency_code": "USD"},
                              "presentment_money": {"amount": "183.17", "currency_code": "EUR"}}
+    raw["total_price_set"] = {"shop_money": {"amount": "409.94", "currency_code": "USD"},
+                              "presentment_money": {"amount": "377.31", "currency_code": "EUR"}}
+    raw["current_total_price_set"] = {"shop_money": {"amount": "210.94", "currency_code": "USD"},
+                                      "presentment_money": {"amount": "194.14", "currency_code": "EUR"}}
     order = only_order(normalise("orders/create", raw))
     assert order.currency == "EUR" and {li.unit_price for li in order.lines} == {Decimal("183.17")}
+    assert order.total == Decimal("194.14")  # after edits and refunds, in what the customer paid with
     # without presentment prices on every line, stay in shop money rather than mix currencies
     del raw["line_items"][0]["price_set"]
     order = only_order(normalise("orders/create", raw))
     assert order.currency == "USD" and {li.unit_price for li in order.lines} == {Decimal("199.00")}
+    assert order.total == Decimal("409.94")
 
 
 def test_unicode_names_titles_and_tags_survive() -> None:
@@ -278,7 +285,13 @@ def test_fulfilled_quantity_from_fulfillable_when_no_fulfillments_list() -> None
     ("voided", PaymentStatus.VOIDED), ("expired", PaymentStatus.VOIDED), (None, PaymentStatus.PENDING),
 ])
 def test_financial_status_mapping(status: str | None, expected: PaymentStatus) -> None:
-    assert only_order(normalise("orders/paid", real_order() | {"financial_status": status})).payment_status is expected
+    raw = real_order() | {"financial_status": status, "processed_at": "2008-01-10T11:05:00-05:00"}
+    order = only_order(normalise("orders/paid", raw))
+    assert order.payment_status is expected
+    if expected is PaymentStatus.AUTHORIZED:
+        assert order.authorized_at == datetime(2008, 1, 10, 16, 5, tzinfo=UTC)
+    else:
+        assert order.authorized_at is None
 
 
 def test_b2b_company_and_reseller_tags_mark_resellers() -> None:

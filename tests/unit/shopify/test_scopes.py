@@ -43,3 +43,11 @@ def test_default_scopes_cover_the_operation(name: str) -> None:
     missing = {f"{t}.{f}" if f else t: needs[(t, f)] for t, f in touched(operations.load(name))
                if (t, f) in needs and not granted(needs[(t, f)])}
     assert missing == {}
+
+
+def test_env_example_asks_for_the_default_scopes() -> None:
+    from tests.shared_files import REPO
+
+    lines = (REPO / ".env.example").read_text().splitlines()
+    (value,) = [line.split("=", 1)[1] for line in lines if line.startswith("SHOPIFY_SCOPES=")]
+    assert tuple(value.split(",")) == DEFAULT_SCOPES
