@@ -18,6 +18,7 @@ from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .normalise import ShopifyNormaliser
 from .verify import ShopifyWebhookVerifier
+from .web import make_blueprint
 
 
 def client_factory_for(config: ShopifyConfig) -> ClientFactory:
@@ -38,6 +39,7 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         verifier=ShopifyWebhookVerifier(settings.api_secret or None, settings.previous_secrets),
         normaliser=ShopifyNormaliser(settings.reseller_tags),
         client_factory=client_factory_for(settings),
+        blueprint=make_blueprint(settings),
     )
 
 
