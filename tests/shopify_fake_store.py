@@ -34,10 +34,13 @@ class FakeShopifyStore:
         self.orders: dict[str, dict[str, Any]] = {}
         self.subscriptions: list[dict[str, Any]] = []
         self.refund_keys: dict[str, str] = {}
+        self.products: list[dict[str, Any]] = []
+        self.levels: dict[tuple[int, int], int] = {}  # (inventory item, location) -> available
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
                      "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
-                     "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails"):
+                     "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
+                     "OrdersUpdatedSince", "InventoryLevels", "ProductVariants"):
             mock.on(name, getattr(self, "_" + name))
 
     # ---- seeding --------------------------------------------------------------------------------
@@ -54,8 +57,15 @@ class FakeShopifyStore:
             "transactions": [self._transaction_from_rest(t, currency) for t in transactions],
             "fulfillmentOrders": [self._fo(fo_items)] if fo_items else [],
         }
+        order["rest"] = rest
         self.orders[str(rest["id"])] = order
         return order
+
+    def add_product(self, product: dict[str, Any]) -> None:
+        self.products.append(product)
+
+    def set_level(self, inventory_item_id: int, location_id: int, available: int) -> None:
+        self.levels[(inventory_item_id, location_id)] = available
 
     @staticmethod
     def _fo(items: list[dict[str, Any]], status: str = "OPEN") -> dict[str, Any]:
@@ -235,3 +245,61 @@ class FakeShopifyStore:
                          "contactEmail": r.get("email") or "owner@example.com",
                          "primaryDomain": {"host": r.get("domain") or self.mock.shop}},
                 "shopLocales": [{"locale": r.get("primary_locale", "en"), "primary": True}]}
+
+    # ---- reconciliation reads (one page each; paging is covered by the client's own tests) --------
+
+    def _OrdersUpdatedSince(self, v: dict[str, Any]) -> dict[str, Any]:
+        nodes = []
+        for order in self.orders.values():
+            rest = order["rest"]
+            customer = rest.get("customer") or {}
+            bag = _money(rest["total_price"], order["currency"])
+            lines = [{
+                "id": gid("LineItem", li["id"]), "sku": li.get("sku"), "name": li.get("name") or li["title"],
+                "quantity": li["quantity"], "currentQuantity": li["quantity"], "unfulfilledQuantity": li["quantity"],
+                "requiresShipping": li.get("requires_shipping", True), "isGiftCard": bool(li.get("gift_card")),
+                "variant": {"id": gid("ProductVariant", li["variant_id"])} if li.get("variant_id") else None,
+                "product": {"id": gid("Product", li["product_id"])} if li.get("product_id") else None,
+                "originalUnitPriceSet": _money(li["price"], order["currency"]),
+            } for li in rest.get("line_items", [])]
+            nodes.append({
+                "id": order["id"], "name": rest["name"], "createdAt": rest["created_at"],
+                "updatedAt": rest["updated_at"], "processedAt": rest.get("processed_at") or rest["created_at"],
+                "cancelledAt": rest.get("cancelled_at"), "displayFinancialStatus": rest["financial_status"].upper(),
+                "currencyCode": rest["currency"], "presentmentCurrencyCode": order["currency"],
+                "currentTotalPriceSet": bag, "email": rest.get("email"), "customerLocale": rest.get("customer_locale"),
+                "tags": sorted(order["tags"]),
+                "customer": {"id": gid("Customer", customer["id"]), "firstName": customer.get("first_name"),
+                             "lastName": customer.get("last_name"), "locale": customer.get("locale") or "en",
+                             "tags": [t.strip() for t in (customer.get("tags") or "").split(",") if t.strip()]}
+                if customer else None,
+                "purchasingEntity": None,
+                "lineItems": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": lines},
+            })
+        return {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+
+    def _variants(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(p, v) for p in self.products for v in p["variants"]]
+
+    def _InventoryLevels(self, v: dict[str, Any]) -> dict[str, Any]:
+        nodes = []
+        for _, variant in self._variants():
+            item = variant["inventory_item_id"]
+            nodes.append({
+                "id": gid("InventoryItem", item), "sku": variant.get("sku"), "tracked": True,
+                "variant": {"id": gid("ProductVariant", variant["id"])},
+                "inventoryLevels": {"nodes": [
+                    {"updatedAt": "2026-11-25T12:00:00Z", "location": {"id": gid("Location", loc)},
+                     "quantities": [{"name": "available", "quantity": qty}]}
+                    for (it, loc), qty in self.levels.items() if it == item]}})
+        return {"inventoryItems": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+
+    def _ProductVariants(self, v: dict[str, Any]) -> dict[str, Any]:
+        nodes = [{
+            "id": gid("ProductVariant", variant["id"]), "sku": variant.get("sku"), "title": variant["title"],
+            "price": variant["price"], "inventoryPolicy": variant["inventory_policy"].upper(),
+            "updatedAt": variant["updated_at"],
+            "inventoryItem": {"id": gid("InventoryItem", variant["inventory_item_id"])},
+            "product": {"id": gid("Product", product["id"]), "title": product["title"], "handle": product["handle"]},
+        } for product, variant in self._variants()]
+        return {"productVariants": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
