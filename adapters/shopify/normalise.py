@@ -30,6 +30,7 @@ from .mapping import (
     stock_level_from_rest,
     variants_from_rest_product,
 )
+from .verify import TRIGGERED_AT_HEADER, header
 
 ORDER_TOPICS = frozenset({
     "orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/fulfilled",
@@ -94,7 +95,9 @@ class ShopifyNormaliser:
 
     def _order_deleted(self, delivery: Delivery, body: Mapping[str, Any]) -> list[Event]:
         order_id = required_id(body.get("id"), "deleted order")
-        return [OrderCancelled(delivery.shop, order_id, delivery.triggered_at or datetime.now(UTC))]
+        when = delivery.triggered_at or optional_timestamp(
+            header(delivery.headers, TRIGGERED_AT_HEADER), "X-Shopify-Triggered-At")
+        return [OrderCancelled(delivery.shop, order_id, when or datetime.now(UTC))]
 
     def _product(self, delivery: Delivery, body: Mapping[str, Any]) -> list[Event]:
         variants = variants_from_rest_product(delivery.shop, body)

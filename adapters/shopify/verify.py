@@ -28,7 +28,8 @@ def sign(body: bytes, secret: str | bytes) -> str:
     return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode("ascii")
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case."""
     value = headers.get(name)
     if value is not None:
         return value
@@ -59,10 +60,10 @@ class ShopifyWebhookVerifier:
         self._secrets = [s for s in (secret, *previous_secrets) if s]
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret_for: SecretLookup) -> Delivery:
-        signature = _header(headers, HMAC_HEADER)
+        signature = header(headers, HMAC_HEADER)
         if not signature:
             raise SignatureInvalid(f"missing {HMAC_HEADER} header")
-        raw_shop = _header(headers, SHOP_HEADER)
+        raw_shop = header(headers, SHOP_HEADER)
         secrets = list(self._secrets)
         if not secrets and raw_shop:
             looked_up = secret_for(raw_shop)
@@ -74,14 +75,14 @@ class ShopifyWebhookVerifier:
         if not any(hmac.compare_digest(sign(body, secret).encode("ascii"), given) for secret in secrets):
             raise SignatureInvalid("X-Shopify-Hmac-Sha256 does not match the body")
 
-        topic = _header(headers, TOPIC_HEADER)
+        topic = header(headers, TOPIC_HEADER)
         if not topic:
             raise SignatureInvalid(f"signed delivery without {TOPIC_HEADER} header")
         try:
             shop = shop_domain(raw_shop)
         except InvalidShopDomain as exc:
             raise SignatureInvalid(f"{SHOP_HEADER}: {exc}") from exc
-        event_id = _header(headers, EVENT_ID_HEADER) or _header(headers, WEBHOOK_ID_HEADER)
+        event_id = header(headers, EVENT_ID_HEADER) or header(headers, WEBHOOK_ID_HEADER)
         if not event_id:
             # Both ids are always sent by Shopify; without them the body itself is the identity.
             event_id = "sha256:" + hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
@@ -89,7 +90,7 @@ class ShopifyWebhookVerifier:
             name: value
             for name in (TOPIC_HEADER, SHOP_HEADER, EVENT_ID_HEADER, WEBHOOK_ID_HEADER, TRIGGERED_AT_HEADER,
                          API_VERSION_HEADER)
-            if (value := _header(headers, name)) is not None
+            if (value := header(headers, name)) is not None
         }
         return Delivery(
             platform=Platform.SHOPIFY,
@@ -98,5 +99,5 @@ class ShopifyWebhookVerifier:
             event_id=event_id.strip(),
             body=body,
             headers=kept,
-            triggered_at=_parse_time(_header(headers, TRIGGERED_AT_HEADER)),
+            triggered_at=_parse_time(header(headers, TRIGGERED_AT_HEADER)),
         )

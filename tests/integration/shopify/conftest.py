@@ -11,6 +11,8 @@ from tests.shopify_fake_store import FakeShopifyStore
 from tests.shopify_schema import ShopifyAdminMock
 from tests.shopify_webhooks import TEST_SHOP
 
+from .app_harness import harness  # noqa: F401  (the whole service with Shopify mocked)
+
 TOKEN = "shpat_test_token"
 
 

@@ -17,7 +17,7 @@ from connector.storage.tables import ShopRow
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import TEST_SHOP
 
-from .app_harness import API_KEY, APP_URL, TOKEN, ShopifyHarness, harness  # noqa: F401
+from .app_harness import API_KEY, APP_URL, TOKEN, ShopifyHarness
 
 MUTATIONS = {"TagsAdd", "TagsRemove", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderCapture",
              "MetafieldsSet", "MetafieldsDelete", "OrderUpdateNote", "RefundCreate"}
@@ -36,7 +36,7 @@ def catalogue() -> dict:
     return product
 
 
-def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHarness) -> None:
     h = harness
     # ---- install: redirect to Shopify, callback, token exchange, webhook subscriptions ----------
     start, done = h.install()
@@ -119,7 +119,7 @@ def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHa
     assert captures[0]["parentTransaction"]["id"] == "gid://shopify/OrderTransaction/389404469"
 
 
-def test_bad_signature_is_401_and_nothing_is_stored(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_bad_signature_is_401_and_nothing_is_stored(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
     body = json.dumps(load_fixture("shopify", "rest_order.json")["order"]).encode()

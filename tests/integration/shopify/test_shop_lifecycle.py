@@ -15,7 +15,7 @@ from connector.storage.tables import ComplianceRequestRow, OrderRow, ShopRow
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import TEST_SHOP, compliance_body
 
-from .app_harness import TOKEN, ShopifyHarness, harness, signed_query  # noqa: F401
+from .app_harness import TOKEN, ShopifyHarness, signed_query
 from .test_install_to_backorder import ORDER_ID, catalogue, mutations
 
 
@@ -30,7 +30,7 @@ def out_of_stock_shop(h: ShopifyHarness) -> dict:
     return product
 
 
-def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
     h.admin.expected_token = TOKEN
@@ -54,7 +54,7 @@ def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) ->
     assert mutations(h, before) == Counter()
 
 
-def test_uninstall_stops_all_work_and_forgets_the_token(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_uninstall_stops_all_work_and_forgets_the_token(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
     h.admin.expected_token = TOKEN
@@ -91,7 +91,7 @@ def launch(h: ShopifyHarness):  # type: ignore[no-untyped-def]
     return h.http.get("/shopify/install?" + signed_query({"shop": TEST_SHOP, "timestamp": str(int(time.time()))}))
 
 
-def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
     opened = launch(h)
@@ -107,7 +107,7 @@ def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: 
     assert location.path == "/admin/oauth/authorize" and "read_inventory" in parse_qs(location.query)["scope"][0]
 
 
-def test_refused_installs_store_nothing(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_refused_installs_store_nothing(harness: ShopifyHarness) -> None:
     h = harness
     start = launch(h)
     state = parse_qs(urlparse(start.headers["Location"]).query)["state"][0]
@@ -127,7 +127,7 @@ def test_refused_installs_store_nothing(harness: ShopifyHarness) -> None:  # noq
     assert h.services.shops.ref(Platform.SHOPIFY, TEST_SHOP) is None
 
 
-def test_compliance_webhooks_export_and_redact_what_is_stored(harness: ShopifyHarness) -> None:  # noqa: F811
+def test_compliance_webhooks_export_and_redact_what_is_stored(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
     h.admin.expected_token = TOKEN

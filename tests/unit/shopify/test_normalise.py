@@ -374,3 +374,11 @@ def test_normalising_does_not_mutate_or_depend_on_key_order() -> None:
     shuffled = json.loads(json.dumps(dict(reversed(list(raw.items())))))
     assert only_order(normalise("orders/create", raw)) == only_order(normalise("orders/create", shuffled))
     assert raw == before
+
+
+def test_deleted_order_as_stored_by_the_inbox_keeps_the_trigger_time() -> None:
+    """The inbox rebuilds a delivery from its row: the time comes from the kept headers then."""
+    stored = deliver("orders/delete", {"id": 7})
+    rebuilt = Delivery(stored.platform, stored.shop, stored.topic, stored.event_id, stored.body, stored.headers)
+    (event,) = ShopifyNormaliser().normalise(rebuilt)
+    assert event.cancelled_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
