@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,17 +32,19 @@ from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow,
 from connector.storage.types import utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
+SETTLE = timedelta(seconds=30)
 
 
 @dataclass
 class Applied:
-    skus: set[str] = field(default_factory=set)
+    skus: set[str] = field(default_factory=set)  # re-evaluate now
     stale: int = 0
     uninstalled: bool = False
     notes: list[str] = field(default_factory=list)
 
 
-def apply_events(session: Session, shop: ShopRow, events: Iterable[Event]) -> Applied:
+def apply_events(session: Session, shop: ShopRow, events: Iterable[Event], now: datetime | None = None) -> Applied:
+    now = now or utcnow()
     applied = Applied()
     for event in events:
         match event:
@@ -54,7 +57,7 @@ def apply_events(session: Session, shop: ShopRow, events: Iterable[Event]) -> Ap
                     applied.skus.update(li.sku for li in row.lines)
             case StockChanged(levels=levels):
                 for level in levels:
-                    _set_stock(session, shop, level, applied)
+                    _set_stock(session, shop, level, applied, now)
             case VariantChanged(variants=variants):
                 for variant in variants:
                     _upsert_variant(session, shop, variant, applied)
@@ -137,7 +140,7 @@ def _resolve_sku(session: Session, shop_id: int, item_ref: str | None) -> str | 
     return session.scalar(select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref))
 
 
-def _set_stock(session: Session, shop: ShopRow, level: StockLevel, applied: Applied) -> None:
+def _set_stock(session: Session, shop: ShopRow, level: StockLevel, applied: Applied, now: datetime) -> None:
     sku = level.sku or _resolve_sku(session, shop.id, level.item_ref) or f"{UNRESOLVED_PREFIX}{level.item_ref}"
     row = session.get(StockLevelRow, (shop.id, sku, level.location))
     if row is None:
@@ -146,10 +149,18 @@ def _set_stock(session: Session, shop: ShopRow, level: StockLevel, applied: Appl
     elif level.updated_at and row.updated_at and row.updated_at > level.updated_at:
         applied.stale += 1
         return
+    # Good news acts at once, bad news settles first. A drop in stock usually announces an order
+    # whose own webhook is a moment behind (or ahead); evaluating the drop alone would backorder an
+    # earlier customer's line for an instant, and email them. So a drop re-evaluates the SKU after
+    # SETTLE, by when the order has arrived; an order or a restock re-evaluates at once.
+    dropped = row.available is not None and level.available < row.available
     row.available = level.available
     row.item_ref = level.item_ref or row.item_ref
-    row.updated_at = level.updated_at or utcnow()
-    applied.skus.add(sku)
+    row.updated_at = level.updated_at or now
+    if dropped:
+        row.settle_at = now + SETTLE
+    else:
+        applied.skus.add(sku)
 
 
 def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) -> None:  # type: ignore[no-untyped-def]

@@ -52,8 +52,9 @@ class Services:
     def work_once(self) -> tuple[int, int]:
         """Process the inbox, then drain the outbox. Returns (deliveries, actions) handled."""
         processed = self.inbox.process_pending()
+        settled = self.inbox.evaluate_settled()
         drained = self.outbox.drain()
-        return processed.done + processed.dead, drained.done + drained.failed + drained.dead
+        return processed.done + processed.dead + settled, drained.done + drained.failed + drained.dead
 
 
 def build_services(

@@ -30,7 +30,7 @@ from connector.model import Event, Platform
 from connector.outbox import backoff
 from connector.shops import find_row
 from connector.storage.db import Database
-from connector.storage.tables import DeliveryRow, ShopRow
+from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,28 @@ class Inbox:
 
     def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
         """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
-        applied = apply_events(session, shop, events)
+        applied = apply_events(session, shop, events, self.clock())
         if applied.skus and not applied.uninstalled and shop in session:
             session.flush()
             evaluate(session, shop, applied.skus, self.clock())
+
+    def evaluate_settled(self) -> int:
+        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
+        now = self.clock()
+        done = 0
+        with self.db.session() as s:
+            due = s.execute(
+                select(StockLevelRow.shop_id, StockLevelRow.sku).where(StockLevelRow.settle_at <= now).distinct()
+            ).all()
+            by_shop: dict[int, set[str]] = {}
+            for shop_id, sku in due:
+                by_shop.setdefault(shop_id, set()).add(sku)
+            s.execute(update(StockLevelRow).where(StockLevelRow.settle_at <= now).values(settle_at=None))
+            for shop_id, skus in by_shop.items():
+                shop = s.get(ShopRow, shop_id)
+                if shop is not None and shop.status == "active":
+                    done += evaluate(s, shop, skus, now).actions
+        return done
 
     def _dead(self, delivery_id: int, reason: str) -> None:
         with self.db.session() as s:

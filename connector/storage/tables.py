@@ -152,6 +152,7 @@ class StockLevelRow(Base):
     available: Mapped[int] = mapped_column(Integer)
     item_ref: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None]
+    settle_at: Mapped[datetime | None] = mapped_column(index=True)  # re-evaluate the SKU then (see apply.py)
 
 
 class VariantRow(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 08:34:55.296049
+Create Date: 2026-11-25 08:40:54.108139
 """
 
 from __future__ import annotations
@@ -126,11 +126,15 @@ def upgrade() -> None:
         sa.Column("available", sa.Integer(), nullable=False),
         sa.Column("item_ref", sa.String(length=64), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("settle_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["shop_id"], ["shops.id"], name=op.f("fk_stock_levels_shop_id_shops"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("shop_id", "sku", "location", name=op.f("pk_stock_levels")),
     )
+    with op.batch_alter_table("stock_levels", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stock_levels_settle_at"), ["settle_at"], unique=False)
+
     op.create_table(
         "suppliers",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -391,6 +395,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_suppliers_shop_id"))
 
     op.drop_table("suppliers")
+    with op.batch_alter_table("stock_levels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stock_levels_settle_at"))
+
     op.drop_table("stock_levels")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_shop_id"))
