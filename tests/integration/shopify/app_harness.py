@@ -7,6 +7,7 @@ import hmac
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -45,6 +46,7 @@ class ShopifyHarness:
     rsps: responses.RequestsMock
     admin: ShopifyAdminMock
     store: FakeShopifyStore
+    clock: Any = None
     mails: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     def webhook(self, topic: str, payload: Any, *, event_id: str | None = None, secret: str = TEST_SECRET,
@@ -53,8 +55,10 @@ class ShopifyHarness:
         headers = webhook_headers(topic, body, event_id=event_id, secret=secret, **kwargs)
         return self.http.post("/webhooks/shopify", data=body, headers=headers)
 
-    def settle(self, rounds: int = 20) -> None:
-        """Run the worker's passes until the inbox and outbox are idle."""
+    def settle(self, rounds: int = 20, *, wait_seconds: float = 0) -> None:
+        """Let `wait_seconds` pass, then run the worker's passes until the inbox and outbox are idle."""
+        if wait_seconds:
+            self.clock.advance(seconds=wait_seconds)
         for _ in range(rounds):
             if self.services.work_once() == (0, 0):
                 return
@@ -71,7 +75,8 @@ class ShopifyHarness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[ShopifyHarness]:
+def harness(tmp_path: Path, clock: Any) -> Iterator[ShopifyHarness]:
+    """`clock` is the core's controllable clock fixture (tests/conftest.py)."""
     config = load_config({
         "SECRET_KEY": "test-secret-key", "ENCRYPTION_KEY": Fernet.generate_key().decode(), "APP_URL": APP_URL,
         "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'connector.sqlite3'}",
@@ -79,7 +84,8 @@ def harness(tmp_path: Path) -> Iterator[ShopifyHarness]:
         "SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": TEST_SECRET,
     })
     mails: list[tuple[dict[str, Any], str]] = []
-    services = build_services(config, send_mail=lambda payload, key: mails.append((dict(payload), key)))
+    clock.now = datetime.now(UTC).replace(microsecond=0)  # OAuth timestamps are checked against real time
+    services = build_services(config, clock=clock, send_mail=lambda payload, key: mails.append((dict(payload), key)))
     app = create_app(config, services, background=False)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         admin = ShopifyAdminMock(rsps, TEST_SHOP)
@@ -87,4 +93,5 @@ def harness(tmp_path: Path) -> Iterator[ShopifyHarness]:
                                                        "iana_timezone": "Europe/Rome", "primary_locale": "it"})
         rsps.post(f"https://{TEST_SHOP}/admin/oauth/access_token",
                   json={"access_token": TOKEN, "scope": ",".join(DEFAULT_SCOPES)})
-        yield ShopifyHarness(app, services, app.test_client(), rsps, admin, store, mails)
+        yield ShopifyHarness(app, services, app.test_client(), rsps, admin, store, clock, mails)
+    services.db.dispose()
