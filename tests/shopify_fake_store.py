@@ -180,7 +180,8 @@ class FakeShopifyStore:
         taken = sum((Decimal(t["amountSet"]["presentmentMoney"]["amount"]) for t in order["transactions"]
                      if (t.get("parentTransaction") or {}).get("id") == parent["id"] and t["kind"] == "CAPTURE"),
                     Decimal(0))
-        if Decimal(data["amount"]) > Decimal(parent["amountSet"]["presentmentMoney"]["amount"]) - taken:
+        closed = taken > 0 and not parent["multiCapturable"]  # a single-capture authorization is used up
+        if closed or Decimal(data["amount"]) > Decimal(parent["amountSet"]["presentmentMoney"]["amount"]) - taken:
             return {"orderCapture": {"transaction": None, "userErrors": [
                 {"field": ["amount"], "message": "Amount exceeds the capturable amount"}]}}
         capture = {"id": gid("OrderTransaction", next(_ids)), "kind": "CAPTURE", "status": "SUCCESS",

@@ -4,16 +4,13 @@ Every action is safe to repeat with the same arguments:
 - tags: `tagsAdd`/`tagsRemove` are set operations;
 - holds carry a stable `handle`; quantities already held under it are not held again, and release
   only lifts holds with that handle (never a merchant's or another app's);
-- captures keep a journal in an order metafield: the key is written (with the amount captured so
-  far) before `orderCapture` and marked done after, so a retry after a crash in between sees the
-  capture in the transactions instead of capturing twice;
-- refunds go out with Shopify's `@idempotent(key:)`;
+- captures keep a journal in an order metafield and refunds carry Shopify's `@idempotent(key:)`
+  (payments.py);
 - ETA and notes rewrite only our own line of the order note, and only when it changes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -25,19 +22,14 @@ from connector.model import Order, StockLevel, Variant
 from .graphql import GraphQLClient
 from .ids import gid, legacy_id
 from .mapping import DEFAULT_RESELLER_TAGS
+from .payments import NAMESPACE, OrderPayments
 from .reads import order_from_graphql, stock_levels_from_graphql, variant_from_graphql
 
-NAMESPACE = "backorder_connector"
 ETA_KEY = "eta"
-CAPTURE_JOURNAL_KEY = "captures"
 HOLD_HANDLE = "backorder-connector"
 ETA_NOTE_PREFIX = "Backorder ETA: "
 NOTE_PREFIX = "Backorder: "
 MAX_PAGES = 10_000
-
-
-def _amount(money_set: Mapping[str, Any] | None) -> Decimal:
-    return Decimal(str(((money_set or {}).get("presentmentMoney") or {}).get("amount", "0")))
 
 
 class ShopifyStoreClient:
@@ -49,6 +41,7 @@ class ShopifyStoreClient:
         self.gql = gql
         self.reseller_tags = tuple(reseller_tags)
         self.hold_handle = hold_handle
+        self.payments = OrderPayments(shop, gql)
 
     # ---- tags ---------------------------------------------------------------------------------
 
@@ -120,110 +113,16 @@ class ShopifyStoreClient:
                 self.gql.mutate("FulfillmentOrderReleaseHold", {"id": fo["id"], "holdIds": holds},
                                 "fulfillmentOrderReleaseHold")
 
-    # ---- payments -----------------------------------------------------------------------------
-
-    def _payments(self, order_id: str) -> dict[str, Any]:
-        data = self.gql.query("OrderPayments", {
-            "id": gid("Order", order_id), "namespace": NAMESPACE, "journalKey": CAPTURE_JOURNAL_KEY})
-        if data.get("order") is None:
-            raise UserError(f"{self.shop}: order {order_id} not found")
-        return data["order"]
-
-    @staticmethod
-    def _captured(transactions: Sequence[Mapping[str, Any]]) -> dict[str, Decimal]:
-        """Captured (or voided) amount per parent authorization id."""
-        taken: dict[str, Decimal] = {}
-        for t in transactions:
-            parent = (t.get("parentTransaction") or {}).get("id")
-            if parent and t["status"] == "SUCCESS" and t["kind"] in ("CAPTURE", "VOID"):
-                amount = _amount(t["amountSet"]) if t["kind"] == "CAPTURE" else Decimal("Infinity")
-                taken[parent] = taken.get(parent, Decimal(0)) + amount
-        return taken
-
-    def _write_journal(self, order_id: str, journal: Mapping[str, Any]) -> None:
-        self.gql.mutate("MetafieldsSet", {"metafields": [{
-            "ownerId": gid("Order", order_id), "namespace": NAMESPACE, "key": CAPTURE_JOURNAL_KEY,
-            "type": "json", "value": json.dumps(journal, sort_keys=True),
-        }]}, "metafieldsSet")
+    # ---- payments (see payments.py) ---------------------------------------------------------
 
     def capture_payment(self, order_id: str, amount: Decimal, currency: str, idempotency_key: str) -> None:
-        if amount <= 0:
-            return
-        order = self._payments(order_id)
-        journal: dict[str, Any] = json.loads((order.get("journal") or {}).get("value") or "{}")
-        transactions = order["transactions"]
-        captured_total = sum(
-            (_amount(t["amountSet"]) for t in transactions if t["kind"] == "CAPTURE" and t["status"] == "SUCCESS"),
-            Decimal(0))
-        entry = journal.get(idempotency_key)
-        if entry is not None:
-            if entry.get("state") == "done":
-                return
-            if captured_total >= Decimal(entry["captured_before"]) + Decimal(entry["amount"]):
-                journal[idempotency_key] = {**entry, "state": "done"}  # captured, then we were interrupted
-                self._write_journal(order_id, journal)
-                return
-        if currency.upper() != str(order["presentmentCurrencyCode"]).upper():
-            raise UserError(f"{self.shop} order {order_id}: capture in {currency} but the order was paid in "
-                            f"{order['presentmentCurrencyCode']}")
-        taken = self._captured(transactions)
-        parent = next((
-            t for t in transactions
-            if t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS"
-            and _amount(t["amountSet"]) - taken.get(t["id"], Decimal(0)) >= amount
-        ), None)
-        if parent is None:
-            left = sum((max(_amount(t["amountSet"]) - taken.get(t["id"], Decimal(0)), Decimal(0))
-                        for t in transactions if t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS"),
-                       Decimal(0))
-            raise UserError(f"{self.shop} order {order_id}: {amount} {currency} cannot be captured, "
-                            f"{left} is left authorized")
-        journal[idempotency_key] = {"state": "pending", "amount": str(amount), "captured_before": str(captured_total)}
-        self._write_journal(order_id, journal)
-        self.gql.mutate("OrderCapture", {"input": {
-            "id": gid("Order", order_id), "parentTransactionId": parent["id"], "amount": str(amount),
-            "currency": currency.upper(),
-        }}, "orderCapture")
-        journal[idempotency_key] = {**journal[idempotency_key], "state": "done"}
-        self._write_journal(order_id, journal)
+        self.payments.capture(order_id, amount, currency, idempotency_key)
 
     def refund_lines(
         self, order_id: str, lines: Sequence[LineQuantity], amount: Decimal, currency: str, reason: str,
         idempotency_key: str,
     ) -> None:
-        """Cancel the lines' unshipped units (restocking their committed stock) and pay back `amount`
-        from what was actually charged; money only authorized was never taken and needs no refund."""
-        order = self._payments(order_id)
-        transactions = order["transactions"]
-        refunded: dict[str, Decimal] = {}
-        for t in transactions:
-            parent = (t.get("parentTransaction") or {}).get("id")
-            if parent and t["kind"] == "REFUND" and t["status"] == "SUCCESS":
-                refunded[parent] = refunded.get(parent, Decimal(0)) + _amount(t["amountSet"])
-        money_left = max(amount, Decimal(0))
-        refund_transactions = []
-        for t in transactions:
-            if money_left <= 0:
-                break
-            if t["kind"] in ("CAPTURE", "SALE") and t["status"] == "SUCCESS":
-                room = _amount(t["amountSet"]) - refunded.get(t["id"], Decimal(0))
-                take = min(room, money_left)
-                if take > 0:
-                    refund_transactions.append({"orderId": gid("Order", order_id), "parentId": t["id"],
-                                                "amount": str(take), "gateway": t["gateway"], "kind": "REFUND"})
-                    money_left -= take
-        refund_input: dict[str, Any] = {
-            "orderId": gid("Order", order_id),
-            "note": reason[:255],
-            "notify": True,
-            "currency": currency.upper(),
-            "refundLineItems": [
-                {"lineItemId": gid("LineItem", line.line_id), "quantity": line.quantity, "restockType": "CANCEL"}
-                for line in lines if line.quantity > 0
-            ],
-            "transactions": refund_transactions,
-        }
-        self.gql.mutate("RefundCreate", {"input": refund_input, "idempotencyKey": idempotency_key}, "refundCreate")
+        self.payments.refund(order_id, lines, amount, currency, reason, idempotency_key)
 
     # ---- ETA and notes ------------------------------------------------------------------------
 

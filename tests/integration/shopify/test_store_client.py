@@ -101,6 +101,7 @@ def captures(order: dict) -> list[Decimal]:
 
 def test_capture_from_the_authorization_once_per_key(client: ShopifyStoreClient, order: dict,
                                                      admin: ShopifyAdminMock) -> None:
+    order["transactions"][0]["multiCapturable"] = True  # Shopify Plus: partial captures as lines ship
     client.capture_payment(ORDER, Decimal("199.00"), "USD", "capture:450789469:1")
     (capture,) = admin.called("OrderCapture")
     assert capture["input"] == {"id": "gid://shopify/Order/450789469",
@@ -206,3 +207,19 @@ def test_unknown_order_is_a_user_error(client: ShopifyStoreClient, store: FakeSh
         client.hold_fulfillment("1", [LineQuantity("2", 1)], "x")
     with pytest.raises(UserError, match="not found"):
         client.capture_payment("1", Decimal("1"), "USD", "k")
+
+
+def test_a_single_capture_authorization_is_closed_by_its_first_capture(client: ShopifyStoreClient, order: dict,
+                                                                      admin: ShopifyAdminMock) -> None:
+    client.capture_payment(ORDER, Decimal("199.00"), "USD", "first")
+    with pytest.raises(UserError, match="0 is left authorized"):
+        client.capture_payment(ORDER, Decimal("10.00"), "USD", "second")
+    assert len(admin.called("OrderCapture")) == 1
+
+
+def test_a_voided_authorization_cannot_be_captured(client: ShopifyStoreClient, order: dict) -> None:
+    auth = order["transactions"][0]
+    order["transactions"].append({**auth, "id": "gid://shopify/OrderTransaction/5", "kind": "VOID",
+                                  "parentTransaction": {"id": auth["id"]}})
+    with pytest.raises(UserError, match="cannot be captured"):
+        client.capture_payment(ORDER, Decimal("1.00"), "USD", "k")
