@@ -40,7 +40,7 @@ class FakeShopifyStore:
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
                      "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
-                     "OrdersUpdatedSince", "InventoryLevels", "ProductVariants"):
+                     "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants"):
             mock.on(name, getattr(self, "_" + name))
 
     # ---- seeding --------------------------------------------------------------------------------
@@ -282,18 +282,21 @@ class FakeShopifyStore:
     def _variants(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return [(p, v) for p in self.products for v in p["variants"]]
 
-    def _InventoryLevels(self, v: dict[str, Any]) -> dict[str, Any]:
-        nodes = []
-        for _, variant in self._variants():
-            item = variant["inventory_item_id"]
-            nodes.append({
-                "id": gid("InventoryItem", item), "sku": variant.get("sku"), "tracked": True,
-                "variant": {"id": gid("ProductVariant", variant["id"])},
-                "inventoryLevels": {"nodes": [
-                    {"updatedAt": "2026-11-25T12:00:00Z", "location": {"id": gid("Location", loc)},
-                     "quantities": [{"name": "available", "quantity": qty}]}
-                    for (it, loc), qty in self.levels.items() if it == item]}})
-        return {"inventoryItems": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+    def _Locations(self, v: dict[str, Any]) -> dict[str, Any]:
+        locations = sorted({loc for _, loc in self.levels})
+        return {"locations": {"pageInfo": {"hasNextPage": False, "endCursor": None},
+                              "nodes": [{"id": gid("Location", loc), "isActive": True} for loc in locations]}}
+
+    def _LocationInventoryLevels(self, v: dict[str, Any]) -> dict[str, Any]:
+        location = int(legacy_id(v["id"]))
+        by_item = {variant["inventory_item_id"]: variant for _, variant in self._variants()}
+        nodes = [{
+            "updatedAt": "2026-11-25T12:00:00Z", "quantities": [{"name": "available", "quantity": qty}],
+            "item": {"id": gid("InventoryItem", item), "sku": by_item[item].get("sku"), "tracked": True,
+                     "variant": {"id": gid("ProductVariant", by_item[item]["id"])}},
+        } for (item, loc), qty in self.levels.items() if loc == location]
+        return {"location": {"id": v["id"], "inventoryLevels": {
+            "pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}}
 
     def _ProductVariants(self, v: dict[str, Any]) -> dict[str, Any]:
         nodes = [{

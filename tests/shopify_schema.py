@@ -68,9 +68,14 @@ def schema_path() -> Path:
 
 
 @cache
-def admin_schema() -> GraphQLSchema:
+def _schema_file() -> dict[str, Any]:
     with gzip.open(schema_path(), "rt", encoding="utf-8") as handle:
-        introspection = json.load(handle)
+        return json.load(handle)
+
+
+@cache
+def admin_schema() -> GraphQLSchema:
+    introspection = _schema_file()
     schema = build_client_schema(introspection.get("data", introspection))
     schema._validation_errors = []  # Shopify's schema trips one strictness rule of graphql-core
     return schema
@@ -159,6 +164,5 @@ class ShopifyAdminMock:
 @cache
 def access_requirements() -> dict[tuple[str, str | None], tuple[str, ...]]:
     """(type, field or None) -> the offline scopes of which one is needed, from the schema package."""
-    with gzip.open(schema_path(), "rt", encoding="utf-8") as handle:
-        items = json.load(handle).get("offline_scopes", {}).get("items", [])
+    items = _schema_file().get("offline_scopes", {}).get("items", [])
     return {(i["typeName"], i.get("fieldName")): tuple(i["offlineScopes"]) for i in items if i.get("offlineScopes")}

@@ -23,7 +23,7 @@ from .graphql import GraphQLClient
 from .ids import gid, legacy_id
 from .mapping import DEFAULT_RESELLER_TAGS
 from .payments import NAMESPACE, OrderPayments
-from .reads import order_from_graphql, stock_levels_from_graphql, variant_from_graphql
+from .reads import order_from_graphql, stock_level_from_graphql, variant_from_graphql
 
 ETA_KEY = "eta"
 HOLD_HANDLE = "backorder-connector"
@@ -161,10 +161,15 @@ class ShopifyStoreClient:
 
     # ---- reads --------------------------------------------------------------------------------
 
-    def _pages(self, operation: str, variables: Mapping[str, Any], root: str) -> Iterator[Mapping[str, Any]]:
+    def _pages(self, operation: str, variables: Mapping[str, Any], *path: str) -> Iterator[Mapping[str, Any]]:
+        """The nodes of the connection at `path` in the response, page after page."""
         after: str | None = None
         for _ in range(MAX_PAGES):
-            connection = self.gql.query(operation, {**variables, "after": after})[root]
+            connection: Any = self.gql.query(operation, {**variables, "after": after})
+            for key in path:
+                connection = (connection or {}).get(key)
+            if connection is None:  # the parent object is gone (deleted between two reads)
+                return
             yield from connection["nodes"]
             page = connection["pageInfo"]
             if not page["hasNextPage"]:
@@ -187,8 +192,15 @@ class ShopifyStoreClient:
             yield order_from_graphql(self.shop, node, line_nodes, self.reseller_tags)
 
     def stock_levels(self) -> Iterator[StockLevel]:
-        for item in self._pages("InventoryLevels", {"query": None}, "inventoryItems"):
-            yield from stock_levels_from_graphql(self.shop, item)
+        for location in self._pages("Locations", {}, "locations"):
+            if not location.get("isActive", True):
+                continue
+            location_id = str(legacy_id(location["id"]))
+            variables = {"id": location["id"], "query": None}
+            for node in self._pages("LocationInventoryLevels", variables, "location", "inventoryLevels"):
+                level = stock_level_from_graphql(self.shop, location_id, node)
+                if level is not None:
+                    yield level
 
     def variants(self) -> Iterator[Variant]:
         for node in self._pages("ProductVariants", {"query": None}, "productVariants"):

@@ -88,27 +88,24 @@ def order_from_graphql(
     )
 
 
-def stock_levels_from_graphql(shop: str, item: Mapping[str, Any]) -> list[StockLevel]:
-    """One inventory item's levels; untracked items have no stock to count."""
+def stock_level_from_graphql(shop: str, location_id: str, level: Mapping[str, Any]) -> StockLevel | None:
+    """One inventory level at a location; None for untracked items (no stock to count)."""
+    item = level.get("item") or {}
     if not item.get("tracked", True):
-        return []
+        return None
+    available = next((q["quantity"] for q in level.get("quantities") or () if q.get("name") == "available"), None)
+    if available is None:
+        return None
     item_ref = legacy_id(item["id"])
     variant_id = legacy_id((item.get("variant") or {}).get("id"))
-    sku = line_sku(item.get("sku"), variant_id, None) if (item.get("sku") or variant_id) else ""
-    levels = []
-    for level in (item.get("inventoryLevels") or {}).get("nodes") or ():
-        available = next((q["quantity"] for q in level.get("quantities") or () if q.get("name") == "available"), None)
-        if available is None:
-            continue
-        levels.append(StockLevel(
-            shop=shop,
-            sku=sku,
-            location=str(legacy_id(level["location"]["id"])),
-            available=int(available),
-            item_ref=item_ref,
-            updated_at=optional_timestamp(level.get("updatedAt"), f"inventory item {item_ref}"),
-        ))
-    return levels
+    return StockLevel(
+        shop=shop,
+        sku=line_sku(item.get("sku"), variant_id, None) if (item.get("sku") or variant_id) else "",
+        location=location_id,
+        available=int(available),
+        item_ref=item_ref,
+        updated_at=optional_timestamp(level.get("updatedAt"), f"inventory item {item_ref}"),
+    )
 
 
 def variant_from_graphql(shop: str, node: Mapping[str, Any]) -> Variant:

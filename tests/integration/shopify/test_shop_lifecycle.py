@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import select
 
+from adapters.shopify.config import DEFAULT_SCOPES
 from connector.model import Platform
 from connector.scheduler import reconcile_all
 from connector.storage.tables import ComplianceRequestRow, OrderRow, ShopRow
@@ -38,7 +39,8 @@ def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) ->
     before = len(h.admin.operations)
     reconcile_all(h.services)
     h.settle()
-    assert {"ProductVariants", "InventoryLevels", "OrdersUpdatedSince"} <= set(h.admin.operations[before:])
+    assert {"ProductVariants", "Locations", "LocationInventoryLevels", "OrdersUpdatedSince"} <= set(
+        h.admin.operations[before:])
     assert mutations(h, before) == Counter({"TagsAdd": 1, "FulfillmentOrderHold": 1, "MetafieldsSet": 1,
                                            "OrderUpdateNote": 1})
     since = h.admin.called("OrdersUpdatedSince")[0]["query"]
@@ -76,9 +78,7 @@ def test_uninstall_stops_all_work_and_forgets_the_token(harness: ShopifyHarness)
 
     # re-install: OAuth again, a new token, the shop active with its settings kept
     h.rsps.replace("POST", f"https://{TEST_SHOP}/admin/oauth/access_token",
-                   json={"access_token": "shpat_second_token", "scope": "write_orders,read_customers,read_products,"
-                         "read_inventory,read_locales,write_merchant_managed_fulfillment_orders,"
-                         "write_third_party_fulfillment_orders"})
+                   json={"access_token": "shpat_second_token", "scope": ",".join(DEFAULT_SCOPES)})
     h.admin.expected_token = "shpat_second_token"
     _, done = h.install()
     assert done.status_code == 302
@@ -155,3 +155,25 @@ def test_compliance_webhooks_export_and_redact_what_is_stored(harness: ShopifyHa
     h.settle()
     with h.services.db.session() as s:
         assert s.scalar(select(ShopRow.id)) is None and s.scalar(select(OrderRow.id)) is None
+
+
+def test_install_from_inside_the_admin_iframe_breaks_out_to_the_top_window(harness: ShopifyHarness) -> None:
+    h = harness
+    page = h.http.get("/shopify/install?" + signed_query(
+        {"shop": TEST_SHOP, "timestamp": str(int(time.time())), "embedded": "1"}))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "window.top.location.href" in html
+    assert f'"https://{TEST_SHOP}/admin/oauth/authorize?' in html
+
+
+def test_unconfigured_app_answers_503() -> None:
+    from flask import Flask
+
+    from adapters.shopify.config import ShopifyConfig
+    from adapters.shopify.web import make_blueprint
+
+    app = Flask(__name__)
+    app.secret_key = "x"
+    app.register_blueprint(make_blueprint(ShopifyConfig.from_mapping({})))
+    assert app.test_client().get(f"/shopify/install?shop={TEST_SHOP}").status_code == 503
+    assert app.test_client().get("/shopify/callback").status_code == 503

@@ -74,25 +74,42 @@ def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient,
 
 def test_stock_levels_per_location_skipping_untracked(gql: GraphQLClient, admin: ShopifyAdminMock) -> None:
     levels = load_fixture("shopify", "rest_inventory_levels.json")["inventory_levels"]
+    skus = {808950810: "IPOD2008PINK", 39072856: ""}
 
-    def item(item_id: int, sku: str | None, variant: int, tracked: bool = True) -> dict[str, Any]:
-        return {"id": f"gid://shopify/InventoryItem/{item_id}", "sku": sku, "tracked": tracked,
-                "variant": {"id": f"gid://shopify/ProductVariant/{variant}"},
-                "inventoryLevels": {"nodes": [
-                    {"updatedAt": lv["updated_at"], "location": {"id": f"gid://shopify/Location/{lv['location_id']}"},
-                     "quantities": [{"name": "available", "quantity": lv["available"]}]}
-                    for lv in levels if lv["inventory_item_id"] == item_id]}}
+    def level(lv: dict[str, Any], tracked: bool = True) -> dict[str, Any]:
+        item = lv["inventory_item_id"]
+        return {"updatedAt": lv["updated_at"], "quantities": [{"name": "available", "quantity": lv["available"]}],
+                "item": {"id": f"gid://shopify/InventoryItem/{item}", "sku": skus.get(item, "UNTRACKED"),
+                         "tracked": tracked, "variant": {"id": f"gid://shopify/ProductVariant/{item}"}}}
 
-    admin.on("InventoryLevels",
-             {"inventoryItems": page([item(808950810, "IPOD2008PINK", 808950810)], "c1")},
-             {"inventoryItems": page([item(39072856, "", 39072856), item(1, "UNTRACKED", 1, tracked=False)], None)})
+    def at(location: int) -> list[dict[str, Any]]:
+        return [level(lv) for lv in levels if lv["location_id"] == location]
+
+    untracked = level({"inventory_item_id": 1, "location_id": 487838322, "available": 3,
+                       "updated_at": "2018-05-07T15:33:38-04:00"}, tracked=False)
+    admin.on("Locations", {"locations": page([
+        {"id": "gid://shopify/Location/487838322", "isActive": True},
+        {"id": "gid://shopify/Location/905684977", "isActive": True},
+        {"id": "gid://shopify/Location/1", "isActive": False}], None)})
+    def levels_of(v: dict[str, Any]) -> dict[str, Any]:
+        if v["id"].endswith("/905684977"):
+            connection = page(at(905684977), None)
+        elif v["after"] is None:  # two pages at the first location
+            connection = page(at(487838322)[:1], "p2")
+        else:
+            connection = page(at(487838322)[1:] + [untracked], None)
+        return {"location": {"id": v["id"], "inventoryLevels": connection}}
+
+    admin.on("LocationInventoryLevels", levels_of)
     result = list(ShopifyStoreClient(TEST_SHOP, gql).stock_levels())
-    assert [(s.sku, s.item_ref, s.location, s.available) for s in result] == [
-        ("IPOD2008PINK", "808950810", "905684977", 1),
-        ("IPOD2008PINK", "808950810", "487838322", 9),
+    assert sorted((s.sku, s.item_ref, s.location, s.available) for s in result) == sorted([
         ("shopify-variant:39072856", "39072856", "487838322", 27),
+        ("IPOD2008PINK", "808950810", "487838322", 9),
+        ("IPOD2008PINK", "808950810", "905684977", 1),
         ("shopify-variant:39072856", "39072856", "905684977", 3),
-    ]
+    ])
+    assert [v["id"][-9:] for v in admin.called("LocationInventoryLevels")] == ["487838322", "487838322", "905684977"]
+    assert all(s.updated_at is not None for s in result)
 
 
 def test_variants_from_the_product_fixture(gql: GraphQLClient, admin: ShopifyAdminMock) -> None:
