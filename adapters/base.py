@@ -145,6 +145,13 @@ class StoreClient(Protocol):
         idempotency_key: str,
     ) -> None: ...
 
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        """Add (or remove) units of a SKU at a location (None: the store's default): goods received.
+
+        Shopify: `inventoryAdjustQuantities` (reason "received"); WooCommerce: the product's stock
+        quantity. The store then announces the new level by webhook like any other change."""
+        ...
+
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
 
     def stock_levels(self) -> Iterable[StockLevel]: ...

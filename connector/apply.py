@@ -43,7 +43,9 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
 
-def apply_events(session: Session, shop: ShopRow, events: Iterable[Event], now: datetime | None = None) -> Applied:
+def apply_events(
+    session: Session, shop: ShopRow, events: Iterable[Event], now: datetime | None = None, settle: timedelta = SETTLE
+) -> Applied:
     now = now or utcnow()
     applied = Applied()
     for event in events:
@@ -57,7 +59,7 @@ def apply_events(session: Session, shop: ShopRow, events: Iterable[Event], now: 
                     applied.skus.update(li.sku for li in row.lines)
             case StockChanged(levels=levels):
                 for level in levels:
-                    _set_stock(session, shop, level, applied, now)
+                    _set_stock(session, shop, level, applied, now, settle)
             case VariantChanged(variants=variants):
                 for variant in variants:
                     _upsert_variant(session, shop, variant, applied)
@@ -140,7 +142,9 @@ def _resolve_sku(session: Session, shop_id: int, item_ref: str | None) -> str | 
     return session.scalar(select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref))
 
 
-def _set_stock(session: Session, shop: ShopRow, level: StockLevel, applied: Applied, now: datetime) -> None:
+def _set_stock(
+    session: Session, shop: ShopRow, level: StockLevel, applied: Applied, now: datetime, settle: timedelta
+) -> None:
     sku = level.sku or _resolve_sku(session, shop.id, level.item_ref) or f"{UNRESOLVED_PREFIX}{level.item_ref}"
     row = session.get(StockLevelRow, (shop.id, sku, level.location))
     if row is None:
@@ -158,7 +162,7 @@ def _set_stock(session: Session, shop: ShopRow, level: StockLevel, applied: Appl
     row.item_ref = level.item_ref or row.item_ref
     row.updated_at = level.updated_at or now
     if dropped:
-        row.settle_at = now + SETTLE
+        row.settle_at = now + settle
     else:
         applied.skus.add(sku)
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.base import PlatformAdapter, StoreClient
@@ -14,6 +14,8 @@ from adapters.registry import build_registry
 from connector.config import Config
 from connector.crypto import CredentialBox
 from connector.inbox import Inbox
+from connector.mail.payload import make_send_mail
+from connector.mail.send import sender_from_url
 from connector.model import Platform
 from connector.outbox import MailFn, Outbox
 from connector.shops import ShopDirectory, to_model
@@ -70,8 +72,10 @@ def build_services(
     registry = (
         dict(adapters) if adapters is not None else build_registry({**config.platform, "APP_URL": config.app_url})
     )
+    if send_mail is None:
+        send_mail = make_send_mail(sender_from_url(config.effective_mail_url), config.mail_from)
     shops = ShopDirectory(db, box)
-    inbox = Inbox(db, registry, clock=clock)
+    inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
     return services

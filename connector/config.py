@@ -38,7 +38,13 @@ class Config:
     reconcile_interval_seconds: int = 600
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
+    stock_settle_seconds: float = 30.0
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
+
+    @property
+    def effective_mail_url(self) -> str:
+        """MAIL_URL, or in development the file outbox under the instance folder."""
+        return self.mail_url or f"file://{self.instance_path / 'mail'}"
 
     def as_flask(self) -> dict[str, Any]:
         return {"SECRET_KEY": self.secret_key, "CONNECTOR": self, **self.platform}
@@ -67,6 +73,7 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         reconcile_interval_seconds=int(env.get("RECONCILE_INTERVAL_SECONDS") or 600),
         evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
+        stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
         platform=platform,
     )
     values.update(overrides)

@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
-from connector.apply import apply_events
+from connector.apply import SETTLE, apply_events
 from connector.evaluation import evaluate
 from connector.model import Event, Platform
 from connector.outbox import backoff
@@ -49,11 +49,16 @@ class Processed:
 
 class Inbox:
     def __init__(
-        self, db: Database, adapters: Mapping[Platform, PlatformAdapter], clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        adapters: Mapping[Platform, PlatformAdapter],
+        clock: Callable[[], datetime] = utcnow,
+        settle: timedelta = SETTLE,
     ) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
+        self.settle = settle
 
     # ---- intake ------------------------------------------------------------------------
 
@@ -161,7 +166,7 @@ class Inbox:
 
     def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
         """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
-        applied = apply_events(session, shop, events, self.clock())
+        applied = apply_events(session, shop, events, self.clock(), self.settle)
         if applied.skus and not applied.uninstalled and shop in session:
             session.flush()
             evaluate(session, shop, applied.skus, self.clock())

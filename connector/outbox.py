@@ -49,6 +49,7 @@ class Kind(StrEnum):
     NOTE = "add_note"
     REFUND = "refund_lines"
     EMAIL = "send_email"
+    ADJUST_STOCK = "adjust_stock"
 
 
 def enqueue(
@@ -97,6 +98,9 @@ def _lines(payload: Mapping[str, Any]) -> list[LineQuantity]:
 
 
 def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, Any], key: str) -> None:
+    if kind == Kind.ADJUST_STOCK:
+        client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
+        return
     order = str(payload["order"])
     match kind:
         case Kind.ADD_TAGS:

@@ -43,6 +43,7 @@ class ShopSettings:
     dropship_value_threshold: float = 0.0
     dropship_shortage_threshold: int = 0
     dropship_margin_days: int = 3
+    po_receipt_updates_store_stock: bool = True
     service_level: float = 0.95
     backorder_penalty_per_unit_day: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)

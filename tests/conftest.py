@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
+from tests.smtp_server import SmtpServer, run_smtp_server
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES", SHARED / "fixtures"))
@@ -67,3 +68,15 @@ def services(config: Config, clock: Clock) -> Iterator[Services]:
     built = build_services(config, clock=clock)
     yield built
     built.db.dispose()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: send to `.url`, read `.messages`."""
+    yield from run_smtp_server()
+
+
+@pytest.fixture(params=["starttls", "tls"])
+def smtp_tls_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SmtpServer]:
+    """The same server behind STARTTLS or implicit TLS, with a self-signed certificate (`.url` trusts it)."""
+    yield from run_smtp_server(tls=request.param, workdir=tmp_path)

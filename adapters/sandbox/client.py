@@ -56,6 +56,9 @@ class SandboxStoreClient:
         payload = [{"line_id": li.line_id, "quantity": li.quantity} for li in lines]
         self._call(self.store.refund, order_id, payload, amount, idempotency_key)
 
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        self._call(self.store.adjust_stock, sku, delta, idempotency_key)
+
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:
         for order_id in list(self.store.orders):
             payload = self.store.order_payload(order_id)

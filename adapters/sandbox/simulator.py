@@ -70,7 +70,7 @@ class Simulator:
             if short:
                 sku = self.rng.choice(short)
                 self.store.restock(sku, self.rng.randint(5, 20))
-        self.store.fulfil_unheld()
+        self.store.fulfil_unheld(min_age_seconds=self.interval * 3)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sandbox-simulator", daemon=True)

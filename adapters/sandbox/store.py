@@ -114,6 +114,14 @@ class SandboxStore:
     def restock(self, sku: str, quantity: int) -> None:
         self.set_stock(sku, self._product(sku)["stock"] + quantity)
 
+    def adjust_stock(self, sku: str, delta: int, key: str) -> None:
+        """An app's inventory adjustment; the same key is applied once (as Shopify's idempotent mutations)."""
+        with self._lock:
+            if any(c[0] == "adjust_stock" and c[2]["key"] == key for c in self.calls):
+                return
+            self.calls.append(("adjust_stock", sku, {"delta": delta, "key": key}))
+        self.restock(sku, delta)
+
     def _product(self, sku: str) -> dict[str, Any]:
         try:
             return self.products[sku]
@@ -186,17 +194,32 @@ class SandboxStore:
         for li in order["line_items"]:
             self._emit("inventory/update", self.stock_payload(li["sku"]))
 
-    def fulfil_unheld(self) -> list[str]:
-        """The warehouse ships every open line that is not on hold (what a merchant's staff would do)."""
+    def fulfil_unheld(self, min_age_seconds: float = 0.0) -> list[str]:
+        """The warehouse ships the open lines that are not on hold and that it physically has units for.
+
+        Units there = reported stock + units of open lines (the store already subtracted those).
+        They go to lines in order of purchase; a line ships only when all its units are there.
+        Orders younger than `min_age_seconds` wait (nobody ships the second an order arrives)."""
         shipped: list[str] = []
         with self._lock:
-            for order in self.orders.values():
-                if order["cancelled_at"]:
-                    continue
+            open_orders = [o for o in self.orders.values() if not o["cancelled_at"]]
+            open_orders.sort(key=lambda o: int(o["id"]))
+            physical = {sku: p["stock"] for sku, p in self.products.items()}
+            for order in open_orders:
+                for li in order["line_items"]:
+                    physical[li["sku"]] += li["quantity"] - li["fulfilled_quantity"]
+            now = self.clock()
+            for order in open_orders:
                 held = {h["line_id"] for h in order["holds"]}
+                young = (now - datetime.fromisoformat(order["created_at"])).total_seconds() < min_age_seconds
                 changed = False
                 for li in order["line_items"]:
-                    if li["id"] not in held and li["fulfilled_quantity"] < li["quantity"]:
+                    remaining = li["quantity"] - li["fulfilled_quantity"]
+                    if remaining <= 0:
+                        continue
+                    there = physical[li["sku"]] >= remaining
+                    physical[li["sku"]] -= remaining  # earlier orders keep their claim, shipped or not
+                    if there and not young and li["id"] not in held:
                         li["fulfilled_quantity"] = li["quantity"]
                         changed = True
                 if changed:
