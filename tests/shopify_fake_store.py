@@ -36,11 +36,14 @@ class FakeShopifyStore:
         self.refund_keys: dict[str, str] = {}
         self.products: list[dict[str, Any]] = []
         self.levels: dict[tuple[int, int], int] = {}  # (inventory item, location) -> available
+        self.primary_location = 905684977
+        self.adjustments: dict[str, list[dict[str, Any]]] = {}  # idempotency key -> changes applied
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
                      "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
-                     "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants"):
+                     "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
+                     "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities"):
             mock.on(name, getattr(self, "_" + name))
 
     # ---- seeding --------------------------------------------------------------------------------
@@ -307,3 +310,31 @@ class FakeShopifyStore:
             "product": {"id": gid("Product", product["id"]), "title": product["title"], "handle": product["handle"]},
         } for product, variant in self._variants()]
         return {"productVariants": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}}
+
+    # ---- goods received ---------------------------------------------------------------------------
+
+    def _item_node(self, variant: dict[str, Any]) -> dict[str, Any]:
+        return {"id": gid("InventoryItem", variant["inventory_item_id"]), "sku": variant.get("sku"), "tracked": True}
+
+    def _StockTarget(self, v: dict[str, Any]) -> dict[str, Any]:
+        wanted = v["query"].removeprefix('sku:"').removesuffix('"').replace('\\"', '"').replace("\\\\", "\\")
+        nodes = [self._item_node(var) for _, var in self._variants() if (var.get("sku") or "") == wanted]
+        return {"inventoryItems": {"nodes": nodes}, "location": {"id": gid("Location", self.primary_location)}}
+
+    def _VariantStockTarget(self, v: dict[str, Any]) -> dict[str, Any]:
+        variant = next((var for _, var in self._variants() if gid("ProductVariant", var["id"]) == v["id"]), None)
+        return {"productVariant": {"id": v["id"], "inventoryItem": self._item_node(variant)} if variant else None,
+                "location": {"id": gid("Location", self.primary_location)}}
+
+    def _InventoryAdjustQuantities(self, v: dict[str, Any]) -> dict[str, Any]:
+        key = v["idempotencyKey"]
+        data = v["input"]
+        assert data["name"] == "available" and data["reason"] in ("received", "correction")
+        if key not in self.adjustments:
+            for change in data["changes"]:
+                assert "changeFromQuantity" in change, "Shopify requires changeFromQuantity (null allowed)"
+                slot = (int(legacy_id(change["inventoryItemId"])), int(legacy_id(change["locationId"])))
+                self.levels[slot] = self.levels.get(slot, 0) + change["delta"]
+            self.adjustments[key] = data["changes"]
+        return {"inventoryAdjustQuantities": _payload(
+            inventoryAdjustmentGroup={"id": gid("InventoryAdjustmentGroup", 1), "reason": data["reason"]})}

@@ -11,10 +11,12 @@ Every action is safe to repeat with the same arguments:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from adapters.base import LineQuantity, StoreError, UserError
 from connector.model import Order, StockLevel, Variant
@@ -123,6 +125,47 @@ class ShopifyStoreClient:
         idempotency_key: str,
     ) -> None:
         self.payments.refund(order_id, lines, amount, currency, reason, idempotency_key)
+
+    # ---- stock ---------------------------------------------------------------------------------
+
+    def _stock_target(self, sku: str) -> tuple[str, str | None]:
+        """(inventory item id, primary location id) of a SKU, synthetic `shopify-variant:` keys included."""
+        if sku.startswith("shopify-variant:"):
+            data = self.gql.query("VariantStockTarget", {"id": gid("ProductVariant", sku.split(":", 1)[1])})
+            item = (data.get("productVariant") or {}).get("inventoryItem")
+            items = [item] if item else []
+        else:
+            escaped = sku.replace("\\", "\\\\").replace('"', '\\"')
+            data = self.gql.query("StockTarget", {"query": f'sku:"{escaped}"'})
+            items = [i for i in data["inventoryItems"]["nodes"] if (i.get("sku") or "") == sku]
+        if not items:
+            raise UserError(f"{self.shop}: no inventory item with SKU {sku!r}")
+        if len(items) > 1:
+            raise UserError(f"{self.shop}: {len(items)} inventory items share SKU {sku!r}; make it unique in Shopify")
+        if not items[0].get("tracked", True):
+            raise UserError(f"{self.shop}: SKU {sku!r} is not tracked by Shopify, so its stock cannot be adjusted")
+        return items[0]["id"], (data.get("location") or {}).get("id")
+
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        """Goods received (or removed): change the SKU's `available` quantity by `delta` at `location`
+        (the shop's primary location when None), once per key (`@idempotent`)."""
+        if delta == 0:
+            return
+        item_id, primary = self._stock_target(sku)
+        try:
+            location_id = gid("Location", location) if location else primary
+        except ValueError as exc:
+            raise UserError(f"{self.shop}: {exc}") from None
+        if not location_id:
+            raise UserError(f"{self.shop}: the shop has no primary location to receive {sku!r} at")
+        key = idempotency_key if len(idempotency_key) <= 64 else hashlib.sha256(idempotency_key.encode()).hexdigest()
+        self.gql.mutate("InventoryAdjustQuantities", {"input": {
+            "name": "available",
+            "reason": "received" if delta > 0 else "correction",
+            "referenceDocumentUri": f"gid://backorder-connector/StockAdjustment/{quote(key, safe='')}",
+            "changes": [{"inventoryItemId": item_id, "locationId": location_id, "delta": delta,
+                         "changeFromQuantity": None}],
+        }, "idempotencyKey": key}, "inventoryAdjustQuantities")
 
     # ---- ETA and notes ------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: 
         credentials={"access_token": TOKEN, "scopes": "write_orders,read_products"})
     again = launch(h)
     location = urlparse(again.headers["Location"])
-    assert location.path == "/admin/oauth/authorize" and "read_inventory" in parse_qs(location.query)["scope"][0]
+    assert location.path == "/admin/oauth/authorize" and "write_inventory" in parse_qs(location.query)["scope"][0]
 
 
 def test_refused_installs_store_nothing(harness: ShopifyHarness) -> None:

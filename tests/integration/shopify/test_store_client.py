@@ -223,3 +223,43 @@ def test_a_voided_authorization_cannot_be_captured(client: ShopifyStoreClient, o
                                   "parentTransaction": {"id": auth["id"]}})
     with pytest.raises(UserError, match="cannot be captured"):
         client.capture_payment(ORDER, Decimal("1.00"), "USD", "k")
+
+
+@pytest.fixture
+def catalogue(store: FakeShopifyStore) -> dict:
+    product = load_fixture("shopify", "rest_product.json")["product"]
+    for variant in product["variants"]:
+        variant["inventory_item_id"] = variant["id"] + 7
+        store.set_level(variant["inventory_item_id"], 905684977, 0)
+    product["variants"][1]["sku"] = 'RED "special" \\ edition'
+    product["variants"][2]["sku"] = ""
+    store.add_product(product)
+    return product
+
+
+def test_goods_received_adjust_available_once_per_key(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                      catalogue: dict, admin: ShopifyAdminMock) -> None:
+    pink = catalogue["variants"][0]
+    client.adjust_stock("IPOD2008PINK", 12, None, "received on purchase order PO-7", "shopify:x:po:7:line:1")
+    client.adjust_stock("IPOD2008PINK", 12, None, "received on purchase order PO-7", "shopify:x:po:7:line:1")
+    assert store.levels[(pink["inventory_item_id"], 905684977)] == 12
+    (call, _) = admin.called("InventoryAdjustQuantities")
+    change = call["input"]["changes"][0]
+    assert change == {"inventoryItemId": f"gid://shopify/InventoryItem/{pink['inventory_item_id']}",
+                      "locationId": "gid://shopify/Location/905684977", "delta": 12, "changeFromQuantity": None}
+    assert call["input"]["reason"] == "received"
+    assert call["input"]["referenceDocumentUri"].startswith("gid://backorder-connector/StockAdjustment/")
+
+
+def test_goods_received_for_awkward_and_missing_skus(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                     catalogue: dict) -> None:
+    red, green = catalogue["variants"][1], catalogue["variants"][2]
+    client.adjust_stock('RED "special" \\ edition', 3, "487838322", "received", "k-red")
+    assert store.levels[(red["inventory_item_id"], 487838322)] == 3
+    client.adjust_stock(f"shopify-variant:{green['id']}", 2, None, "received", "k-green")
+    assert store.levels[(green["inventory_item_id"], 905684977)] == 2
+    with pytest.raises(UserError, match="no inventory item with SKU 'NOPE'"):
+        client.adjust_stock("NOPE", 1, None, "received", "k-nope")
+    long_key = "shopify:backorder-test.myshopify.com:po:123456:line:987654:received:" + "9" * 80
+    client.adjust_stock("IPOD2008PINK", 1, None, "received", long_key)
+    assert all(len(k) <= 64 for k in store.adjustments)
