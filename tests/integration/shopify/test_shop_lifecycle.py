@@ -177,3 +177,36 @@ def test_unconfigured_app_answers_503() -> None:
     app.register_blueprint(make_blueprint(ShopifyConfig.from_mapping({})))
     assert app.test_client().get(f"/shopify/install?shop={TEST_SHOP}").status_code == 503
     assert app.test_client().get("/shopify/callback").status_code == 503
+
+
+def test_receiving_a_purchase_order_adds_the_stock_in_shopify_once(harness: ShopifyHarness) -> None:
+    from datetime import date
+
+    from connector.purchasing import receive_purchase_order
+    from connector.storage.tables import PurchaseOrderLineRow, PurchaseOrderRow
+
+    h = harness
+    h.install()
+    h.admin.expected_token = TOKEN
+    product = out_of_stock_shop(h)
+    reconcile_all(h.services)
+    h.settle()
+    red = next(v for v in product["variants"] if v["sku"] == "IPOD2008RED")
+    with h.services.db.session() as s:
+        shop = s.scalar(select(ShopRow))
+        po = PurchaseOrderRow(shop_id=shop.id, reference="PO-7", expected_on=date(2026, 12, 1),
+                              created_at=h.clock(), lines=[PurchaseOrderLineRow(sku="IPOD2008RED", quantity=5)])
+        s.add(po)
+        s.flush()
+        receive_purchase_order(s, shop, po.id, h.clock())
+    before = len(h.admin.operations)
+    h.settle()
+    assert h.store.levels[(red["inventory_item_id"], 905684977)] == 4  # -1 oversold + 5 received
+    assert h.admin.operations[before:].count("InventoryAdjustQuantities") == 1
+    assert h.admin.operations[before:].count("OrderCapture") == 1  # the order ships: charged once
+    # Shopify then announces the new level by webhook: nothing more happens
+    before = len(h.admin.operations)
+    h.webhook("inventory_levels/update", {"inventory_item_id": red["inventory_item_id"], "location_id": 905684977,
+                                          "available": 4, "updated_at": "2026-11-26T08:00:00-05:00"})
+    h.settle(wait_seconds=60)
+    assert mutations(h, before) == Counter() and "InventoryAdjustQuantities" not in h.admin.operations[before:]
