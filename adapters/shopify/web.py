@@ -5,7 +5,9 @@ so a callback can only complete the install that this browser started. After the
 the shop is stored through the core's shop directory (`app.extensions["connector"].shops`, which
 encrypts the credentials), its webhooks are subscribed, and the merchant lands in the app in their
 Shopify admin. A re-install (or a scope change in the settings) runs the same path and updates the
-stored token and scopes; the shop's settings are kept.
+stored token and scopes; the shop's settings are kept. Each launch of an installed app from the Shopify
+admin re-checks the webhook subscriptions (Shopify drops ones that keep failing) and, when the stored
+token no longer works or lacks a scope the app now asks for, sends the merchant through OAuth again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, request, session
 from flask.typing import ResponseReturnValue
 
-from adapters.base import StoreError
+from adapters.base import AuthRevoked, StoreError
 from connector.model import Platform
 
 from .config import ShopifyConfig
@@ -76,12 +78,28 @@ def make_blueprint(config: ShopifyConfig) -> Blueprint:
         ref = shops().ref(Platform.SHOPIFY, shop)
         if ref is not None and ref.status == "active" and "hmac" in params:
             stored = shops().credentials(Platform.SHOPIFY, shop) or {}
-            if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")):
+            if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
+                    shop, str(stored["access_token"])):
                 return redirect(f"{request.script_root}/shopify/installed?shop={shop}")
         state = flow.new_state()
         session[SESSION_KEY] = {"state": state, "shop": shop}
         url = flow.authorize_url(shop, state)
         return _top_level_redirect(url) if params.get("embedded") == "1" else redirect(url)
+
+    def _webhooks_repaired(shop: str, token: str) -> bool:
+        """On each launch, put back any webhook subscription Shopify dropped (it deletes ones that keep
+        failing). False when the token no longer works: the launch then goes through OAuth again."""
+        try:
+            report = ensure_webhooks(GraphQLClient(shop, token, config.api_version), config.webhook_url)
+        except AuthRevoked:
+            return False
+        except StoreError as exc:  # Shopify is slow or down: the app opens anyway, the next launch retries
+            current_app.logger.warning("could not check %s's webhook subscriptions: %s", shop, exc)
+            return True
+        if report.created or report.updated:
+            current_app.logger.info("repaired %s's webhooks: created %s, repointed %s", shop, report.created,
+                                    report.updated)
+        return True
 
     @bp.get("/callback")
     def callback() -> ResponseReturnValue:

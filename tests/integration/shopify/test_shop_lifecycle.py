@@ -94,8 +94,11 @@ def launch(h: ShopifyHarness):  # type: ignore[no-untyped-def]
 def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: ShopifyHarness) -> None:
     h = harness
     h.install()
+    h.admin.expected_token = TOKEN
+    h.store.subscriptions = [s for s in h.store.subscriptions if s["topic"] != "ORDERS_CREATE"]  # dropped by Shopify
     opened = launch(h)
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/shopify/installed?shop={TEST_SHOP}")
+    assert "ORDERS_CREATE" in {s["topic"] for s in h.store.subscriptions}, "the launch repairs the subscriptions"
     page = h.http.get(opened.headers["Location"])
     assert page.status_code == 200 and "active" in page.get_data(as_text=True)
     # the service now asks for one more scope: the next launch goes through OAuth again
@@ -210,3 +213,13 @@ def test_receiving_a_purchase_order_adds_the_stock_in_shopify_once(harness: Shop
                                           "available": 4, "updated_at": "2026-11-26T08:00:00-05:00"})
     h.settle(wait_seconds=60)
     assert mutations(h, before) == Counter() and "InventoryAdjustQuantities" not in h.admin.operations[before:]
+
+
+def test_launch_with_a_revoked_token_goes_through_oauth_again(harness: ShopifyHarness) -> None:
+    from tests.shopify_schema import Raw
+
+    h = harness
+    h.install()
+    h.admin.on("WebhookSubscriptions", Raw(401, {"errors": "[API] Invalid API key or access token"}))
+    again = launch(h)
+    assert urlparse(again.headers["Location"]).path == "/admin/oauth/authorize"
