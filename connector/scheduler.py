@@ -20,6 +20,7 @@ from connector.bootstrap import Services
 from connector.evaluation import evaluate
 from connector.reconcile import reconcile_shop
 from connector.storage.tables import ShopRow
+from connector.timers import run_timers
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,21 @@ def evaluate_all(services: Services) -> int:
     if actions:
         services.wake.set()
     return actions
+
+
+def timers_all(services: Services) -> int:
+    """Promises that passed (refund offers) and authorizations about to lapse, in every active shop."""
+    done = 0
+    cfg = services.config
+    for ref in services.shops.active():
+        with services.db.session() as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
+                done += r.offers + r.warnings + r.policy_actions
+    if done:
+        services.wake.set()
+    return done
 
 
 def reconcile_all(services: Services) -> int:
@@ -76,7 +92,7 @@ class Scheduler:
         cfg = self.services.config
         return {
             "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
-            "evaluate": (evaluate_all, cfg.evaluate_interval_seconds),
+            "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
             "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
         }
 
