@@ -271,7 +271,7 @@ class FakeShopifyStore:
                 "updatedAt": rest["updated_at"], "processedAt": rest.get("processed_at") or rest["created_at"],
                 "cancelledAt": rest.get("cancelled_at"), "displayFinancialStatus": rest["financial_status"].upper(),
                 "currencyCode": rest["currency"], "presentmentCurrencyCode": order["currency"],
-                "currentTotalPriceSet": bag, "email": rest.get("email"), "customerLocale": rest.get("customer_locale"),
+                "totalPriceSet": bag, "email": rest.get("email"), "customerLocale": rest.get("customer_locale"),
                 "tags": sorted(order["tags"]),
                 "customer": {"id": gid("Customer", customer["id"]), "firstName": customer.get("first_name"),
                              "lastName": customer.get("last_name"), "locale": customer.get("locale") or "en",

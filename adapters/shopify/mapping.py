@@ -257,16 +257,12 @@ def order_from_rest(
 
 
 def _order_total(order: Mapping[str, Any], use_presentment: bool, order_id: str) -> Decimal | None:
-    """What the customer pays in all, after edits and refunds, in the order's model currency."""
+    """What the customer was to pay in all when ordering, in the order's model currency.
+
+    The original total, not `current_total_price`: the core subtracts what it captured and refunded."""
     what = f"order {order_id} total"
-    for set_key, plain_key in (("current_total_price_set", "current_total_price"), ("total_price_set", "total_price")):
-        if use_presentment:
-            amount = _presentment_amount(order, set_key)
-            if amount is not None:
-                return money(amount, what)
-        elif order.get(plain_key) is not None:
-            return money(order[plain_key], what)
-    return None
+    amount = _presentment_amount(order, "total_price_set") if use_presentment else order.get("total_price")
+    return money(amount, what) if amount is not None else None
 
 
 _POLICIES = {"continue": True, "deny": False}

@@ -61,7 +61,7 @@ def order_from_graphql(
     tags = split_tags(customer.get("tags"))
     created = timestamp(node.get("createdAt"), f"order {order_id} createdAt")
     status = payment_status(node.get("displayFinancialStatus"))
-    total = ((node.get("currentTotalPriceSet") or {}).get("presentmentMoney") or {}).get("amount")
+    total = ((node.get("totalPriceSet") or {}).get("presentmentMoney") or {}).get("amount")  # original, as REST
     return Order(
         shop=shop,
         external_id=order_id,

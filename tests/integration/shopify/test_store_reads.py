@@ -36,7 +36,7 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
         "id": f"gid://shopify/Order/{rest['id']}", "name": rest["name"], "createdAt": rest["created_at"],
         "updatedAt": rest["updated_at"], "processedAt": rest.get("processed_at") or rest["created_at"],
         "cancelledAt": rest["cancelled_at"],
-        "currentTotalPriceSet": {"presentmentMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]},
+        "totalPriceSet": {"presentmentMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]},
                                  "shopMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]}},
         "displayFinancialStatus": rest["financial_status"].upper(), "currencyCode": rest["currency"],
         "presentmentCurrencyCode": rest["currency"], "email": rest["email"], "customerLocale": None, "tags": [],
