@@ -61,6 +61,9 @@ class FakeShopifyStore:
             "fulfillmentOrders": [self._fo(fo_items)] if fo_items else [],
         }
         order["rest"] = rest
+        # what the customer still owes: current total (after cancelled lines and their tax) less net payments
+        order["outstanding"] = Decimal(str(rest.get("total_price", "0")))
+        order["tax_rate"] = Decimal(str((rest.get("tax_lines") or [{}])[0].get("rate", 0)))
         self.orders[str(rest["id"])] = order
         return order
 
@@ -173,6 +176,7 @@ class FakeShopifyStore:
             return {"order": None}
         value = order["metafields"].get((v["namespace"], v["journalKey"]))
         return {"order": {"id": order["id"], "presentmentCurrencyCode": order["currency"],
+                          "totalOutstandingSet": _money(order["outstanding"], order["currency"]),
                           "metafield": {"value": value} if value is not None else None,
                           "transactions": order["transactions"]}}
 
@@ -192,6 +196,7 @@ class FakeShopifyStore:
                    "amountSet": _money(data["amount"], data.get("currency") or order["currency"]),
                    "parentTransaction": {"id": parent["id"]}}
         order["transactions"].append(capture)
+        order["outstanding"] -= Decimal(data["amount"])
         return {"orderCapture": _payload(transaction=capture)}
 
     def _MetafieldsSet(self, v: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +224,12 @@ class FakeShopifyStore:
         key = v["idempotencyKey"]
         if key not in self.refund_keys:
             order = self._order_by_gid(v["input"]["orderId"])
+            prices = {gid("LineItem", li["id"]): Decimal(li["price"]) for li in order["rest"].get("line_items", [])}
+            for item in v["input"].get("refundLineItems") or []:
+                cancelled = prices[item["lineItemId"]] * item["quantity"] * (1 + order["tax_rate"])
+                order["outstanding"] -= cancelled.quantize(Decimal("0.01"))
             for t in v["input"].get("transactions") or []:
+                order["outstanding"] += Decimal(t["amount"])
                 order["transactions"].append({
                     "id": gid("OrderTransaction", next(_ids)), "kind": "REFUND", "status": "SUCCESS",
                     "gateway": t["gateway"], "multiCapturable": False, "authorizationExpiresAt": None,

@@ -7,11 +7,16 @@ capture again. Refunds carry Shopify's own `@idempotent(key:)`.
 
 An authorization that is not multi-capturable (multi-capture needs Shopify Plus) is closed by its
 first capture: Shopify releases whatever was not captured, so nothing is left on it afterwards.
+
+A capture never takes more than the order's outstanding amount as Shopify computes it (its current
+total, after refunds and edits, less what was paid): the customer is never charged more than they owe,
+even when the amount asked for was worked out before a refund of some lines (and their taxes).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,6 +25,8 @@ from adapters.base import LineQuantity, UserError
 
 from .graphql import GraphQLClient
 from .ids import gid
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "backorder_connector"
 CAPTURE_JOURNAL_KEY = "captures"
@@ -105,6 +112,16 @@ class OrderPayments:
         paid_in = str(order["presentmentCurrencyCode"]).upper()
         if currency.upper() != paid_in:
             raise UserError(f"{self.shop} order {order_id}: capture in {currency} but the order was paid in {paid_in}")
+        owed = Decimal(str(((order.get("totalOutstandingSet") or {}).get("presentmentMoney") or {}).get(
+            "amount", amount)))
+        if owed < amount:
+            log.warning("%s order %s: asked to capture %s %s but only %s is owed; capturing what is owed",
+                        self.shop, order_id, amount, paid_in, owed)
+            amount = owed
+        if amount <= 0:
+            journal[key] = {"state": "done", "amount": "0", "captured_before": str(so_far)}
+            self._write_journal(order_id, journal)
+            return
         left = capturable(transactions)
         parent = next((t for t in transactions if left.get(t["id"], ZERO) >= amount), None)
         if parent is None:

@@ -50,11 +50,12 @@ def test_5xx_retried_with_growing_backoff_then_gives_up_retryable(admin: Shopify
     assert len(admin.calls) == 4 and len(sleeps) == 3 and sleeps == sorted(sleeps) and sleeps[0] > 0
 
 
-def test_throttled_error_waits_for_the_bucket_to_refill(admin: ShopifyAdminMock, gql: GraphQLClient,
-                                                        sleeps: list[float]) -> None:
+def test_throttled_error_waits_for_the_bucket_to_refill(admin: ShopifyAdminMock, sleeps: list[float]) -> None:
+    frozen = CostThrottle(clock=lambda: 50.0)
+    client = GraphQLClient(TEST_SHOP, TOKEN, throttle=frozen, sleep=sleeps.append)
     admin.on("TagsAdd", throttled(available=5, requested=205), TAGS_OK)
-    gql.mutate("TagsAdd", VARS, "tagsAdd")
-    assert sleeps == [pytest.approx(2.0, abs=0.05)]  # (205 - 5) points at 100 points per second
+    client.mutate("TagsAdd", VARS, "tagsAdd")
+    assert sleeps == [pytest.approx(2.0)]  # (205 - 5) points at 100 points per second
 
 
 def test_cost_throttle_slows_down_before_the_bucket_runs_dry(rsps: responses.RequestsMock) -> None:

@@ -148,8 +148,10 @@ def test_capture_that_failed_before_shopify_took_it_is_retried(client: ShopifySt
 
 def test_capture_beyond_the_authorization_or_in_another_currency_is_refused(client: ShopifyStoreClient,
                                                                             order: dict) -> None:
-    with pytest.raises(UserError, match="409.94 is left authorized"):
-        client.capture_payment(ORDER, Decimal("500.00"), "USD", "too-much")
+    order["transactions"][0]["amountSet"] = {"presentmentMoney": {"amount": "100.00", "currencyCode": "USD"},
+                                             "shopMoney": {"amount": "100.00", "currencyCode": "USD"}}
+    with pytest.raises(UserError, match="300.00 USD cannot be captured, 100.00 is left authorized"):
+        client.capture_payment(ORDER, Decimal("300.00"), "USD", "too-much")
     with pytest.raises(UserError, match="paid in USD"):
         client.capture_payment(ORDER, Decimal("10.00"), "EUR", "wrong-currency")
     assert captures(order) == []
@@ -263,3 +265,16 @@ def test_goods_received_for_awkward_and_missing_skus(client: ShopifyStoreClient,
     long_key = "shopify:backorder-test.myshopify.com:po:123456:line:987654:received:" + "9" * 80
     client.adjust_stock("IPOD2008PINK", 1, None, "received", long_key)
     assert all(len(k) <= 64 for k in store.adjustments)
+
+
+def test_capture_never_takes_more_than_the_customer_owes(client: ShopifyStoreClient, order: dict,
+                                                         admin: ShopifyAdminMock) -> None:
+    """The backordered RED line was refunded (cancelled, nothing charged yet). Asked for the total less the
+    line's price before tax (409.94 - 199.00), the capture takes only what is owed: 409.94 - 199.00 * 1.06."""
+    client.refund_lines(ORDER, [LineQuantity(RED, 1)], Decimal("199.00"), "USD", "customer chose a refund", "r")
+    client.capture_payment(ORDER, Decimal("210.94"), "USD", "final")
+    assert captures(order) == [Decimal("409.94") - Decimal("199.00") * Decimal("1.06")] == [Decimal("199.00")]
+    client.capture_payment(ORDER, Decimal("5.00"), "USD", "more")  # nothing is owed any more
+    assert len(admin.called("OrderCapture")) == 1
+    journal = json.loads(order["metafields"][("backorder_connector", "captures")])
+    assert journal["more"] == {"state": "done", "amount": "0", "captured_before": "199.00"}
