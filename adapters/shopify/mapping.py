@@ -125,7 +125,7 @@ def is_reseller(has_company: bool, customer_tags: Iterable[str], reseller_tags: 
     return any(t.lower() in wanted for t in customer_tags)
 
 
-def _name(first: Any, last: Any) -> str | None:
+def person_name(first: Any, last: Any) -> str | None:
     text = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
     return text or None
 
@@ -205,7 +205,7 @@ def rest_customer(order: Mapping[str, Any], reseller_tags: Collection[str]) -> C
     customer = order.get("customer") or {}
     billing = order.get("billing_address") or {}
     email = order.get("email") or order.get("contact_email") or customer.get("email") or None
-    name = _name(customer.get("first_name"), customer.get("last_name")) or billing.get("name") or None
+    name = person_name(customer.get("first_name"), customer.get("last_name")) or billing.get("name") or None
     return Customer(
         email=email,
         name=name,

@@ -16,17 +16,13 @@ from .mapping import (
     money,
     optional_timestamp,
     payment_status,
+    person_name,
     quantity,
     sells_when_out_of_stock,
     split_tags,
     timestamp,
     variant_title,
 )
-
-
-def _name(first: Any, last: Any) -> str | None:
-    text = " ".join(str(p).strip() for p in (first, last) if p and str(p).strip())
-    return text or None
 
 
 def line_from_graphql(node: Mapping[str, Any]) -> OrderLine:
@@ -68,7 +64,7 @@ def order_from_graphql(
         name=str(node.get("name") or order_id),
         customer=Customer(
             email=node.get("email") or None,
-            name=_name(customer.get("firstName"), customer.get("lastName")),
+            name=person_name(customer.get("firstName"), customer.get("lastName")),
             locale=node.get("customerLocale") or customer.get("locale") or None,
             is_reseller=is_reseller(entity.get("__typename") == "PurchasingCompany", tags, reseller_tags),
             external_id=legacy_id(customer.get("id")),
