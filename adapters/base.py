@@ -188,6 +188,16 @@ class StartContext:
 
 
 @dataclass(frozen=True)
+class UpkeepContext:
+    """What the core hands an adapter's periodic upkeep of one shop's connection."""
+
+    shop: Shop
+    credentials: Mapping[str, Any]  # decrypted
+    webhook_secret: bytes | None
+    webhook_url: str  # where this platform's webhooks are received
+
+
+@dataclass(frozen=True)
 class PlatformAdapter:
     platform: Platform
     verifier: WebhookVerifier
@@ -195,3 +205,6 @@ class PlatformAdapter:
     client_factory: ClientFactory
     blueprint: Any = None  # optional Flask blueprint for install/connect, registered by web
     start: Callable[[StartContext], Any] | None = None  # optional background start (sandbox demo)
+    # optional periodic care of a shop's connection, run before each reconciliation (WooCommerce:
+    # re-create the webhooks a store disabled after failed deliveries). May raise AuthRevoked.
+    upkeep: Callable[[UpkeepContext], Any] | None = None
