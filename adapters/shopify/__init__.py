@@ -7,15 +7,16 @@ SHOPIFY_API_SECRET_PREVIOUS, SHOPIFY_RESELLER_TAGS, SHOPIFY_WEBHOOK_PATH).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter
+from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
 from connector.model import Platform, Shop
 
 from .client import ShopifyStoreClient
 from .config import ShopifyConfig
 from .graphql import GraphQLClient
+from .install import SubscriptionReport, ensure_webhooks
 from .normalise import ShopifyNormaliser
 from .verify import ShopifyWebhookVerifier
 from .web import make_blueprint
@@ -32,6 +33,19 @@ def client_factory_for(config: ShopifyConfig) -> ClientFactory:
     return client_factory
 
 
+def upkeep_for(config: ShopifyConfig) -> Callable[[UpkeepContext], SubscriptionReport]:
+    def upkeep(context: UpkeepContext) -> SubscriptionReport:
+        """Before each reconciliation: put back webhook subscriptions Shopify dropped after failed
+        deliveries (or that point at an old address). Raises AuthRevoked when the token is refused."""
+        token = context.credentials.get("access_token")
+        if not token:
+            raise AuthRevoked(f"{context.shop.domain}: no Shopify access token stored")
+        gql = GraphQLClient(context.shop.domain, str(token), config.api_version)
+        return ensure_webhooks(gql, context.webhook_url)
+
+    return upkeep
+
+
 def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
     settings = ShopifyConfig.from_mapping(config)
     return PlatformAdapter(
@@ -40,6 +54,7 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         normaliser=ShopifyNormaliser(settings.reseller_tags),
         client_factory=client_factory_for(settings),
         blueprint=make_blueprint(settings),
+        upkeep=upkeep_for(settings),
     )
 
 

@@ -223,3 +223,21 @@ def test_launch_with_a_revoked_token_goes_through_oauth_again(harness: ShopifyHa
     h.admin.on("WebhookSubscriptions", Raw(401, {"errors": "[API] Invalid API key or access token"}))
     again = launch(h)
     assert urlparse(again.headers["Location"]).path == "/admin/oauth/authorize"
+
+
+def test_reconciliation_upkeep_puts_back_dropped_webhook_subscriptions(harness: ShopifyHarness) -> None:
+    from tests.shopify_schema import Raw
+
+    h = harness
+    h.install()
+    h.admin.expected_token = TOKEN
+    h.store.subscriptions = [s for s in h.store.subscriptions if s["topic"] != "INVENTORY_LEVELS_UPDATE"]
+    reconcile_all(h.services)
+    assert "INVENTORY_LEVELS_UPDATE" in {s["topic"] for s in h.store.subscriptions}
+    assert {s["uri"] for s in h.store.subscriptions} == {"https://backorders.example.com/webhooks/shopify"}
+    # a refused token marks the shop for re-connecting, and nothing is read with it
+    h.admin.on("WebhookSubscriptions", Raw(401, {"errors": "[API] Invalid API key or access token"}))
+    before = len(h.admin.operations)
+    reconcile_all(h.services)
+    assert h.services.shops.ref(Platform.SHOPIFY, TEST_SHOP).status == "needs_reconnect"
+    assert h.admin.operations[before:] == ["WebhookSubscriptions"]
