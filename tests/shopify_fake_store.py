@@ -275,12 +275,16 @@ class FakeShopifyStore:
                 "variant": {"id": gid("ProductVariant", li["variant_id"])} if li.get("variant_id") else None,
                 "product": {"id": gid("Product", li["product_id"])} if li.get("product_id") else None,
                 "originalUnitPriceSet": _money(li["price"], order["currency"]),
+                "discountAllocations": [{"allocatedAmountSet": _money(d["amount"], order["currency"])}
+                                        for d in li.get("discount_allocations", [])],
+                "taxLines": [{"priceSet": _money(t["price"], order["currency"])} for t in li.get("tax_lines", [])],
             } for li in rest.get("line_items", [])]
             nodes.append({
                 "id": order["id"], "name": rest["name"], "createdAt": rest["created_at"],
                 "updatedAt": rest["updated_at"], "processedAt": rest.get("processed_at") or rest["created_at"],
                 "cancelledAt": rest.get("cancelled_at"), "displayFinancialStatus": rest["financial_status"].upper(),
                 "currencyCode": rest["currency"], "presentmentCurrencyCode": order["currency"],
+                "taxesIncluded": bool(rest.get("taxes_included")),
                 "totalPriceSet": bag, "email": rest.get("email"), "customerLocale": rest.get("customer_locale"),
                 "tags": sorted(order["tags"]),
                 "customer": {"id": gid("Customer", customer["id"]), "firstName": customer.get("first_name"),

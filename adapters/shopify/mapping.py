@@ -4,14 +4,16 @@ reads in `reads.py` share with them.
 
 Ids in the model are Shopify's numeric ids as strings. Money is `Decimal`; an order's money is in
 its presentment currency (what the customer paid in) whenever the payload carries it for every line,
-so a capture or refund of that money is in the currency the payment was made in.
+so a capture or refund of that money is in the currency the payment was made in. A line's unit price
+is what the shopper pays per unit after discounts and with tax (what refunding the unit gives back),
+as for every platform.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import NormalisationError
@@ -167,9 +169,30 @@ def _fulfilled_quantities(order: Mapping[str, Any]) -> dict[str, int] | None:
     return fulfilled
 
 
+UNIT_PRICE_PLACES = Decimal("0.0001")
+
+
+def unit_paid(price: Decimal, ordered: int, discounts: Decimal, tax: Decimal) -> Decimal:
+    """What the shopper pays per unit after discounts, with tax: what refunding one unit gives back.
+
+    `price` is the list price per unit, `discounts` and `tax` are the line's totals (tax 0 when the
+    shop's prices include it). To 4 places, so that quantity x unit price matches the line's total."""
+    paid = price * ordered - discounts + tax
+    return (paid / max(ordered, 1)).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _line_money(entries: Any, plain_key: str, set_key: str, use_presentment: bool, what: str) -> Decimal:
+    """The sum of a line's discount allocations or tax lines, in the order's model currency."""
+    total = Decimal(0)
+    for entry in entries or ():
+        raw = _presentment_amount(entry, set_key) if use_presentment else entry.get(plain_key)
+        total += money(raw, what)
+    return total
+
+
 def rest_line(
     item: Mapping[str, Any], *, use_presentment: bool, refunded: Mapping[str, int],
-    fulfilled: Mapping[str, int] | None,
+    fulfilled: Mapping[str, int] | None, taxes_included: bool = False,
 ) -> OrderLine:
     line_id = required_id(item.get("id"), "order line")
     what = f"order line {line_id}"
@@ -187,13 +210,17 @@ def rest_line(
         shipped = now
     raw_price = _presentment_amount(item, "price_set") if use_presentment else None
     price = money(raw_price if raw_price is not None else item.get("price"), what)
+    discounts = _line_money(item.get("discount_allocations"), "amount", "amount_set", use_presentment,
+                            f"{what} discount")
+    tax = Decimal(0) if taxes_included else _line_money(item.get("tax_lines"), "price", "price_set",
+                                                        use_presentment, f"{what} tax")
     requires_shipping = bool(item.get("requires_shipping", True)) and not item.get("gift_card", False)
     return OrderLine(
         external_id=line_id,
         sku=line_sku(item.get("sku"), variant_id, line_id),
         title=str(item.get("name") or item.get("title") or ""),
         quantity=now,
-        unit_price=price,
+        unit_price=unit_paid(price, ordered, discounts, tax),
         product_id=ident(item.get("product_id")),
         variant_id=variant_id,
         fulfilled_quantity=min(shipped, now),
@@ -244,7 +271,8 @@ def order_from_rest(
         updated_at=updated,
         payment_status=status,
         lines=tuple(
-            rest_line(i, use_presentment=use_presentment, refunded=refunded, fulfilled=fulfilled) for i in items
+            rest_line(i, use_presentment=use_presentment, refunded=refunded, fulfilled=fulfilled,
+                      taxes_included=bool(order.get("taxes_included"))) for i in items
         ),
         cancelled=bool(order.get("cancelled_at")),
         tags=split_tags(order.get("tags")),

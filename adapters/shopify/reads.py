@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import NormalisationError
@@ -21,28 +22,38 @@ from .mapping import (
     sells_when_out_of_stock,
     split_tags,
     timestamp,
+    unit_paid,
     variant_title,
 )
 
 
-def line_from_graphql(node: Mapping[str, Any]) -> OrderLine:
+def line_from_graphql(node: Mapping[str, Any], taxes_included: bool = False) -> OrderLine:
     line_id = legacy_id(node["id"])
     what = f"order line {line_id}"
     variant_id = legacy_id((node.get("variant") or {}).get("id"))
     now = quantity(node.get("currentQuantity", node.get("quantity")), what)
     unfulfilled = quantity(node.get("unfulfilledQuantity", now), what)
-    price = ((node.get("originalUnitPriceSet") or {}).get("presentmentMoney") or {}).get("amount")
+    ordered = quantity(node.get("quantity", now), what)
+    price = money(_presentment(node.get("originalUnitPriceSet")), what)
+    discounts = sum((money(_presentment(d.get("allocatedAmountSet")), f"{what} discount")
+                     for d in node.get("discountAllocations") or ()), Decimal(0))
+    tax = Decimal(0) if taxes_included else sum(
+        (money(_presentment(t.get("priceSet")), f"{what} tax") for t in node.get("taxLines") or ()), Decimal(0))
     return OrderLine(
         external_id=str(line_id),
         sku=line_sku(node.get("sku"), variant_id, line_id),
         title=str(node.get("name") or ""),
         quantity=now,
-        unit_price=money(price, what),
+        unit_price=unit_paid(price, ordered, discounts, tax),
         product_id=legacy_id((node.get("product") or {}).get("id")),
         variant_id=variant_id,
         fulfilled_quantity=max(now - unfulfilled, 0),
         requires_shipping=bool(node.get("requiresShipping", True)) and not node.get("isGiftCard", False),
     )
+
+
+def _presentment(money_bag: Mapping[str, Any] | None) -> Any:
+    return ((money_bag or {}).get("presentmentMoney") or {}).get("amount")
 
 
 def order_from_graphql(
@@ -73,7 +84,7 @@ def order_from_graphql(
         created_at=created,
         updated_at=optional_timestamp(node.get("updatedAt"), f"order {order_id} updatedAt") or created,
         payment_status=status,
-        lines=tuple(line_from_graphql(n) for n in line_nodes),
+        lines=tuple(line_from_graphql(n, bool(node.get("taxesIncluded"))) for n in line_nodes),
         cancelled=bool(node.get("cancelledAt")),
         tags=split_tags(node.get("tags")),
         total=money(total, f"order {order_id} total") if total is not None else None,

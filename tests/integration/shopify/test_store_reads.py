@@ -27,7 +27,15 @@ def gql_line(li: dict[str, Any], currency: str = "USD") -> dict[str, Any]:
         "product": {"id": f"gid://shopify/Product/{li['product_id']}"} if li.get("product_id") else None,
         "originalUnitPriceSet": {"presentmentMoney": {"amount": li["price"], "currencyCode": currency},
                                  "shopMoney": {"amount": li["price"], "currencyCode": currency}},
+        "discountAllocations": [{"allocatedAmountSet": money(d["amount"], currency)}
+                                for d in li.get("discount_allocations", [])],
+        "taxLines": [{"priceSet": money(t["price"], currency)} for t in li.get("tax_lines", [])],
     }
+
+
+def money(amount: str, currency: str) -> dict[str, Any]:
+    return {"presentmentMoney": {"amount": amount, "currencyCode": currency},
+            "shopMoney": {"amount": amount, "currencyCode": currency}}
 
 
 def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str | None = None) -> dict[str, Any]:
@@ -39,7 +47,8 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
         "totalPriceSet": {"presentmentMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]},
                                  "shopMoney": {"amount": rest["total_price"], "currencyCode": rest["currency"]}},
         "displayFinancialStatus": rest["financial_status"].upper(), "currencyCode": rest["currency"],
-        "presentmentCurrencyCode": rest["currency"], "email": rest["email"], "customerLocale": None, "tags": [],
+        "presentmentCurrencyCode": rest["currency"], "taxesIncluded": rest["taxes_included"],
+        "email": rest["email"], "customerLocale": None, "tags": [],
         "customer": {"id": f"gid://shopify/Customer/{customer['id']}", "firstName": customer["first_name"],
                      "lastName": customer["last_name"], "locale": "en", "tags": []},
         "purchasingEntity": None,
@@ -50,6 +59,8 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
 def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient, admin: ShopifyAdminMock) -> None:
     rest = load_fixture("shopify", "rest_order.json")["order"]
     rest["customer"]["locale"] = "en"  # GraphQL's Customer.locale is never null
+    rest["line_items"][0]["discount_allocations"] = [{"amount": "20.00", "discount_application_index": 0}]
+    rest["line_items"][0]["tax_lines"] = [{"price": "10.74", "rate": 0.06, "title": "State Tax"}]
     lines = [gql_line(li) for li in rest["line_items"]]
     second = gql_order(rest, [], None) | {"id": "gid://shopify/Order/2", "name": "#1002",
                                           "purchasingEntity": {"__typename": "PurchasingCompany",
@@ -70,6 +81,7 @@ def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient,
     assert orders[1].customer.is_reseller and not orders[0].customer.is_reseller
     # the GraphQL read and the webhook mapping agree on the same real order
     assert orders[0] == order_from_rest(TEST_SHOP, rest)
+    assert orders[0].lines[0].unit_price == Decimal("189.74")  # 199 - 20 discount + 10.74 tax
 
 
 def test_stock_levels_per_location_skipping_untracked(gql: GraphQLClient, admin: ShopifyAdminMock) -> None:

@@ -382,3 +382,38 @@ def test_deleted_order_as_stored_by_the_inbox_keeps_the_trigger_time() -> None:
     rebuilt = Delivery(stored.platform, stored.shop, stored.topic, stored.event_id, stored.body, stored.headers)
     (event,) = ShopifyNormaliser().normalise(rebuilt)
     assert event.cancelled_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def test_unit_price_is_what_the_shopper_pays_per_unit_after_discounts_with_tax() -> None:
+    raw = real_order()
+    line = raw["line_items"][0]
+    line.update(quantity=3, price="199.00",
+                discount_allocations=[{"amount": "30.00", "discount_application_index": 0}],
+                tax_lines=[{"price": "34.02", "rate": 0.06, "title": "State Tax"},
+                           {"price": "5.67", "rate": 0.01, "title": "City Tax"}])
+    order = only_order(normalise("orders/create", raw))
+    assert order.lines[0].unit_price == Decimal("202.2300")  # (597 - 30 + 39.69) / 3
+    assert order.lines[0].unit_price * 3 == Decimal("606.69")
+    # prices that include tax already: the tax lines are not added again
+    assert only_order(normalise("orders/create", raw | {"taxes_included": True})).lines[0].unit_price == Decimal("189")
+    # an awkward division is kept to 4 places
+    line.update(quantity=7, discount_allocations=[{"amount": "10.00"}], tax_lines=[])
+    assert only_order(normalise("orders/create", raw)).lines[0].unit_price == Decimal("197.5714")
+
+
+def test_unit_price_in_presentment_money_uses_the_presentment_discounts_and_taxes() -> None:
+    raw = real_order() | {"currency": "USD", "presentment_currency": "EUR"}
+    for item in raw["line_items"]:
+        item["price_set"] = {"shop_money": {"amount": "199.00", "currency_code": "USD"},
+                             "presentment_money": {"amount": "180.00", "currency_code": "EUR"}}
+    raw["line_items"][0]["discount_allocations"] = [{"amount": "11.00", "amount_set": {
+        "shop_money": {"amount": "11.00", "currency_code": "USD"},
+        "presentment_money": {"amount": "10.00", "currency_code": "EUR"}}}]
+    raw["line_items"][0]["tax_lines"] = [{"price": "11.34", "price_set": {
+        "shop_money": {"amount": "11.34", "currency_code": "USD"},
+        "presentment_money": {"amount": "10.20", "currency_code": "EUR"}}}]
+    order = only_order(normalise("orders/create", raw))
+    assert order.currency == "EUR" and order.lines[0].unit_price == Decimal("180.20")
+    del raw["line_items"][0]["tax_lines"][0]["price_set"]
+    with pytest.raises(NormalisationError, match="tax: missing amount"):
+        normalise("orders/create", raw)
