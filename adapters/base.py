@@ -118,7 +118,10 @@ class StoreClient(Protocol):
     def remove_tags(self, order_id: str, tags: Sequence[str]) -> None: ...
 
     def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
-        """Hold the fulfillment of these lines (WooCommerce: order on-hold)."""
+        """Hold the fulfillment of exactly these lines: lines held before and not named here are released.
+
+        Called again when the waiting lines change (part of the order can ship), so moving a hold
+        must not release the whole order in between. WooCommerce: the order stays on-hold."""
         ...
 
     def release_fulfillment(self, order_id: str) -> None:
