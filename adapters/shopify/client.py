@@ -76,25 +76,29 @@ class ShopifyStoreClient:
     def _our_holds(self, fo: Mapping[str, Any]) -> list[str]:
         return [h["id"] for h in fo.get("fulfillmentHolds") or () if h.get("handle") == self.hold_handle]
 
-    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
-        fulfillment_orders = self._fulfillment_orders(order_id)
-        need = {line.line_id: line.quantity for line in lines if line.quantity > 0}
-        for fo in fulfillment_orders:  # what our earlier holds already cover
+    def _held(self, fulfillment_orders: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Units of each line inside fulfillment orders that carry our hold."""
+        held: dict[str, int] = {}
+        for fo in fulfillment_orders:
             if self._our_holds(fo):
                 for item in fo["items"]:
-                    line_id = legacy_id(item["lineItem"]["id"])
-                    if line_id in need:
-                        need[line_id] -= item["remainingQuantity"]
+                    line_id = str(legacy_id(item["lineItem"]["id"]))
+                    held[line_id] = held.get(line_id, 0) + item["remainingQuantity"]
+        return held
+
+    def _hold_missing(self, fulfillment_orders: Sequence[Mapping[str, Any]], missing: dict[str, int],
+                      reason: str) -> None:
+        """Hold `missing` units per line on fulfillment orders that we do not hold yet (takes from `missing`)."""
         for fo in fulfillment_orders:
             if self._our_holds(fo) or "HOLD" not in {a["action"] for a in fo.get("supportedActions") or ()}:
                 continue
             items = []
             for item in fo["items"]:
-                line_id = legacy_id(item["lineItem"]["id"])
-                take = min(need.get(line_id, 0), item["remainingQuantity"])
+                line_id = str(legacy_id(item["lineItem"]["id"]))
+                take = min(missing.get(line_id, 0), item["remainingQuantity"])
                 if take > 0:
                     items.append({"id": item["id"], "quantity": take})
-                    need[line_id] -= take
+                    missing[line_id] -= take
             if items:
                 self.gql.mutate("FulfillmentOrderHold", {"id": fo["id"], "fulfillmentHold": {
                     "reason": "INVENTORY_OUT_OF_STOCK",
@@ -103,7 +107,33 @@ class ShopifyStoreClient:
                     "notifyMerchant": False,
                     "fulfillmentOrderLineItems": items,
                 }}, "fulfillmentOrderHold")
-        left = {line_id: q for line_id, q in need.items() if q > 0}
+
+    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
+        """Hold exactly these quantities of these lines.
+
+        What is missing is held first, on fulfillment orders not yet held. A fulfillment order we hold
+        that carries more than is wanted now (part of the order can ship) is then released and the part
+        of it that still waits held again at once: Shopify releases a hold for a whole fulfillment
+        order, so only that order's waiting lines are free for the moment between the two calls."""
+        target = {line.line_id: line.quantity for line in lines if line.quantity > 0}
+        fulfillment_orders = self._fulfillment_orders(order_id)
+        held = self._held(fulfillment_orders)
+        missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
+        self._hold_missing(fulfillment_orders, missing, reason)
+        too_much = [
+            fo for fo in fulfillment_orders if self._our_holds(fo) and any(
+                held.get(line_id, 0) > target.get(line_id, 0)
+                for line_id in (str(legacy_id(i["lineItem"]["id"])) for i in fo["items"] if i["remainingQuantity"]))
+        ]
+        if too_much:
+            for fo in too_much:
+                self.gql.mutate("FulfillmentOrderReleaseHold", {"id": fo["id"], "holdIds": self._our_holds(fo)},
+                                "fulfillmentOrderReleaseHold")
+            fulfillment_orders = self._fulfillment_orders(order_id)
+            held = self._held(fulfillment_orders)
+            missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
+            self._hold_missing(fulfillment_orders, missing, reason)
+        left = {line_id: q for line_id, q in missing.items() if q > 0}
         if left:
             raise UserError(f"{self.shop} order {order_id}: no open fulfillment order to hold "
                             f"{', '.join(f'{q} of line {line_id}' for line_id, q in left.items())}", details=left)

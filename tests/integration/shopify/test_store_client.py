@@ -278,3 +278,42 @@ def test_capture_never_takes_more_than_the_customer_owes(client: ShopifyStoreCli
     assert len(admin.called("OrderCapture")) == 1
     journal = json.loads(order["metafields"][("backorder_connector", "captures")])
     assert journal["more"] == {"state": "done", "amount": "0", "captured_before": "199.00"}
+
+
+def held_lines(order: dict) -> dict[str, int]:
+    held: dict[str, int] = {}
+    for fo in order["fulfillmentOrders"]:
+        if any(h["handle"] == HOLD_HANDLE for h in fo["holds"]):
+            for item in fo["items"]:
+                line = item["lineItem"]["id"].rsplit("/", 1)[1]
+                held[line] = held.get(line, 0) + item["remainingQuantity"]
+    return held
+
+
+def test_a_moved_hold_holds_exactly_the_lines_named(client: ShopifyStoreClient, order: dict,
+                                                    admin: ShopifyAdminMock) -> None:
+    client.hold_fulfillment(ORDER, [LineQuantity(RED, 1), LineQuantity(BLACK, 1)], "waiting")
+    assert held_lines(order) == {RED: 1, BLACK: 1}
+    # RED's stock arrived: only BLACK waits now; GREEN and RED may ship
+    client.hold_fulfillment(ORDER, [LineQuantity(BLACK, 1)], "waiting")
+    assert held_lines(order) == {BLACK: 1}
+    assert admin.operations.count("FulfillmentOrderReleaseHold") == 1
+    assert admin.operations.count("FulfillmentOrderHold") == 2
+    client.hold_fulfillment(ORDER, [LineQuantity(BLACK, 1)], "waiting")  # repeated: nothing more
+    assert admin.operations.count("FulfillmentOrderHold") == 2
+    # GREEN runs out too: it is added to the hold without releasing BLACK
+    client.hold_fulfillment(ORDER, [LineQuantity(BLACK, 1), LineQuantity(GREEN, 1)], "waiting")
+    assert held_lines(order) == {BLACK: 1, GREEN: 1}
+    assert admin.operations.count("FulfillmentOrderReleaseHold") == 1
+
+
+def test_a_hold_shrinks_to_part_of_a_line(client: ShopifyStoreClient, store: FakeShopifyStore) -> None:
+    rest = load_fixture("shopify", "rest_order.json")["order"]
+    rest["line_items"][0]["quantity"] = 5
+    order = store.add_rest_order(rest)
+    client.hold_fulfillment(ORDER, [LineQuantity(GREEN, 4), LineQuantity(RED, 1)], "waiting")
+    client.hold_fulfillment(ORDER, [LineQuantity(GREEN, 2), LineQuantity(RED, 1)], "two arrived")
+    assert held_lines(order) == {GREEN: 2, RED: 1}
+    free = sum(i["remainingQuantity"] for fo in order["fulfillmentOrders"] if fo["status"] == "OPEN"
+               for i in fo["items"] if i["lineItem"]["id"].endswith(GREEN))
+    assert free == 3
