@@ -24,9 +24,7 @@ class CsvImportError(ValueError):
         return "; ".join(f"line {n}: {m}" for n, m in self.errors)
 
 
-def read_rows(
-    text: str, required: Sequence[str], optional: Sequence[str] = ()
-) -> list[tuple[int, dict[str, str]]]:
+def read_rows(text: str, required: Sequence[str], optional: Sequence[str] = ()) -> list[tuple[int, dict[str, str]]]:
     """Rows as ``(line number, {column: stripped value})``; blank rows are skipped.
 
     Column names are matched case-insensitively; a missing required column or an unknown one is

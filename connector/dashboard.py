@@ -233,8 +233,7 @@ def held_charges(session: Session, shop: ShopRow) -> list[HeldCharge]:
     Shopify Payments)."""
     valid = timedelta(days=ShopSettings.from_mapping(shop.settings).authorization_validity_days)
     rows = session.scalars(
-        select(OrderRow)
-        .where(
+        select(OrderRow).where(
             OrderRow.shop_id == shop.id,
             OrderRow.cancelled.is_(False),
             OrderRow.payment_status.in_((str(PaymentStatus.AUTHORIZED), str(PaymentStatus.PARTIALLY_PAID))),
@@ -292,8 +291,11 @@ def dead_deliveries(session: Session, shop: ShopRow, limit: int = 50) -> list[De
     return list(
         session.scalars(
             select(DeliveryRow)
-            .where(DeliveryRow.platform == shop.platform, DeliveryRow.shop_domain == shop.domain,
-                   DeliveryRow.status == "dead")
+            .where(
+                DeliveryRow.platform == shop.platform,
+                DeliveryRow.shop_domain == shop.domain,
+                DeliveryRow.status == "dead",
+            )
             .order_by(DeliveryRow.id.desc())
             .limit(limit)
         )
@@ -326,9 +328,13 @@ def chart_data(
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     events: list[tuple[datetime, int]] = []
     rows = session.execute(
-        select(BackorderRow.created_at, BackorderRow.released_at, BackorderRow.quantity, BackorderRow.peak_quantity,
-               BackorderRow.state)
-        .where(BackorderRow.shop_id == shop.id, BackorderRow.sku == sku)
+        select(
+            BackorderRow.created_at,
+            BackorderRow.released_at,
+            BackorderRow.quantity,
+            BackorderRow.peak_quantity,
+            BackorderRow.state,
+        ).where(BackorderRow.shop_id == shop.id, BackorderRow.sku == sku)
     ).all()
     for created, released, quantity, peak, state in rows:
         qty = quantity if state == WAITING else (peak or 0)
@@ -353,14 +359,16 @@ def chart_data(
     for line, po in session.execute(
         select(PurchaseOrderLineRow, PurchaseOrderRow)
         .join(PurchaseOrderRow)
-        .where(PurchaseOrderRow.shop_id == shop.id, PurchaseOrderLineRow.sku == sku,
-               PurchaseOrderLineRow.received_quantity > 0)
+        .where(
+            PurchaseOrderRow.shop_id == shop.id,
+            PurchaseOrderLineRow.sku == sku,
+            PurchaseOrderLineRow.received_quantity > 0,
+        )
     ).all():
         on = po.received_on or today
         if start <= on <= end:
             received[on] += line.received_quantity
-    return ChartData(sku, days, backordered, [due.get(d, 0) for d in days], today,
-                     [received.get(d, 0) for d in days])
+    return ChartData(sku, days, backordered, [due.get(d, 0) for d in days], today, [received.get(d, 0) for d in days])
 
 
 def counts(session: Session, shop_id: int) -> dict[str, int]:

@@ -113,8 +113,9 @@ def save_purchase_order(
     assert data.expected_on is not None
     touched: set[str] = set()
     if po is None:
-        po = PurchaseOrderRow(shop_id=shop_id, created_at=now, reference=data.reference.strip(),
-                              expected_on=data.expected_on)
+        po = PurchaseOrderRow(
+            shop_id=shop_id, created_at=now, reference=data.reference.strip(), expected_on=data.expected_on
+        )
         session.add(po)
     else:
         touched |= {li.sku for li in po.lines}
@@ -166,11 +167,19 @@ def purchase_orders_csv(session: Session, shop_id: int) -> str:
     rows = []
     for po in list_purchase_orders(session, shop_id):
         for li in po.lines:
-            rows.append((
-                po.reference, names.get(po.supplier_id, ""), po.expected_on.isoformat(), li.sku, li.quantity,
-                po.ordered_on.isoformat() if po.ordered_on else "", "yes" if po.draft else "no",
-                li.received_quantity, po.received_on.isoformat() if po.received_on else "",
-            ))
+            rows.append(
+                (
+                    po.reference,
+                    names.get(po.supplier_id, ""),
+                    po.expected_on.isoformat(),
+                    li.sku,
+                    li.quantity,
+                    po.ordered_on.isoformat() if po.ordered_on else "",
+                    "yes" if po.draft else "no",
+                    li.received_quantity,
+                    po.received_on.isoformat() if po.received_on else "",
+                )
+            )
     return write_rows(EXPORT_COLUMNS, rows)
 
 
@@ -179,8 +188,11 @@ def import_purchase_orders_csv(session: Session, shop_id: int, text: str, now: d
 
     All or nothing: any bad row, or a reference that already exists, imports nothing. An exported
     file's ``received_*`` columns are accepted and ignored (receiving is done in the app)."""
-    rows = read_rows(text, ("reference", "expected_on", "sku", "quantity"),
-                     ("supplier", "ordered_on", "draft", "received_quantity", "received_on"))
+    rows = read_rows(
+        text,
+        ("reference", "expected_on", "sku", "quantity"),
+        ("supplier", "ordered_on", "draft", "received_quantity", "received_on"),
+    )
     suppliers = {
         name.lower(): sid
         for sid, name in session.execute(
@@ -225,8 +237,17 @@ def import_purchase_orders_csv(session: Session, shop_id: int, text: str, now: d
                 problems.append(f"no supplier called {row['supplier']!r} (add it first)")
         if not row["sku"]:
             problems.append("the SKU is missing")
-        order = orders.setdefault(ref, {"first": number, "expected": expected, "ordered": ordered,
-                                        "supplier": supplier_id, "draft": draft, "lines": {}})
+        order = orders.setdefault(
+            ref,
+            {
+                "first": number,
+                "expected": expected,
+                "ordered": ordered,
+                "supplier": supplier_id,
+                "draft": draft,
+                "lines": {},
+            },
+        )
         if ref and order["first"] != number:
             header = (order["expected"], order["ordered"], order["supplier"], order["draft"])
             if header != (expected, ordered, supplier_id, draft):

@@ -268,8 +268,11 @@ def import_offers_csv(session: Session, shop_id: int, text: str) -> ImportResult
         problems: list[str] = []
         supplier = suppliers.get(row["supplier"].lower())
         if supplier is None:
-            problems.append(f"no supplier called {row['supplier']!r} (add it first)" if row["supplier"]
-                            else "the supplier is missing")
+            problems.append(
+                f"no supplier called {row['supplier']!r} (add it first)"
+                if row["supplier"]
+                else "the supplier is missing"
+            )
         try:
             cost = parse_decimal(row["cost"], "cost")
         except ValueError as exc:

@@ -37,9 +37,14 @@ def index(csv_form: CsvForm | None = None, import_errors: list | None = None) ->
     with shop_session() as (s, shop):
         orders = svc.list_purchase_orders(s, shop.id)
         names = dict(_supplier_choices(s, shop.id))
-        return render_template("app/purchase_orders.html", orders=orders, names=names,
-                               csv_form=csv_form or CsvForm(), import_errors=import_errors,
-                               action_form=ActionForm())
+        return render_template(
+            "app/purchase_orders.html",
+            orders=orders,
+            names=names,
+            csv_form=csv_form or CsvForm(),
+            import_errors=import_errors,
+            action_form=ActionForm(),
+        )
 
 
 def _save(form: PurchaseOrderForm, po_id: int | None) -> ResponseReturnValue | None:
@@ -84,13 +89,19 @@ def edit(po_id: int) -> ResponseReturnValue:
             while len(form.lines.entries) < len(po.lines) + 2:
                 form.lines.append_entry()
         form.set_suppliers(_supplier_choices(s, shop.id))
-        view = {"id": po.id, "reference": po.reference, "received_on": po.received_on, "draft": po.draft,
-                "lines": [(li.sku, li.quantity, li.received_quantity) for li in po.lines]}
+        view = {
+            "id": po.id,
+            "reference": po.reference,
+            "received_on": po.received_on,
+            "draft": po.draft,
+            "lines": [(li.sku, li.quantity, li.received_quantity) for li in po.lines],
+        }
     done = _save(form, po_id)
     if done is not None:
         return done
-    return render_template("app/purchase_order_form.html", form=form, po=view,
-                           action_form=ActionForm()), 422 if form.errors else 200
+    return render_template(
+        "app/purchase_order_form.html", form=form, po=view, action_form=ActionForm()
+    ), 422 if form.errors else 200
 
 
 @bp.post("/<int:po_id>/receive")
@@ -117,8 +128,10 @@ def receive(po_id: int) -> ResponseReturnValue:
         flash(f"Nothing received: {exc}", "error")
         return redirect(url_for(".edit", po_id=po_id))
     units = ", ".join(f"{q} × {sku}" for sku, q in sorted(result.units.items()))
-    flash(f"Received {units}. {result.evaluation.backordered_lines} line(s) still wait; the store ships the rest.",
-          "success")
+    flash(
+        f"Received {units}. {result.evaluation.backordered_lines} line(s) still wait; the store ships the rest.",
+        "success",
+    )
     return redirect(url_for(".index"))
 
 
@@ -161,8 +174,9 @@ def delete(po_id: int) -> ResponseReturnValue:
 def export_csv() -> ResponseReturnValue:
     with shop_session() as (s, shop):
         text = svc.purchase_orders_csv(s, shop.id)
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="purchase-orders.csv"'})
+    return Response(
+        text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="purchase-orders.csv"'}
+    )
 
 
 @bp.post("/import")

@@ -36,4 +36,3 @@ def settings() -> ResponseReturnValue:
                 return redirect(url_for(".settings"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("app/settings.html", form=form), status
-

@@ -50,8 +50,9 @@ def create() -> ResponseReturnValue:
         else:
             flash(f"Supplier {name} added. Now add the SKUs it supplies.", "success")
             return redirect(url_for(".edit", supplier_id=supplier_id))
-    return render_template("app/supplier_form.html", form=form, supplier=None, offers=[],
-                           offer_form=None, action_form=None), 422 if form.errors else 200
+    return render_template(
+        "app/supplier_form.html", form=form, supplier=None, offers=[], offer_form=None, action_form=None
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:supplier_id>", methods=["GET", "POST"])
@@ -74,9 +75,14 @@ def edit(supplier_id: int) -> ResponseReturnValue:
                 flash("Supplier saved.", "success")
                 return redirect(url_for(".edit", supplier_id=supplier_id))
         offers = svc.offers_of(s, shop.id, supplier_id)
-        return render_template("app/supplier_form.html", form=form, supplier=row, offers=offers,
-                               offer_form=OfferForm(formdata=None), action_form=ActionForm()), (
-            422 if form.errors else 200)
+        return render_template(
+            "app/supplier_form.html",
+            form=form,
+            supplier=row,
+            offers=offers,
+            offer_form=OfferForm(formdata=None),
+            action_form=ActionForm(),
+        ), (422 if form.errors else 200)
 
 
 @bp.post("/<int:supplier_id>/offers")
@@ -106,8 +112,14 @@ def add_offer(supplier_id: int) -> ResponseReturnValue:
                 return redirect(url_for(".edit", supplier_id=supplier_id, _anchor="offers"))
         form = SupplierForm(obj=row, formdata=None)
         offers = svc.offers_of(s, shop.id, supplier_id)
-        return render_template("app/supplier_form.html", form=form, supplier=row, offers=offers,
-                               offer_form=offer_form, action_form=ActionForm()), 422
+        return render_template(
+            "app/supplier_form.html",
+            form=form,
+            supplier=row,
+            offers=offers,
+            offer_form=offer_form,
+            action_form=ActionForm(),
+        ), 422
 
 
 @bp.post("/offers/<int:offer_id>/delete")
@@ -145,8 +157,9 @@ def delete(supplier_id: int) -> ResponseReturnValue:
 def export_offers() -> ResponseReturnValue:
     with shop_session() as (s, shop):
         text = svc.offers_csv(s, shop.id)
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="skus-to-suppliers.csv"'})
+    return Response(
+        text, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="skus-to-suppliers.csv"'}
+    )
 
 
 @bp.post("/offers.csv")
@@ -177,4 +190,3 @@ def _decode(data: bytes) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-

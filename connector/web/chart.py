@@ -87,12 +87,23 @@ def geometry(data: ChartData) -> ChartGeometry:
         if q > 0
     ]
     every = 7 if n <= 120 else 14
-    x_ticks = [
-        Tick(LEFT + (i + 0.5) * step, f"{day:%d %b}") for i, day in enumerate(data.days) if i % every == 0
-    ]
+    x_ticks = [Tick(LEFT + (i + 0.5) * step, f"{day:%d %b}") for i, day in enumerate(data.days) if i % every == 0]
     y_ticks = [Tick(y(v), str(v)) for v in range(0, top + 1, step_y)]
     today_index = next((i for i, d in enumerate(data.days) if d == data.today), 0)
     return ChartGeometry(
-        WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, TOP + plot_h, path, area, bars, x_ticks, y_ticks,
-        LEFT + (today_index + 0.5) * step, max(data.backordered, default=0), sum(data.incoming), sum(received),
+        WIDTH,
+        HEIGHT,
+        LEFT,
+        WIDTH - RIGHT,
+        TOP,
+        TOP + plot_h,
+        path,
+        area,
+        bars,
+        x_ticks,
+        y_ticks,
+        LEFT + (today_index + 0.5) * step,
+        max(data.backordered, default=0),
+        sum(data.incoming),
+        sum(received),
     )

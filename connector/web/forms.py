@@ -28,14 +28,15 @@ class SupplierForm(FlaskForm):
     name = StringField("Name", [InputRequired(), Length(max=255)])
     email = StringField("Email", [Optional(), EMAIL, Length(max=320)])
     phone = StringField("Phone", [Optional(), Length(max=64)])
-    lead_time_mean_days = FloatField("Lead time, average (days)", [InputRequired(), NumberRange(min=0, max=365)],
-                                     default=14)
-    lead_time_spread_days = FloatField("Lead time spread (days, standard deviation)",
-                                       [InputRequired(), NumberRange(min=0, max=180)], default=3)
+    lead_time_mean_days = FloatField(
+        "Lead time, average (days)", [InputRequired(), NumberRange(min=0, max=365)], default=14
+    )
+    lead_time_spread_days = FloatField(
+        "Lead time spread (days, standard deviation)", [InputRequired(), NumberRange(min=0, max=180)], default=3
+    )
     dropship_capable = BooleanField("Can ship directly to customers (dropship)")
     local = BooleanField("Local supplier")
-    urgent_unit_premium = DecimalField("Urgent order: extra cost per unit", [Optional(), NumberRange(min=0)],
-                                       places=2)
+    urgent_unit_premium = DecimalField("Urgent order: extra cost per unit", [Optional(), NumberRange(min=0)], places=2)
     urgent_lead_time_days = FloatField("Urgent order: lead time (days)", [Optional(), NumberRange(min=0, max=365)])
 
 
@@ -43,8 +44,9 @@ class OfferForm(FlaskForm):
     sku = StringField("SKU", [InputRequired(), Length(max=255)])
     cost = DecimalField("Unit cost", [InputRequired(), NumberRange(min=0)], places=2)
     lead_time_days = FloatField("Lead time for this SKU (days, optional)", [Optional(), NumberRange(min=0, max=365)])
-    primary = SelectField("Role", choices=[("primary", "Primary supplier"), ("alternative", "Alternative")],
-                          default="primary")
+    primary = SelectField(
+        "Role", choices=[("primary", "Primary supplier"), ("alternative", "Alternative")], default="primary"
+    )
 
 
 class PoLineForm(PlainForm):

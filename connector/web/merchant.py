@@ -42,6 +42,12 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
 
     auth.register(app)
     app_common.register(app)
-    for bp in (app_dashboard.bp, app_settings.bp, app_suppliers.bp, app_purchase_orders.bp, app_emails.bp,
-               storefront.bp):
+    for bp in (
+        app_dashboard.bp,
+        app_settings.bp,
+        app_suppliers.bp,
+        app_purchase_orders.bp,
+        app_emails.bp,
+        storefront.bp,
+    ):
         app.register_blueprint(bp)

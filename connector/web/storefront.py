@@ -60,7 +60,8 @@ def quote_json(shop: ShopRow, found: SkuQuote, today: date) -> dict:
         "in_stock": q.in_stock,
         "available": q.available,
         "ships_by": q.ships_by.isoformat() if q.ships_by else None,
-        "window": {"p50": q.ships_p50.isoformat(), "p90": q.ships_p90.isoformat()} if q.ships_p50 and q.ships_p90
+        "window": {"p50": q.ships_p50.isoformat(), "p90": q.ships_p90.isoformat()}
+        if q.ships_p50 and q.ships_p90
         else None,
         "product_url": found.product_url,
         "as_of": today.isoformat(),
@@ -114,18 +115,27 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
             lead = supply.lead_time.mean_days if supply else float(v.lead_time_days or 0)
             if found.quote.status != Status.BACKORDER and lead <= LONG_LEAD_DAYS:
                 continue
-            items.append({
-                "sku": v.sku,
-                "title": v.title,
-                "price": v.price,
-                "quote": found.quote,
-                "lead_days": lead,
-                "arrivals": [(d, q) for d, q, _ in incoming.get(v.sku, [])],
-                "url": _product_link(shop, v),
-            })
+            items.append(
+                {
+                    "sku": v.sku,
+                    "title": v.title,
+                    "price": v.price,
+                    "quote": found.quote,
+                    "lead_days": lead,
+                    "arrivals": [(d, q) for d, q, _ in incoming.get(v.sku, [])],
+                    "url": _product_link(shop, v),
+                }
+            )
         name, currency = shop.name, shop.currency
-    html = render_template("storefront/landing.html", shop_name=name, currency=currency, items=items, today=today,
-                           platform=platform, domain=domain)
+    html = render_template(
+        "storefront/landing.html",
+        shop_name=name,
+        currency=currency,
+        items=items,
+        today=today,
+        platform=platform,
+        domain=domain,
+    )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
@@ -150,5 +160,11 @@ def demo_product(platform: str, domain: str, sku: str) -> ResponseReturnValue:
             abort(404)
         product = {"sku": variant.sku, "title": variant.title, "price": variant.price}
         name, currency = shop.name, shop.currency
-    return render_template("storefront/demo_product.html", product=product, shop_name=name, currency=currency,
-                           platform=platform, domain=domain)
+    return render_template(
+        "storefront/demo_product.html",
+        product=product,
+        shop_name=name,
+        currency=currency,
+        platform=platform,
+        domain=domain,
+    )

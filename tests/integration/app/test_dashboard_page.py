@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderRow
@@ -52,8 +51,6 @@ def test_expedite_moves_an_order_to_the_front(merchant, sandbox, services, backo
     assert "expedited" in html.split(f'<tr data-order="#{second}">')[1].split("</tr>")[0]
 
 
-@pytest.mark.xfail(strict=True, reason="lifecycle: the SET_ETA idempotency key is g<gen>:eta:<date>, so a promise that "
-                   "returns to a date it had before (17 -> 7 -> 17 Nov) is never written to the store again")
 def test_a_promise_back_to_an_earlier_date_is_written_again(merchant, sandbox, services, backordered) -> None:  # type: ignore[no-untyped-def]
     later = sandbox.store.place_order(OTHER_CUSTOMER, [("TEE", 1)])
     sandbox.settle()

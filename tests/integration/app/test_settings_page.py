@@ -15,6 +15,7 @@ VALID = {
     "grace_days": "3",
     "refund_offer_valid_days": "10",
     "charge_policy": "capture_at_purchase",
+    "capture_per_shipment": "y",
     "auth_expiry_policy": "request_payment",
     "auth_warning_hours": "36",
     "authorization_validity_days": "29",
@@ -59,6 +60,7 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert (saved.charge_policy, saved.auth_expiry_policy, saved.auth_warning_hours) == (
         "capture_at_purchase", "request_payment", 36)
     assert (saved.authorization_validity_days, saved.payment_url) == (29, "https://oak-ash.example/pay")
+    assert saved.capture_per_shipment is True
     assert saved.retail_partial_shipments is True and saved.reseller_partial_shipments is False
     assert saved.reseller_tags == ("b2b", "wholesale") and saved.backorder_tag == "awaiting-stock"
     assert saved.email_languages == ("en", "it") and saved.notify_customers is True
