@@ -1,0 +1,1 @@
+"""Planning: forecasts, reorder points, supplier and dropship choice, damped purchase plans (pure code)."""
