@@ -36,14 +36,14 @@ REPLAN_EVERY = 7
 
 
 def replanned(daily: np.ndarray, spread: np.ndarray, lead: np.ndarray, lead_sd: np.ndarray,
-              settings: PlanSettings) -> tuple[np.ndarray, np.ndarray]:
+              settings: PlanSettings, level_spread: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Reorder point and order-up-to per day, re-planned weekly along the forecast path."""
     n = daily.shape[0]
     s = np.zeros((n, SIMULATE))
     up = np.zeros((n, SIMULATE))
     for t in range(0, SIMULATE, REPLAN_EVERY):
         p = policy.reorder_policy(daily[:, t:], spread, lead, lead_sd, settings.service_level,
-                                  settings.review_period_days)
+                                  settings.review_period_days, level_spread=level_spread)
         s[:, t:t + REPLAN_EVERY] = p.reorder_point[:, None]
         up[:, t:t + REPLAN_EVERY] = p.order_up_to[:, None]
     return s, up
@@ -61,7 +61,7 @@ def run(n: int, seed: int, settings: PlanSettings) -> dict:
     fc = forecast_demand(history, horizon, settings)
     t1 = time.perf_counter()
     pol = policy.reorder_policy(fc.daily, fc.spread, lead, lead_sd, settings.service_level,
-                                settings.review_period_days)
+                                settings.review_period_days, level_spread=fc.level_spread)
     t2 = time.perf_counter()
     assert np.isfinite(pol.reorder_point).all()
 
@@ -70,7 +70,7 @@ def run(n: int, seed: int, settings: PlanSettings) -> dict:
     ape = np.abs(fc28 - true28) / true28
     bias = (fc28 - true28) / true28
 
-    s, up = replanned(fc.daily, fc.spread, lead, lead_sd, settings)
+    s, up = replanned(fc.daily, fc.spread, lead, lead_sd, settings, fc.level_spread)
     sim = simulate_policy(syn.demand[:, HISTORY:], s, up, lead, lead_sd, np.random.default_rng(seed + 1))
     true_sd = syn.sd[:, HISTORY:].mean(axis=1)
     os_, oup = replanned(np.concatenate([future_rate, np.repeat(future_rate[:, -1:], horizon, axis=1)], axis=1),
@@ -123,7 +123,8 @@ def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
     ]
     for r in results:
         total = r["forecast_s"] + r["policy_s"]
-        lines.append(f"| {r['n']:,} | {r['forecast_s']:.1f} | {r['policy_s']:.2f} | {total:.1f} | {r['n'] / total:,.0f} |")
+        lines.append(f"| {r['n']:,} | {r['forecast_s']:.1f} | {r['policy_s']:.2f} | {total:.1f} "
+                     f"| {r['n'] / total:,.0f} |")
     lines += [
         "",
         "Per demand kind. APE28 / bias28: error of the 28-day forecast total against the true expected demand. "

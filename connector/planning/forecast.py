@@ -18,6 +18,7 @@ classes of Syntetos–Boylan–Croston); intermittent SKUs show no trend worth i
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,8 @@ from connector.planning.settings import PlanSettings
 ADI_CUT = 1.32
 CV2_CUT = 0.49
 
+PRIOR_SHARE = 0.1 / (2 - 0.1)
+PRIOR_WEIGHT = 10
 ZERO = "zero"  # no demand in the whole history
 MEAN = "mean"  # history too short for a holdout: plain average
 
@@ -68,6 +71,7 @@ class Forecasts:
     bias: np.ndarray  # mean(forecast - actual): positive means over-forecast
     rmsse: np.ndarray  # RMSE scaled by the in-sample RMSE of one-day-ahead naive changes
     spread: np.ndarray  # (n,) daily demand spread for safety stock
+    level_spread: np.ndarray  # (n,) uncertainty of the forecast level itself (repeats every day)
 
     @property
     def horizon(self) -> int:
@@ -130,6 +134,7 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
     rmsse = np.full(n, np.nan)
     daily = np.zeros((n, horizon))
     spread = np.zeros(n)
+    level_spread = np.zeros(n)
 
     zero = total <= 0
     model[zero] = ZERO
@@ -138,6 +143,7 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
         mean = np.nanmean(values[short], axis=1)
         daily[short] = mean[:, None]
         spread[short] = np.sqrt(np.maximum(np.nanvar(values[short], axis=1), mean))  # at least Poisson
+        level_spread[short] = spread[short] / np.sqrt(observed[short])  # standard error of the mean
     # held-out rows: everything else (zero rows keep the zero forecast but their error is measured)
     rows = np.flatnonzero(~zero & ~short)
     if rows.size:
@@ -164,7 +170,8 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.sqrt(np.nanmean(np.diff(train, axis=1) ** 2, axis=1))
             rmsse[rows] = np.where(scale > 0, rmse[rows] / scale, np.nan)
-        spread[rows] = rmse[rows]
+        spread[rows] = np.maximum(rmse[rows], _spread_around_level(values[rows]))
+        level_spread[rows] = _level_spread(candidates, test, classes[rows], hold, spread[rows])
         # refit each chosen model on the full history of the SKUs that chose it
         builders = {m.alias: m for m in _cheap_models() + _trend_models()}
         for name in ALL_NAMES:
@@ -179,4 +186,65 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
     if zero.any():
         rmse[zero] = mae[zero] = bias[zero] = 0.0
     daily = np.clip(np.nan_to_num(daily, nan=0.0), 0.0, None)
-    return Forecasts(history.skus, model, classes, daily, rmse, mae, bias, rmsse, spread)
+    return Forecasts(history.skus, model, classes, daily, rmse, mae, bias, rmsse, spread, level_spread)
+
+
+def _spread_around_level(values: np.ndarray, window: int = 28) -> np.ndarray:
+    """Daily spread of demand around its centred moving average over the whole history.
+
+    A 28-day holdout holds few of a lumpy SKU's rare large orders, so its RMSE understates the
+    spread (median 0.81 of the truth on the benchmark's lumpy SKUs, 0.94 with this); a moving
+    average follows trends and level shifts, so they do not count as spread.
+    """
+    observed = ~np.isnan(values)
+    pad = ((0, 0), (1, 0))
+    csum = np.cumsum(np.pad(np.nan_to_num(values), pad), axis=1)
+    ccount = np.cumsum(np.pad(observed.astype(float), pad), axis=1)
+    t = np.arange(values.shape[1])
+    lo = np.clip(t - window // 2, 0, values.shape[1])
+    hi = np.clip(t + window // 2, 0, values.shape[1])
+    count = ccount[:, hi] - ccount[:, lo]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = (csum[:, hi] - csum[:, lo]) / count
+    resid = np.where(observed & (count >= window // 2), (np.nan_to_num(values) - level) ** 2, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a SKU younger than half a window
+        out = np.sqrt(np.nanmean(resid, axis=1))
+    return np.nan_to_num(out)
+
+
+def _level_spread(candidates: dict[str, np.ndarray], test: np.ndarray, classes: np.ndarray, hold: int,
+                  spread: np.ndarray) -> np.ndarray:
+    """How far a forecast level itself is off, pooled over the SKUs of each demand class.
+
+    A holdout's mean error (bias) is the level error plus the noise of averaging `hold` days:
+    E[bias**2] = level_var + noise_var / hold. One SKU's bias says little, but summed over a class
+    the share level_var / noise_var is well estimated; each SKU's level spread is that share of its
+    own spread. The biases are those of every candidate model, not only the chosen one: the choice
+    picked the model with the smallest holdout bias, so its bias understates the error to come.
+    A shop with few SKUs leans on a prior share of 0.053, the level variance of exponential
+    smoothing with alpha 0.1 (alpha / (2 - alpha)), worth ten SKUs.
+    """
+    biases, noises = [], []
+    for fc in candidates.values():
+        diff = fc - test
+        fitted = ~np.isnan(diff).any(axis=1)
+        b = np.full(diff.shape[0], np.nan)
+        v = np.full(diff.shape[0], np.nan)
+        b[fitted] = diff[fitted].mean(axis=1)
+        v[fitted] = diff[fitted].var(axis=1)
+        biases.append(b)
+        noises.append(v)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows no model could fit: all NaN
+        bias2 = np.nanmean(np.stack(biases) ** 2, axis=0)
+        noise = np.nanmean(np.stack(noises), axis=0)
+    out = np.zeros(spread.shape)
+    for c in np.unique(classes):
+        rows = (classes == c) & np.isfinite(bias2) & np.isfinite(noise)
+        total_noise = float(np.sum(noise[rows]))
+        excess = float(np.sum(bias2[rows] - noise[rows] / hold))
+        share = excess / total_noise if total_noise > 0 else 0.0
+        k = (share * rows.sum() + PRIOR_WEIGHT * PRIOR_SHARE) / (rows.sum() + PRIOR_WEIGHT)
+        out[classes == c] = np.sqrt(float(np.clip(k, 0.0, 1.0))) * spread[classes == c]
+    return out

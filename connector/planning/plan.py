@@ -231,13 +231,14 @@ def plan_shop(
     eoq = policy.economic_order_quantity(fc.daily[:, :settings.review_period_days].mean(axis=1), unit_cost,
                                          settings.ordering_cost, settings.holding_cost_rate)
     pol = policy.reorder_policy(fc.daily, fc.spread, lead, lead_sd, settings.service_level,
-                                settings.review_period_days, eoq)
+                                settings.review_period_days, eoq, fc.level_spread)
     suggested = policy.suggested_quantity(position, pol)
     cum_arrivals = np.cumsum(arrivals, axis=1)
     available_by_day = (net + dropshipped)[:, None] + cum_arrivals
     lead_day = np.clip(np.ceil(lead).astype(int) - 1, 0, horizon - 1)
     p_out = policy.stockout_probability(available_by_day[np.arange(n), lead_day], pol)
-    unit_days = policy.expected_backorder_unit_days(fc.daily, fc.spread, available_by_day, lead)
+    unit_days = policy.expected_backorder_unit_days(fc.daily, fc.spread, available_by_day, lead,
+                                                     fc.level_spread)
     cost = unit_days * settings.penalty_per_unit_day
 
     # urgent needs and draft lines
