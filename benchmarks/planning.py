@@ -49,7 +49,22 @@ def replanned(daily: np.ndarray, spread: np.ndarray, lead: np.ndarray, lead_sd: 
     return s, up
 
 
-def run(n: int, seed: int, settings: PlanSettings) -> dict:
+def reforecast_policy(syn_demand: np.ndarray, lead: np.ndarray, lead_sd: np.ndarray, settings: PlanSettings,
+                      every: int, first: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """As `replanned`, but the forecast itself is redone every `every` days on the history up to then."""
+    n = syn_demand.shape[0]
+    s, up = first[0].copy(), first[1].copy()
+    for start in range(every, SIMULATE, every):
+        hist = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(n)), date(2026, 1, 1),
+                             syn_demand[:, start:HISTORY + start])
+        fc = forecast_demand(hist, SIMULATE + int(max(LEAD_CHOICES)) + settings.review_period_days + 1, settings)
+        s2, up2 = replanned(fc.daily, fc.spread, lead, lead_sd, settings, fc.level_spread)
+        s[:, start:] = s2[:, : SIMULATE - start]
+        up[:, start:] = up2[:, : SIMULATE - start]
+    return s, up
+
+
+def run(n: int, seed: int, settings: PlanSettings, reforecast: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     syn = synthetic_demand(n, HISTORY + SIMULATE, rng)
     lead = rng.choice(LEAD_CHOICES, n)
@@ -71,6 +86,8 @@ def run(n: int, seed: int, settings: PlanSettings) -> dict:
     bias = (fc28 - true28) / true28
 
     s, up = replanned(fc.daily, fc.spread, lead, lead_sd, settings, fc.level_spread)
+    if reforecast:
+        s, up = reforecast_policy(syn.demand, lead, lead_sd, settings, reforecast, (s, up))
     sim = simulate_policy(syn.demand[:, HISTORY:], s, up, lead, lead_sd, np.random.default_rng(seed + 1))
     true_sd = syn.sd[:, HISTORY:].mean(axis=1)
     os_, oup = replanned(np.concatenate([future_rate, np.repeat(future_rate[:, -1:], horizon, axis=1)], axis=1),
@@ -107,15 +124,18 @@ def run(n: int, seed: int, settings: PlanSettings) -> dict:
             "models": ", ".join(f"{m} {c / r.sum():.0%}" for m, c in sorted(zip(models, counts, strict=True),
                                                                           key=lambda x: -x[1])[:3]),
         }
-    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "kinds": per_kind}
+    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "kinds": per_kind, "reforecast": reforecast}
 
 
 def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
+    every = f"every {results[0]['reforecast']} d" if results[0]["reforecast"] else "never"
     lines = [
         f"Planning benchmark (seed {seed}, {HISTORY} days of history, {SIMULATE} days simulated, "
         f"service level asked {settings.service_level:.0%}, review period {settings.review_period_days} d, "
         f"lead times {'/'.join(f'{x:g}' for x in LEAD_CHOICES)} d ± 20%, penalty "
-        f"{settings.penalty_per_unit_day:g} per unit-day, model set '{settings.model_set}', n_jobs {settings.n_jobs}; "
+        f"{settings.penalty_per_unit_day:g} per unit-day, model set '{settings.model_set}', n_jobs {settings.n_jobs}, "
+        f"simulation re-forecasts {every}"
+        f" (reorder points re-planned every {REPLAN_EVERY} d along the forecast); "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()})",
         "",
         "| SKUs | forecast s | reorder points s | total s | SKUs/s |",
@@ -154,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--service-level", type=float, default=0.95)
     ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--model-set", choices=("full", "fast"), default="full")
+    ap.add_argument("--reforecast-days", type=int, default=0,
+                    help="in the simulation, forecast again every this many days (0: once, re-plan weekly)")
     ap.add_argument("--out", help="also write the table to this markdown file")
     args = ap.parse_args(argv)
     settings = PlanSettings(service_level=args.service_level, n_jobs=args.n_jobs, model_set=args.model_set)
     results = []
     for n in args.skus:
-        r = run(n, args.seed, settings)
+        r = run(n, args.seed, settings, args.reforecast_days)
         print(f"{n:,} SKUs: forecast {r['forecast_s']:.1f} s, reorder points {r['policy_s']:.2f} s", flush=True)
         results.append(r)
     text = table(results, settings, args.seed)
