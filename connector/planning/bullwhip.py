@@ -3,8 +3,13 @@
 An order-up-to policy re-targets its whole inventory gap every period, so each forecast change is
 passed on multiplied by the lead time: orders swing more than the demand they serve (the bullwhip
 effect). The damped policy (a proportional order-up-to) orders the forecast plus only a share
-``1 / damping_periods`` of the gap between the target and the inventory position, and a planned
-order may move by at most ``max_change_ratio`` of mean period demand from one period to the next.
+``1 / Ti`` of the gap between the target and the inventory position, and a planned order may move
+by at most ``max_change_ratio`` of mean period demand from one period to the next.
+
+``Ti = max(damping_periods, lead_periods + 1)``: the target is lead_periods + 1 periods of
+forecast, so a forecast change moves it that many times over; closing the gap over at least as
+many periods keeps the variance ratio near or below 1 for any lead time (with a fixed Ti of 3 it
+was 1.27 at a 4-period lead time and 1.73 at 6). ``damping_periods = 1`` is the undamped policy.
 
 `variance_ratio` is Var(orders) / Var(demand); `simulate_orders` runs either policy against a
 demand series with an exponentially smoothed forecast, so the two can be compared.
@@ -54,6 +59,7 @@ def damped_plan(
     extended = np.concatenate([period_forecast, np.repeat(period_forecast[:, -1:], periods + 64, axis=1)], axis=1)
     cum = np.concatenate([np.zeros((n, 1)), np.cumsum(extended, axis=1)], axis=1)
     span = lead_periods + 1.0
+    ti = _closing_periods(damping_periods, lead_periods)
     orders = np.zeros((n, periods))
     ip = position.astype(float).copy()
     previous = period_forecast[:, 0] if last_order is None else last_order.astype(float)
@@ -64,13 +70,19 @@ def damped_plan(
         window = cum[rows, lo] + (end - lo) * (cum[rows, lo + 1] - cum[rows, lo]) - cum[:, k]
         target = window + buffer
         f = period_forecast[:, k]
-        o = f + (target - ip - f) / damping_periods
+        o = f + (target - ip - f) / ti
         o = np.clip(o, previous - cap, previous + cap)
         o = np.round(np.maximum(o, 0.0))
         orders[:, k] = o
         ip = ip + o - f
         previous = o
     return SharedPlan(period_forecast, orders)
+
+
+def _closing_periods(damping_periods: float, lead_periods: np.ndarray) -> np.ndarray:
+    if damping_periods <= 1:
+        return np.ones_like(lead_periods, dtype=float)
+    return np.maximum(damping_periods, lead_periods + 1.0)
 
 
 def variance_ratio(orders: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -99,11 +111,12 @@ def simulate_orders(
     ip = (lead_periods + 1) * f + buffer
     orders = np.zeros((n, periods))
     previous = f.copy()
+    ti = _closing_periods(damping_periods, np.full(n, float(lead_periods)))
     for t in range(periods):
         ip = ip - demand[:, t]
         f = alpha * demand[:, t] + (1 - alpha) * f
         target = (lead_periods + 1) * f + buffer
-        o = f + (target - ip - f) / damping_periods
+        o = f + (target - ip - f) / ti
         if max_change_ratio is not None:
             cap = max_change_ratio * f
             o = np.clip(o, previous - cap, previous + cap)

@@ -159,7 +159,7 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
         errors = np.where(np.isnan(errors), np.inf, errors)
         best = errors.argmin(axis=1)
         names = np.array(ALL_NAMES, dtype=object)[best]
-        chosen = np.stack([candidates[ALL_NAMES[b]][i] for i, b in enumerate(best)]) if rows.size else None
+        chosen = np.stack([candidates[m] for m in ALL_NAMES])[best, np.arange(rows.size)]
         fallback = ~np.isfinite(errors[np.arange(rows.size), best])
         names[fallback] = MEAN
         model[rows] = names

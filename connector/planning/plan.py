@@ -141,10 +141,11 @@ def plan_shop(
     n = len(skus)
     index = {sku: i for i, sku in enumerate(skus)}
 
-    # supplier agility, with spikes found over the whole history
+    # supplier agility: observed lead times and on-time rates now (they steer the supplier choice),
+    # catch-up after spikes once the forecast has found the spikes
     deliveries = list(deliveries)
-    past_spikes: list[signals.Signal] = []
-    agility: dict[int, SupplierAgility] = {}
+    delivered_by = sorted({d.supplier_id for d in deliveries})
+    agility: dict[int, SupplierAgility] = {sid: supplier_agility(sid, deliveries) for sid in delivered_by}
 
     # supplier choice and lead times
     offers_by_sku: dict[str, list[SupplierOffer]] = defaultdict(list)
@@ -211,20 +212,11 @@ def plan_shop(
                 keep.append(b)
         remaining_waiting[sku] = keep
 
-    # forecasts, then agility (needs spikes against the forecast) and the final supplier choice
+    # forecasts; then the spikes of the whole history, to see how fast each supplier caught up
     fc = forecast_demand(history, horizon, settings)
     if deliveries:
-        whole = replace(settings, spike_window_days=history.days)
-        past_spikes = signals.spikes(history, fc, whole)
-        for sid in sorted({d.supplier_id for d in deliveries}):
-            agility[sid] = supplier_agility(sid, deliveries, past_spikes)
-        choices = choose_all(agility)
-        for i, c in enumerate(choices):
-            if c is not None:
-                lead[i], lead_sd[i], unit_cost[i] = c.lead_time_mean, c.lead_time_sd, float(c.unit_cost)
-        for sku, v in variants_by_sku.items():
-            if v.lead_time_days is not None and sku in index:
-                lead[index[sku]] = float(v.lead_time_days)
+        past_spikes = signals.spikes(history, fc, replace(settings, spike_window_days=history.days))
+        agility = {sid: supplier_agility(sid, deliveries, past_spikes) for sid in delivered_by}
 
     # policy
     position = net + incoming + dropshipped

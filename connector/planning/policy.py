@@ -104,7 +104,7 @@ def reorder_policy(
     mu_l, sd_l = demand_over(daily, spread, lead_time, lead_time_sd, level_spread)
     mu_lr, sd_lr = demand_over(daily, spread, lead_time + review_period, lead_time_sd, level_spread)
     under = undershoot(daily[:, 0], spread)
-    rop = quantile(mu_l + under, sd_l, service_level) - under
+    rop = quantile(mu_l + under, sd_l, service_level)
     safety = rop - mu_l
     up_to = np.maximum(quantile(mu_lr, sd_lr, service_level), rop)
     if eoq is not None:
