@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sys
 import time
 from datetime import date
@@ -49,6 +50,13 @@ def replanned(daily: np.ndarray, spread: np.ndarray, lead: np.ndarray, lead_sd: 
     return s, up
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (statsforecast's worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def reforecast_policy(syn_demand: np.ndarray, lead: np.ndarray, lead_sd: np.ndarray, settings: PlanSettings,
                       every: int, first: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """As `replanned`, but the forecast itself is redone every `every` days on the history up to then."""
@@ -72,12 +80,14 @@ def run(n: int, seed: int, settings: PlanSettings, reforecast: int = 0) -> dict:
     history = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(n)), date(2026, 1, 1), syn.demand[:, :HISTORY])
     horizon = SIMULATE + int(max(LEAD_CHOICES)) + settings.review_period_days + 1
 
-    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    c0, t0 = cpu_seconds(), time.perf_counter()
     fc = forecast_demand(history, horizon, settings)
     t1 = time.perf_counter()
     pol = policy.reorder_policy(fc.daily, fc.spread, lead, lead_sd, settings.service_level,
                                 settings.review_period_days, level_spread=fc.level_spread)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), cpu_seconds()
+    load = max(load, os.getloadavg()[0])
     assert np.isfinite(pol.reorder_point).all()
 
     future_rate = syn.rate[:, HISTORY:]
@@ -124,7 +134,8 @@ def run(n: int, seed: int, settings: PlanSettings, reforecast: int = 0) -> dict:
             "models": ", ".join(f"{m} {c / r.sum():.0%}" for m, c in sorted(zip(models, counts, strict=True),
                                                                           key=lambda x: -x[1])[:3]),
         }
-    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "kinds": per_kind, "reforecast": reforecast}
+    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "cpu_s": c2 - c0, "load": load,
+            "kinds": per_kind, "reforecast": reforecast}
 
 
 def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
@@ -138,13 +149,13 @@ def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
         f" (reorder points re-planned every {REPLAN_EVERY} d along the forecast); "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()})",
         "",
-        "| SKUs | forecast s | reorder points s | total s | SKUs/s |",
-        "|---:|---:|---:|---:|---:|",
+        "| SKUs | forecast s | reorder points s | total s (wall) | SKUs/s | CPU s | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         total = r["forecast_s"] + r["policy_s"]
         lines.append(f"| {r['n']:,} | {r['forecast_s']:.1f} | {r['policy_s']:.2f} | {total:.1f} "
-                     f"| {r['n'] / total:,.0f} |")
+                     f"| {r['n'] / total:,.0f} | {r['cpu_s']:.0f} | {r['load']:.1f} |")
     lines += [
         "",
         "Per demand kind. APE28 / bias28: error of the 28-day forecast total against the true expected demand. "
