@@ -16,7 +16,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from connector.model import Event, Order, Platform, Shop, StockLevel, Variant
 
-
 # ---- errors ---------------------------------------------------------------------------
 
 
@@ -137,9 +136,21 @@ class StoreClient(Protocol):
     def add_note(self, order_id: str, text: str, customer_visible: bool) -> None: ...
 
     def refund_lines(
-        self, order_id: str, lines: Sequence[LineQuantity], amount: Decimal, currency: str, reason: str,
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        amount: Decimal,
+        currency: str,
+        reason: str,
         idempotency_key: str,
     ) -> None: ...
+
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        """Add (or remove) units of a SKU at a location (None: the store's default): goods received.
+
+        Shopify: `inventoryAdjustQuantities` (reason "received"); WooCommerce: the product's stock
+        quantity. The store then announces the new level by webhook like any other change."""
+        ...
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
 
@@ -152,6 +163,30 @@ ClientFactory = Callable[[Shop, Mapping[str, Any]], StoreClient]
 """Builds a client from the shop and its decrypted credentials."""
 
 
+class ConnectShop(Protocol):
+    def __call__(
+        self,
+        platform: Platform,
+        domain: str,
+        *,
+        name: str,
+        credentials: Mapping[str, Any] | None = None,
+        webhook_secret: bytes | str | None = None,
+        currency: str | None = None,
+        locale: str | None = None,
+        timezone: str | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StartContext:
+    """What the core hands an adapter that runs something in the background (the sandbox's simulator)."""
+
+    connect_shop: ConnectShop
+    webhook_url: str  # where this platform's webhooks are received
+    instance_path: str
+
+
 @dataclass(frozen=True)
 class PlatformAdapter:
     platform: Platform
@@ -159,3 +194,4 @@ class PlatformAdapter:
     normaliser: Normaliser
     client_factory: ClientFactory
     blueprint: Any = None  # optional Flask blueprint for install/connect, registered by web
+    start: Callable[[StartContext], Any] | None = None  # optional background start (sandbox demo)

@@ -85,6 +85,8 @@ class Order:
     lines: tuple[OrderLine, ...]
     cancelled: bool = False
     tags: tuple[str, ...] = ()
+    total: Decimal | None = None  # what the customer pays in all (taxes, shipping); None when unknown
+    authorized_at: datetime | None = None  # when an authorization (to capture later) was made
 
     @property
     def stocked_lines(self) -> tuple[OrderLine, ...]:

@@ -1,0 +1,112 @@
+"""Wire the service together in one place: database, adapters, inbox, outbox, worker, scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.base import PlatformAdapter, StoreClient
+from adapters.registry import build_registry
+from connector.config import Config
+from connector.crypto import CredentialBox
+from connector.inbox import Inbox
+from connector.mail.payload import make_send_mail
+from connector.mail.send import sender_from_url
+from connector.model import Platform
+from connector.outbox import MailFn, Outbox
+from connector.shops import ShopDirectory, to_model
+from connector.storage.db import Database
+from connector.storage.tables import ShopRow
+from connector.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    box: CredentialBox
+    adapters: dict[Platform, PlatformAdapter]
+    shops: ShopDirectory
+    inbox: Inbox
+    outbox: Outbox
+    clock: Callable[[], datetime] = utcnow
+    wake: threading.Event = field(default_factory=threading.Event)
+    background: list[Any] = field(default_factory=list)
+
+    def client_for(self, shop_id: int) -> StoreClient:
+        with self.db.session() as s:
+            row = s.get(ShopRow, shop_id)
+            if row is None:
+                raise LookupError(f"no shop {shop_id}")
+            shop = to_model(row)
+            credentials = self.box.open_json(row.credentials) if row.credentials else {}
+        return self.adapters[shop.platform].client_factory(shop, credentials)
+
+    def secret_lookup(self, platform: Platform) -> Callable[[str], bytes | None]:
+        return lambda domain: self.shops.webhook_secret(platform, domain)
+
+    def work_once(self) -> tuple[int, int]:
+        """Process the inbox, then drain the outbox. Returns (deliveries, actions) handled."""
+        processed = self.inbox.process_pending()
+        settled = self.inbox.evaluate_settled()
+        drained = self.outbox.drain()
+        return processed.done + processed.dead + settled, drained.done + drained.failed + drained.dead
+
+
+def build_services(
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    send_mail: MailFn | None = None,
+    adapters: Mapping[Platform, PlatformAdapter] | None = None,
+) -> Services:
+    db = Database(config.database_url)
+    db.migrate()
+    box = CredentialBox(config.encryption_key)
+    registry = (
+        dict(adapters) if adapters is not None else build_registry({**config.platform, "APP_URL": config.app_url})
+    )
+    if send_mail is None:
+        send_mail = make_send_mail(sender_from_url(config.effective_mail_url), config.mail_from)
+    shops = ShopDirectory(db, box)
+    inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
+    services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
+    services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
+    return services
+
+
+class Worker:
+    """Processes the inbox and drains the outbox in a background thread; woken early by new work."""
+
+    def __init__(self, services: Services, idle_seconds: float = 1.0) -> None:
+        self.services = services
+        self.idle = idle_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="connector-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.services.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.services.work_once()
+            except Exception:  # noqa: BLE001 - e.g. the database is down: log, wait, try again
+                log.exception("worker pass failed")
+                handled = (0, 0)
+            if handled == (0, 0):
+                self.services.wake.wait(self.idle)
+                self.services.wake.clear()

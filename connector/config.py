@@ -1,0 +1,85 @@
+"""Service configuration, read once from the environment (and `.env` in development).
+
+Every setting is documented in `.env.example`. Values are plain; nothing here touches I/O
+beyond reading the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    secret_key: str
+    database_url: str
+    encryption_key: str
+    app_url: str
+    instance_path: Path
+    scheduler_enabled: bool = True
+    worker_enabled: bool = True
+    sandbox_enabled: bool = False
+    sandbox_order_interval_seconds: float = 5.0
+    sandbox_webhook_url: str = ""
+    mail_url: str = ""
+    mail_from: str = "Backorder Connector <backorders@localhost>"
+    default_lead_time_days: int = 14
+    reconcile_interval_seconds: int = 600
+    evaluate_interval_seconds: int = 300
+    outbox_interval_seconds: int = 5
+    stock_settle_seconds: float = 30.0
+    platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
+
+    @property
+    def effective_mail_url(self) -> str:
+        """MAIL_URL, or in development the file outbox under the instance folder."""
+        return self.mail_url or f"file://{self.instance_path / 'mail'}"
+
+    def as_flask(self) -> dict[str, Any]:
+        return {"SECRET_KEY": self.secret_key, "CONNECTOR": self, **self.platform}
+
+
+def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
+    """Build the configuration from `env` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'connector.sqlite3'}"
+    platform = {k: v for k, v in env.items() if k.startswith(("SHOPIFY_", "WOOCOMMERCE_", "SANDBOX_"))}
+    values: dict[str, Any] = dict(
+        secret_key=env.get("SECRET_KEY", ""),
+        database_url=database_url,
+        encryption_key=env.get("ENCRYPTION_KEY", ""),
+        app_url=(env.get("APP_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        instance_path=instance,
+        scheduler_enabled=_bool(env.get("SCHEDULER_ENABLED"), True),
+        worker_enabled=_bool(env.get("WORKER_ENABLED"), True),
+        sandbox_enabled=_bool(env.get("SANDBOX_ENABLED"), False),
+        sandbox_order_interval_seconds=float(env.get("SANDBOX_ORDER_INTERVAL_SECONDS") or 5.0),
+        sandbox_webhook_url=env.get("SANDBOX_WEBHOOK_URL", ""),
+        mail_url=env.get("MAIL_URL", ""),
+        mail_from=env.get("MAIL_FROM") or "Backorder Connector <backorders@localhost>",
+        default_lead_time_days=int(env.get("DEFAULT_LEAD_TIME_DAYS") or 14),
+        reconcile_interval_seconds=int(env.get("RECONCILE_INTERVAL_SECONDS") or 600),
+        evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
+        outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
+        stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
+        platform=platform,
+    )
+    values.update(overrides)
+    config = Config(**values)
+    if not config.secret_key:
+        raise RuntimeError("SECRET_KEY is not set: copy .env.example to .env or run `make run`, which generates one")
+    if not config.encryption_key:
+        raise RuntimeError("ENCRYPTION_KEY is not set: `make run` generates one into .env (a Fernet key)")
+    return config

@@ -1,0 +1,229 @@
+"""The durable webhook inbox.
+
+`store` keeps a verified delivery and answers at once; stores retry slow or failed deliveries,
+so the HTTP answer must not wait for processing. A delivery seen before (same platform, shop
+and event id) is acknowledged and not stored again.
+
+`process_pending` normalises each stored delivery through its adapter and applies the events,
+re-evaluates what they touched and enqueues the resulting actions, all in one transaction, then
+marks the delivery done in that same transaction. A crash at any point leaves the delivery
+pending (its lease runs out and it is claimed again) with nothing half-applied: nothing lost,
+nothing done twice. A payload that cannot be normalised goes to the dead letter with the reason,
+body kept, for the merchant to see and replay. Other failures (database, bugs) are retried with
+back-off, then dead-lettered with the error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.base import Delivery, NormalisationError, PlatformAdapter
+from connector.apply import SETTLE, apply_events
+from connector.evaluation import evaluate
+from connector.model import Event, Platform
+from connector.outbox import backoff
+from connector.shops import find_row
+from connector.storage.db import Database
+from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
+from connector.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+@dataclass(frozen=True)
+class Processed:
+    done: int = 0
+    dead: int = 0
+    retried: int = 0
+
+
+class Inbox:
+    def __init__(
+        self,
+        db: Database,
+        adapters: Mapping[Platform, PlatformAdapter],
+        clock: Callable[[], datetime] = utcnow,
+        settle: timedelta = SETTLE,
+    ) -> None:
+        self.db = db
+        self.adapters = adapters
+        self.clock = clock
+        self.settle = settle
+
+    # ---- intake ------------------------------------------------------------------------
+
+    def store(self, delivery: Delivery) -> bool:
+        """Keep a verified delivery. Returns False when it is a duplicate."""
+        row = DeliveryRow(
+            platform=str(delivery.platform),
+            shop_domain=delivery.shop,
+            topic=delivery.topic,
+            event_id=delivery.event_id,
+            headers=dict(delivery.headers),
+            body=delivery.body,
+            status="pending",
+            attempts=0,
+            received_at=self.clock(),
+        )
+        try:
+            with self.db.session() as s:
+                s.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    # ---- processing --------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[int]:
+        now = self.clock()
+        due = or_(
+            and_(
+                DeliveryRow.status == "pending", or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
+            ),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
+        )
+        claimed: list[int] = []
+        with self.db.session() as s:
+            candidates = s.execute(
+                select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts)
+                .where(due)
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+            ).all()
+            for delivery_id, status, attempts in candidates:
+                res = s.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id == delivery_id, DeliveryRow.status == status, DeliveryRow.attempts == attempts
+                    )
+                    .values(status="processing", lease_until=now + LEASE, attempts=attempts + 1)
+                )
+                if res.rowcount == 1:
+                    claimed.append(delivery_id)
+        return claimed
+
+    def process_pending(self, limit: int = 100) -> Processed:
+        done = dead = retried = 0
+        for delivery_id in self._claim(limit):
+            outcome = self.process(delivery_id)
+            done += outcome == "done"
+            dead += outcome == "dead"
+            retried += outcome == "retry"
+        return Processed(done, dead, retried)
+
+    def process(self, delivery_id: int) -> str:
+        """Process one claimed delivery. Returns "done", "dead" or "retry"."""
+        try:
+            with self.db.session() as s:
+                row = s.get(DeliveryRow, delivery_id)
+                if row is None or row.status == "done":
+                    return "done"
+                events = self._normalise(row)
+                shop = find_row(s, row.platform, row.shop_domain)
+                if shop is None:
+                    raise NormalisationError(f"no connected shop {row.shop_domain!r} on {row.platform}")
+                if shop.status == "uninstalled" and row.topic not in COMPLIANCE:
+                    row.error = "ignored: the app is uninstalled from this shop"
+                else:
+                    self.apply(s, shop, events)
+                row.status, row.processed_at, row.lease_until = "done", self.clock(), None
+            return "done"
+        except NormalisationError as exc:
+            self._dead(delivery_id, f"cannot be read: {exc}")
+            return "dead"
+        except Exception as exc:  # noqa: BLE001 - recorded, retried, then dead-lettered
+            log.exception("delivery %s failed", delivery_id)
+            return self._retry(delivery_id, f"{type(exc).__name__}: {exc}")
+
+    def _normalise(self, row: DeliveryRow) -> list[Event]:
+        adapter = self.adapters.get(Platform(row.platform))
+        if adapter is None:
+            raise NormalisationError(f"no adapter for platform {row.platform}")
+        delivery = Delivery(
+            platform=Platform(row.platform),
+            shop=row.shop_domain,
+            topic=row.topic,
+            event_id=row.event_id,
+            body=row.body,
+            headers=row.headers or {},
+        )
+        try:
+            return adapter.normaliser.normalise(delivery)
+        except NormalisationError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise NormalisationError(f"{type(exc).__name__}: {exc}") from exc
+
+    def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
+        """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
+        applied = apply_events(session, shop, events, self.clock(), self.settle)
+        if applied.skus and not applied.uninstalled and shop in session:
+            session.flush()
+            evaluate(session, shop, applied.skus, self.clock())
+
+    def evaluate_settled(self) -> int:
+        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
+        now = self.clock()
+        done = 0
+        with self.db.session() as s:
+            due = s.execute(
+                select(StockLevelRow.shop_id, StockLevelRow.sku).where(StockLevelRow.settle_at <= now).distinct()
+            ).all()
+            by_shop: dict[int, set[str]] = {}
+            for shop_id, sku in due:
+                by_shop.setdefault(shop_id, set()).add(sku)
+            s.execute(update(StockLevelRow).where(StockLevelRow.settle_at <= now).values(settle_at=None))
+            for shop_id, skus in by_shop.items():
+                shop = s.get(ShopRow, shop_id)
+                if shop is not None and shop.status == "active":
+                    done += evaluate(s, shop, skus, now).actions
+        return done
+
+    def _dead(self, delivery_id: int, reason: str) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(status="dead", error=reason[:4000], lease_until=None, processed_at=self.clock())
+            )
+
+    def _retry(self, delivery_id: int, reason: str) -> str:
+        with self.db.session() as s:
+            row = s.get(DeliveryRow, delivery_id)
+            if row is None:
+                return "dead"
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status, row.error, row.lease_until = (
+                    "dead",
+                    f"gave up after {row.attempts} attempts: {reason}",
+                    None,
+                )
+                return "dead"
+            row.status, row.error = "pending", reason[:4000]
+            row.lease_until = self.clock() + backoff(row.attempts)  # not before
+            return "retry"
+
+    def replay(self, delivery_id: int) -> bool:
+        """Put a dead-lettered delivery back in the queue (after the merchant or we fixed the cause)."""
+        with self.db.session() as s:
+            res = s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "dead")
+                .values(status="pending", attempts=0, lease_until=None, error=None)
+            )
+            return res.rowcount == 1
+
+    def depth(self) -> dict[str, int]:
+        with self.db.session() as s:
+            rows = s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all()
+            return {status: count for status, count in rows}

@@ -1,0 +1,263 @@
+"""The durable outbox: actions against stores and mail servers, executed at most once each.
+
+Decisions are turned into actions in the same transaction that records the decision (a
+transactional outbox), each with an idempotency key: enqueueing the same key twice is a no-op,
+so a decision re-made after a crash or a duplicate webhook adds nothing. A worker claims due
+actions, executes them, and records the outcome. Actions of one order run in the order they
+were made; a failed one is retried with exponential back-off until it succeeds or, after
+`MAX_ATTEMPTS`, is marked dead and shown to the merchant: never silently dropped.
+
+A process crash between a store call and recording its success means that call is made again
+when the lease runs out; every `StoreClient` call is idempotent for that reason (tags are sets,
+holds use a stable handle, captures and refunds carry the action's idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from adapters.base import AuthRevoked, LineQuantity, StoreClient
+from connector.storage.db import Database
+from connector.storage.tables import ActionRow, ShopRow
+from connector.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+LEASE = timedelta(minutes=5)
+
+
+class Kind(StrEnum):
+    ADD_TAGS = "add_tags"
+    REMOVE_TAGS = "remove_tags"
+    HOLD = "hold_fulfillment"
+    RELEASE = "release_fulfillment"
+    CAPTURE = "capture_payment"
+    SET_ETA = "set_eta"
+    NOTE = "add_note"
+    REFUND = "refund_lines"
+    EMAIL = "send_email"
+    ADJUST_STOCK = "adjust_stock"
+
+
+def enqueue(
+    session: Session,
+    *,
+    shop_id: int,
+    order_id: int | None,
+    kind: Kind,
+    key: str,
+    payload: Mapping[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Add an action unless one with the same idempotency key exists. Returns whether it was added."""
+    if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
+        return False
+    # pending rows of this session are not visible to the query above until flushed
+    for obj in session.new:
+        if isinstance(obj, ActionRow) and obj.idempotency_key == key:
+            return False
+    now = now or utcnow()
+    session.add(
+        ActionRow(
+            shop_id=shop_id,
+            order_id=order_id,
+            kind=str(kind),
+            idempotency_key=key,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return True
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential back-off with full jitter on the upper half: 30 s, 1 min, 2 min, ... capped at 6 h."""
+    delay = min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    jitter = (rng or random).uniform(0.5, 1.0)
+    return delay * jitter
+
+
+def _lines(payload: Mapping[str, Any]) -> list[LineQuantity]:
+    return [LineQuantity(str(li["line_id"]), int(li["quantity"])) for li in payload.get("lines", [])]
+
+
+def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, Any], key: str) -> None:
+    if kind == Kind.ADJUST_STOCK:
+        client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
+        return
+    order = str(payload["order"])
+    match kind:
+        case Kind.ADD_TAGS:
+            client.add_tags(order, payload["tags"])
+        case Kind.REMOVE_TAGS:
+            client.remove_tags(order, payload["tags"])
+        case Kind.HOLD:
+            client.hold_fulfillment(order, _lines(payload), payload.get("reason", "awaiting stock"))
+        case Kind.RELEASE:
+            client.release_fulfillment(order)
+        case Kind.CAPTURE:
+            client.capture_payment(order, Decimal(payload["amount"]), payload["currency"], key)
+        case Kind.SET_ETA:
+            eta = date.fromisoformat(payload["eta"]) if payload.get("eta") else None
+            client.set_eta(order, eta, payload.get("note", ""))
+        case Kind.NOTE:
+            client.add_note(order, payload["text"], bool(payload.get("customer_visible")))
+        case Kind.REFUND:
+            client.refund_lines(
+                order, _lines(payload), Decimal(payload["amount"]), payload["currency"], payload.get("reason", ""), key
+            )
+        case _:
+            raise ValueError(f"unknown store action {kind!r}")
+
+
+ClientFor = Callable[[int], StoreClient]  # shop id -> client
+MailFn = Callable[[Mapping[str, Any], str], None]  # (payload, idempotency key) -> sends
+
+
+@dataclass
+class DrainResult:
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    return getattr(exc, "retryable", True) is False
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        client_for: ClientFor,
+        send_mail: MailFn | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.client_for = client_for
+        self.send_mail = send_mail
+        self.clock = clock
+
+    def _claim(self, limit: int) -> list[ActionRow]:
+        now = self.clock()
+        earlier = aliased(ActionRow)
+        # An order's store actions run in the order they were decided; an email waits for the store
+        # actions decided before it, but a mail server outage never holds up the store.
+        blocked = exists().where(
+            earlier.order_id == ActionRow.order_id,
+            earlier.id < ActionRow.id,
+            earlier.kind != str(Kind.EMAIL),
+            or_(earlier.status == "pending", and_(earlier.status == "running", earlier.lease_until > now)),
+        )
+        due = or_(
+            and_(ActionRow.status == "pending", ActionRow.next_attempt_at <= now),
+            and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
+        )
+        claimed: list[ActionRow] = []
+        with self.db.session() as s:
+            active_shops = select(ShopRow.id).where(ShopRow.status == "active")
+            candidates = s.scalars(
+                select(ActionRow)
+                .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
+                .order_by(ActionRow.id)
+                .limit(limit)
+            ).all()
+            for row in candidates:
+                result = s.execute(
+                    update(ActionRow)
+                    .where(ActionRow.id == row.id, ActionRow.status == row.status, ActionRow.attempts == row.attempts)
+                    .values(status="running", lease_until=now + LEASE, attempts=ActionRow.attempts + 1)
+                )
+                if result.rowcount == 1:
+                    s.refresh(row)
+                    claimed.append(row)
+        return claimed
+
+    def _run(self, row: ActionRow) -> None:
+        if row.kind == Kind.EMAIL:
+            if self.send_mail is None:
+                raise RuntimeError("no mail sender configured (MAIL_URL)")
+            self.send_mail(row.payload, row.idempotency_key)
+        else:
+            execute_store_action(self.client_for(row.shop_id), row.kind, row.payload, row.idempotency_key)
+
+    def drain(self, limit: int = 200) -> DrainResult:
+        """Execute the due actions once. Returns counts; raises nothing for action failures."""
+        result = DrainResult()
+        for row in self._claim(limit):
+            try:
+                self._run(row)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
+                self._failed(row, exc, result)
+            else:
+                with self.db.session() as s:
+                    s.execute(
+                        update(ActionRow)
+                        .where(ActionRow.id == row.id)
+                        .values(status="done", done_at=self.clock(), lease_until=None, last_error=None)
+                    )
+                result.done += 1
+        return result
+
+    def _failed(self, row: ActionRow, exc: Exception, result: DrainResult) -> None:
+        message = f"{type(exc).__name__}: {exc}"[:2000]
+        result.errors.append(message)
+        now = self.clock()
+        with self.db.session() as s:
+            values: dict[str, Any] = {"last_error": message, "lease_until": None}
+            if isinstance(exc, AuthRevoked):
+                # Keep the action: it runs once the merchant re-connects the store.
+                shop = s.get(ShopRow, row.shop_id)
+                if shop is not None:
+                    shop.status, shop.status_reason = "needs_reconnect", f"the store refused our credentials: {exc}"
+                values.update(status="pending", next_attempt_at=now, attempts=row.attempts - 1)
+                result.retried += 1
+            elif _is_permanent(exc):
+                values["status"] = "failed"
+                result.failed += 1
+                log.warning("action %s (%s) failed for good: %s", row.id, row.kind, message)
+            elif row.attempts >= MAX_ATTEMPTS:
+                values["status"] = "dead"
+                result.dead += 1
+                log.error("action %s (%s) gave up after %d attempts: %s", row.id, row.kind, row.attempts, message)
+            else:
+                values.update(status="pending", next_attempt_at=now + backoff(row.attempts))
+                result.retried += 1
+            s.execute(update(ActionRow).where(ActionRow.id == row.id).values(**values))
+
+    def retry_now(self, action_id: int, shop_id: int) -> bool:
+        """The merchant asks to try a failed or dead action again."""
+        with self.db.session() as s:
+            res = s.execute(
+                update(ActionRow)
+                .where(
+                    ActionRow.id == action_id, ActionRow.shop_id == shop_id, ActionRow.status.in_(("failed", "dead"))
+                )
+                .values(status="pending", attempts=0, next_attempt_at=self.clock())
+            )
+            return res.rowcount == 1
+
+    def depth(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.db.session() as s:
+            rows = s.execute(select(ActionRow.status, func.count()).group_by(ActionRow.status)).all()
+            return {status: count for status, count in rows}

@@ -1,0 +1,109 @@
+"""Periodic jobs (APScheduler 3): evaluate, reconcile, drain the outbox, and later the lifecycle timers.
+
+Any number of processes may start a scheduler; only the holder of the `scheduler` lease runs
+jobs, so a job never runs in two processes at once. Every job is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from connector import leases
+from connector.bootstrap import Services
+from connector.evaluation import evaluate
+from connector.reconcile import reconcile_shop
+from connector.storage.tables import ShopRow
+from connector.timers import run_timers
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+
+
+def evaluate_all(services: Services) -> int:
+    """Re-evaluate every active shop: promises that passed, stock that changed without a webhook."""
+    actions = 0
+    for ref in services.shops.active():
+        with services.db.session() as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                actions += evaluate(s, shop, None, services.clock()).actions
+    if actions:
+        services.wake.set()
+    return actions
+
+
+def timers_all(services: Services) -> int:
+    """Promises that passed (refund offers) and authorizations about to lapse, in every active shop."""
+    done = 0
+    cfg = services.config
+    for ref in services.shops.active():
+        with services.db.session() as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
+                done += r.offers + r.warnings + r.policy_actions
+    if done:
+        services.wake.set()
+    return done
+
+
+def reconcile_all(services: Services) -> int:
+    events = 0
+    for ref in services.shops.active():
+        try:
+            events += reconcile_shop(
+                services.inbox, services.shops, ref.id, services.client_for(ref.id), services.clock
+            )
+        except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
+            log.exception("reconciliation of %s failed", ref.domain)
+    services.wake.set()
+    return events
+
+
+class Scheduler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.ttl = timedelta(seconds=max(services.config.outbox_interval_seconds * 6, 60))
+        self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+
+    def is_leader(self) -> bool:
+        return leases.acquire(self.services.db, LEASE_NAME, self.holder, self.ttl, self.services.clock())
+
+    def _guarded(self, name: str, job: Callable[[Services], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                if self.is_leader():
+                    job(self.services)
+            except Exception:  # noqa: BLE001 - logged; the next run tries again
+                log.exception("scheduled job %s failed", name)
+
+        return run
+
+    def jobs(self) -> dict[str, tuple[Callable[[Services], object], int]]:
+        cfg = self.services.config
+        return {
+            "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
+            "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
+            "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
+        }
+
+    def start(self) -> None:
+        for name, (job, seconds) in self.jobs().items():
+            self._scheduler.add_job(
+                self._guarded(name, job), "interval", seconds=seconds, id=name, replace_existing=True
+            )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        leases.release(self.services.db, LEASE_NAME, self.holder)

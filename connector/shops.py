@@ -1,0 +1,143 @@
+"""The directory of connected shops: connect, look up, credentials (encrypted at rest), status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.crypto import CredentialBox
+from connector.model import Platform, Shop
+from connector.shop_settings import ShopSettings
+from connector.storage.db import Database
+from connector.storage.tables import ShopRow
+from connector.storage.types import utcnow
+
+ACTIVE, NEEDS_RECONNECT, UNINSTALLED = "active", "needs_reconnect", "uninstalled"
+
+
+def to_model(row: ShopRow) -> Shop:
+    return Shop(
+        platform=Platform(row.platform),
+        domain=row.domain,
+        name=row.name,
+        currency=row.currency,
+        locale=row.locale,
+        timezone=row.timezone,
+        settings=dict(row.settings or {}),
+        credentials=row.credentials,
+    )
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    id: int
+    platform: Platform
+    domain: str
+    status: str
+
+
+class ShopDirectory:
+    def __init__(self, db: Database, box: CredentialBox) -> None:
+        self.db = db
+        self.box = box
+
+    # ---- connect / update ------------------------------------------------------------
+
+    def connect(
+        self,
+        platform: Platform,
+        domain: str,
+        *,
+        name: str,
+        credentials: Mapping[str, Any] | None = None,
+        webhook_secret: bytes | str | None = None,
+        currency: str | None = None,
+        locale: str | None = None,
+        timezone: str | None = None,
+    ) -> ShopRef:
+        """Create or re-activate a shop (install, re-install, re-connect). Settings are kept on re-install."""
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            if row is None:
+                row = ShopRow(platform=str(platform), domain=domain, name=name, settings=ShopSettings().to_mapping())
+                s.add(row)
+            row.name = name or row.name
+            row.currency = currency or row.currency or "USD"
+            row.locale = locale or row.locale or "en"
+            row.timezone = timezone or row.timezone or "UTC"
+            if credentials is not None:
+                row.credentials = self.box.seal(dict(credentials))
+            if webhook_secret is not None:
+                row.webhook_secret = self.box.seal(webhook_secret)
+            row.status, row.status_reason = ACTIVE, None
+            row.installed_at = utcnow()
+            s.flush()
+            return ShopRef(row.id, platform, domain, row.status)
+
+    def set_status(self, platform: Platform, domain: str, status: str, reason: str | None = None) -> None:
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            if row is None:
+                return
+            row.status, row.status_reason = status, reason
+            if status == UNINSTALLED:
+                row.credentials = None  # the token is revoked by the uninstall; keep nothing usable
+
+    def update_settings(self, shop_id: int, settings: ShopSettings) -> None:
+        settings.validate()
+        with self.db.session() as s:
+            row = s.get(ShopRow, shop_id)
+            if row is None:
+                raise LookupError(f"no shop {shop_id}")
+            row.settings = settings.to_mapping()
+
+    # ---- look up ---------------------------------------------------------------------
+
+    def get(self, platform: Platform, domain: str) -> Shop | None:
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            return to_model(row) if row else None
+
+    def ref(self, platform: Platform, domain: str) -> ShopRef | None:
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            return ShopRef(row.id, Platform(row.platform), row.domain, row.status) if row else None
+
+    def credentials(self, platform: Platform, domain: str) -> dict[str, Any] | None:
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            if row is None or row.credentials is None:
+                return None
+            return self.box.open_json(row.credentials)
+
+    def webhook_secret(self, platform: Platform, domain: str) -> bytes | None:
+        with self.db.session() as s:
+            row = find_row(s, platform, domain)
+            if row is None or row.webhook_secret is None or row.status == UNINSTALLED:
+                return None
+            return self.box.open_bytes(row.webhook_secret)
+
+    def settings(self, shop_id: int) -> ShopSettings:
+        with self.db.session() as s:
+            row = s.get(ShopRow, shop_id)
+            return ShopSettings.from_mapping(row.settings if row else None)
+
+    def active(self) -> list[ShopRef]:
+        with self.db.session() as s:
+            rows = s.scalars(select(ShopRow).where(ShopRow.status == ACTIVE).order_by(ShopRow.id))
+            return [ShopRef(r.id, Platform(r.platform), r.domain, r.status) for r in rows]
+
+    def mark_reconciled(self, shop_id: int, at: datetime) -> None:
+        with self.db.session() as s:
+            row = s.get(ShopRow, shop_id)
+            if row is not None:
+                row.reconciled_at = at
+
+
+def find_row(session: Session, platform: Platform | str, domain: str) -> ShopRow | None:
+    return session.scalar(select(ShopRow).where(ShopRow.platform == str(platform), ShopRow.domain == domain))

@@ -1,0 +1,337 @@
+"""The database tables. Changing them needs an Alembic migration (`connector/storage/migrations`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from connector.storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 4, asdecimal=True)
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ShopRow(Base):
+    __tablename__ = "shops"
+    __table_args__ = (UniqueConstraint("platform", "domain"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | needs_reconnect | uninstalled
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet-encrypted JSON
+    webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet-encrypted
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    installed_at: Mapped[datetime | None]
+    reconciled_at: Mapped[datetime | None]
+
+
+class DeliveryRow(Base):
+    """The durable webhook inbox: one row per delivery, deduplicated on (platform, shop, event id)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("platform", "shop_domain", "event_id"),
+        Index("ix_deliveries_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(255))
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | processing | done | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("shop_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    customer_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(255))
+    customer_locale: Mapped[str | None] = mapped_column(String(20))
+    customer_external_id: Mapped[str | None] = mapped_column(String(64))
+    is_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    placed_at: Mapped[datetime]
+    source_updated_at: Mapped[datetime]
+    payment_status: Mapped[str] = mapped_column(String(20))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # lower ships first; merchant "expedite" sets -1
+    total_price: Mapped[Decimal | None] = mapped_column(Money)
+    captured_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), server_default="0")
+    authorized_at: Mapped[datetime | None]  # when the charge was authorized (expiry is counted from here)
+    # what we last did to the order in the store (the outbox compares decisions against these)
+    bo_generation: Mapped[int] = mapped_column(Integer, default=0)
+    bo_tagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    bo_held: Mapped[bool] = mapped_column(Boolean, default=False)
+    bo_promised_on: Mapped[date | None] = mapped_column(Date)
+    bo_hold_signature: Mapped[str | None] = mapped_column(String(40))
+
+    lines: Mapped[list[OrderLineRow]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLineRow.id"
+    )
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "external_id"), Index("ix_order_lines_shop_sku", "shop_id", "sku"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int] = mapped_column(Integer)
+    fulfilled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(64))
+    requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    order: Mapped[OrderRow] = relationship(back_populates="lines")
+
+
+class StockLevelRow(Base):
+    __tablename__ = "stock_levels"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(255), primary_key=True)
+    location: Mapped[str] = mapped_column(String(64), primary_key=True)
+    available: Mapped[int] = mapped_column(Integer)
+    item_ref: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None]
+    settle_at: Mapped[datetime | None] = mapped_column(index=True)  # re-evaluate the SKU then (see apply.py)
+
+
+class VariantRow(Base):
+    __tablename__ = "variants"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"), Index("ix_variants_shop_item", "shop_id", "item_ref"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500))
+    price: Mapped[Decimal] = mapped_column(Money)
+    sells_when_out_of_stock: Mapped[bool] = mapped_column(Boolean, default=False)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    item_ref: Mapped[str | None] = mapped_column(String(64))
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)
+    product_url: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime | None]
+
+
+class BackorderRow(Base):
+    """The backordered part of one order line, and the promise made for it."""
+
+    __tablename__ = "backorders"
+    __table_args__ = (Index("ix_backorders_shop_state", "shop_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
+    sku: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer)  # backordered now
+    in_stock_quantity: Mapped[int] = mapped_column(Integer, default=0)  # of the same line, allocated from stock
+    peak_quantity: Mapped[int] = mapped_column(Integer, default=0)  # most ever backordered (for demand history)
+    state: Mapped[str] = mapped_column(String(20))  # connector.model.BackorderState
+    eta_p50: Mapped[date | None] = mapped_column(Date)
+    eta_p90: Mapped[date | None] = mapped_column(Date)
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(40))  # "po:<id>", "lead_time", "dropship:<supplier>"
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)  # "on its way" sent for the release
+
+
+class PromiseRow(Base):
+    __tablename__ = "promise_history"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    backorder_id: Mapped[int] = mapped_column(ForeignKey("backorders.id", ondelete="CASCADE"), index=True)
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    eta_p50: Mapped[date | None] = mapped_column(Date)
+    eta_p90: Mapped[date | None] = mapped_column(Date)
+    made_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(40))
+
+
+class ActionRow(Base):
+    """The durable outbox: store actions and emails, each executed at most once per idempotency key."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | running | done | failed | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class SupplierRow(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    lead_time_mean_days: Mapped[float] = mapped_column(Float, default=14.0)
+    lead_time_spread_days: Mapped[float] = mapped_column(Float, default=3.0)
+    dropship_capable: Mapped[bool] = mapped_column(Boolean, default=False)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent_unit_premium: Mapped[Decimal | None] = mapped_column(Money)
+    urgent_lead_time_days: Mapped[float | None] = mapped_column(Float)
+
+
+class SupplierOfferRow(Base):
+    __tablename__ = "supplier_offers"
+    __table_args__ = (UniqueConstraint("supplier_id", "sku"), Index("ix_supplier_offers_shop_sku", "shop_id", "sku"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    cost: Mapped[Decimal] = mapped_column(Money)
+    lead_time_days: Mapped[float | None] = mapped_column(Float)
+    primary: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PurchaseOrderRow(Base):
+    __tablename__ = "purchase_orders"
+    __table_args__ = (UniqueConstraint("shop_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
+    reference: Mapped[str] = mapped_column(String(100))
+    expected_on: Mapped[date] = mapped_column(Date)
+    ordered_on: Mapped[date | None] = mapped_column(Date)
+    received_on: Mapped[date | None] = mapped_column(Date)
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+    lines: Mapped[list[PurchaseOrderLineRow]] = relationship(
+        back_populates="purchase_order", cascade="all, delete-orphan", order_by="PurchaseOrderLineRow.id"
+    )
+
+
+class PurchaseOrderLineRow(Base):
+    __tablename__ = "purchase_order_lines"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer)
+    received_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    purchase_order: Mapped[PurchaseOrderRow] = relationship(back_populates="lines")
+
+
+class LeaseRow(Base):
+    """Named leases: the one scheduler leader, and other run-once-at-a-time jobs."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime]
+
+
+class ComplianceRequestRow(Base):
+    """Privacy requests (export / redact) and what we did about them, shown to the merchant."""
+
+    __tablename__ = "compliance_requests"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="SET NULL"), index=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))  # customer_export | customer_redact | shop_redact
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_external_id: Mapped[str | None] = mapped_column(String(64))
+    export: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime]
+
+
+class RefundOfferRow(Base):
+    """A refund offered to a customer whose promised date passed; the signed link in the email names it."""
+
+    __tablename__ = "refund_offers"
+    __table_args__ = (UniqueConstraint("order_id", "promised_on"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    promised_on: Mapped[date] = mapped_column(Date)  # the promise that passed
+    lines: Mapped[list[Any]] = mapped_column(JSON)  # [{"line_id": external id, "quantity": n, "amount": "..."}]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default="offered")  # offered | accepted | declined | void
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

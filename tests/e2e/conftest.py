@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningService:
+    url: str
+    instance: Path
+    process: subprocess.Popen
+    log: Path
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.url + path, timeout=5)
+
+
+def start_service(tmp_path: Path, **env: str) -> RunningService:
+    """Start the app as `make run` does: gunicorn, one worker with threads, scheduler and sandbox on."""
+    port = free_port()
+    instance = tmp_path / "instance"
+    full_env = {
+        **os.environ,
+        "SECRET_KEY": "e2e-secret",
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "INSTANCE_PATH": str(instance),
+        "APP_URL": f"http://127.0.0.1:{port}",
+        "SANDBOX_ENABLED": "1",
+        "SANDBOX_ORDER_INTERVAL_SECONDS": "0.3",
+        "STOCK_SETTLE_SECONDS": "1",
+        "OUTBOX_INTERVAL_SECONDS": "1",
+        "MAIL_URL": f"file://{tmp_path / 'mail'}",
+        **env,
+    }
+    log = tmp_path / "service.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--threads", "8"],
+        cwd=ROOT, env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    service = RunningService(f"http://127.0.0.1:{port}", instance, process, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"service exited: {log.read_text()[-3000:]}")
+        try:
+            if service.get("/healthz").status_code == 200:
+                return service
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"service did not start: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def running_service(tmp_path: Path) -> Iterator[RunningService]:
+    service = start_service(tmp_path)
+    yield service
+    service.process.terminate()
+    service.process.wait(timeout=20)

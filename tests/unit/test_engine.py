@@ -1,0 +1,159 @@
+"""The allocation engine on plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.engine import (
+    Incoming,
+    LeadTime,
+    LineDemand,
+    Policy,
+    SkuSupply,
+    allocate,
+    allocate_sku,
+    position,
+)
+
+TODAY = date(2026, 11, 2)
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+LEAD = LeadTime(mean_days=10, spread_days=0)
+
+
+def line(key: int, qty: int, minutes: int = 0, sku: str = "A", **kw) -> LineDemand:  # type: ignore[no-untyped-def]
+    return LineDemand(key=key, order_key=key, sku=sku, quantity=qty, placed_at=T0 + timedelta(minutes=minutes), **kw)
+
+
+def by_key(allocations):  # type: ignore[no-untyped-def]
+    return {a.key: (a.in_stock, a.backordered) for a in allocations}
+
+
+def test_first_come_first_served_regardless_of_input_order() -> None:
+    # 5 units physically there: the store reports 5 - (3 + 4) = -2 available.
+    supply = SkuSupply(available=-2, lead_time=LEAD)
+    lines = [line(2, 4, minutes=5), line(1, 3, minutes=0)]
+    assert by_key(allocate_sku(supply, lines, TODAY)) == {1: (3, 0), 2: (2, 2)}
+
+
+def test_partial_line_gets_what_is_left_and_an_eta_for_the_rest() -> None:
+    [only] = allocate_sku(SkuSupply(available=-3, lead_time=LEAD), [line(1, 5)], TODAY)
+    assert (only.in_stock, only.backordered) == (2, 3)
+    assert only.eta_p50 == only.eta_p90 == only.promised_on == TODAY + timedelta(days=10)
+    assert only.source == "lead_time"
+
+
+def test_negative_stock_beyond_open_lines_backorders_everything() -> None:
+    # available -10 with only 4 units open: the store oversold elsewhere; nothing ships.
+    result = by_key(allocate_sku(SkuSupply(available=-10, lead_time=LEAD), [line(1, 1), line(2, 3, 1)], TODAY))
+    assert result == {1: (0, 1), 2: (0, 3)}
+
+
+def test_cancellation_releases_stock_to_the_next_line() -> None:
+    supply = SkuSupply(available=-1, lead_time=LEAD)  # 3 units there, 4 ordered
+    before = by_key(allocate_sku(supply, [line(1, 2), line(2, 2, 1)], TODAY))
+    assert before == {1: (2, 0), 2: (1, 1)}
+    # Line 1 is cancelled: the store restocks its 2 units (available -1 -> 1) and it leaves the open lines.
+    after = by_key(allocate_sku(SkuSupply(available=1, lead_time=LEAD), [line(2, 2, 1)], TODAY))
+    assert after == {2: (2, 0)}
+
+
+def test_cancellation_before_the_restock_arrives_changes_nothing_yet() -> None:
+    after = by_key(allocate_sku(SkuSupply(available=-1, lead_time=LEAD), [line(2, 2, 1)], TODAY))
+    assert after == {2: (1, 1)}
+
+
+def test_incoming_purchase_orders_cover_in_arrival_order_then_lead_time() -> None:
+    supply = SkuSupply(
+        available=-6,
+        lead_time=LeadTime(20, 0),
+        incoming=(Incoming(date(2026, 11, 20), 2, "po:2"), Incoming(date(2026, 11, 10), 3, "po:1")),
+    )
+    result = allocate_sku(supply, [line(1, 2), line(2, 2, 1), line(3, 2, 2)], TODAY)
+    assert [(a.backordered, a.promised_on, a.source) for a in result] == [
+        (2, date(2026, 11, 10), "po:1"),
+        (2, date(2026, 11, 20), "po:2"),  # one unit from po:1, the last from po:2: ships when the last arrives
+        (2, TODAY + timedelta(days=20), "lead_time"),  # po:2 has one unit left; the rest needs a new order
+    ]
+
+
+def test_promise_is_the_chosen_quantile_of_the_lead_time() -> None:
+    supply = SkuSupply(available=-1, lead_time=LeadTime(mean_days=10, spread_days=4))
+    [a] = allocate_sku(supply, [line(1, 1)], TODAY, Policy(promise_quantile=0.9))
+    assert a.eta_p50 == TODAY + timedelta(days=10)
+    assert a.eta_p90 == TODAY + timedelta(days=16)  # 10 + 1.2816 * 4 = 15.13 -> rounded up
+    assert a.promised_on == a.eta_p90
+    [median] = allocate_sku(supply, [line(1, 1)], TODAY, Policy(promise_quantile=0.5))
+    assert median.promised_on == median.eta_p50
+
+
+def test_handling_days_are_added_to_every_eta() -> None:
+    supply = SkuSupply(available=-1, lead_time=LEAD, incoming=(Incoming(date(2026, 11, 5), 1, "po:1"),))
+    [a] = allocate_sku(supply, [line(1, 1)], TODAY, Policy(handling_days=2))
+    assert a.promised_on == date(2026, 11, 7)
+
+
+def test_restock_eta_is_counted_from_when_the_line_started_waiting() -> None:
+    supply = SkuSupply(available=-1, lead_time=LEAD)
+    waiting_since = TODAY - timedelta(days=3)
+    [a] = allocate_sku(supply, [line(1, 1, waiting_since=waiting_since)], TODAY)
+    assert a.promised_on == waiting_since + timedelta(days=10)  # not today + 10: the date does not creep
+
+
+def test_overdue_purchase_order_keeps_its_date() -> None:
+    supply = SkuSupply(available=-1, lead_time=LEAD, incoming=(Incoming(TODAY - timedelta(days=2), 1, "po:9"),))
+    [a] = allocate_sku(supply, [line(1, 1)], TODAY)
+    assert a.promised_on == TODAY - timedelta(days=2)  # overdue is reported, not hidden
+
+
+def test_expedited_order_goes_first() -> None:
+    supply = SkuSupply(available=-2, lead_time=LEAD)  # 2 there, 4 ordered
+    result = by_key(allocate_sku(supply, [line(1, 2), line(2, 2, 10, priority=-1)], TODAY))
+    assert result == {1: (0, 2), 2: (2, 0)}
+
+
+def test_uncommitted_lines_do_not_count_as_on_hand() -> None:
+    # A pending (unpaid) WooCommerce order has not reduced stock yet: 1 reported + 1 committed = 2 there.
+    supply = SkuSupply(available=1, lead_time=LEAD)
+    result = by_key(allocate_sku(supply, [line(1, 1), line(2, 2, 1, committed=False)], TODAY))
+    assert result == {1: (1, 0), 2: (1, 1)}
+
+
+def test_untracked_sku_always_ships() -> None:
+    result = allocate({}, [line(1, 5, sku="GIFT")], TODAY)
+    assert (result[1].in_stock, result[1].backordered) == (5, 0)
+
+
+def test_allocate_groups_by_sku() -> None:
+    supplies = {"A": SkuSupply(-1, LEAD), "B": SkuSupply(0, LEAD)}
+    result = allocate(supplies, [line(1, 1, sku="A"), line(2, 1, sku="B"), line(3, 1, 1, sku="A")], TODAY)
+    assert {k: (a.in_stock, a.backordered) for k, a in result.items()} == {1: (1, 0), 2: (1, 0), 3: (0, 1)}
+
+
+def test_available_to_promise() -> None:
+    supply = SkuSupply(available=-3, lead_time=LEAD, incoming=(Incoming(TODAY, 10, "po:1"),))
+    pos = position(supply, [line(1, 5)])
+    assert (pos.on_hand, pos.committed, pos.incoming) == (2, 5, 10)
+    assert pos.available_to_promise == 7
+
+
+@given(
+    available=st.integers(-50, 50),
+    quantities=st.lists(st.integers(1, 10), min_size=1, max_size=30),
+)
+def test_allocation_invariants(available: int, quantities: list[int]) -> None:
+    lines = [line(i, q, minutes=i) for i, q in enumerate(quantities)]
+    result = allocate_sku(SkuSupply(available, LEAD), lines, TODAY)
+    on_hand = available + sum(quantities)
+    assert sum(a.in_stock for a in result) == min(max(on_hand, 0), sum(quantities))
+    for a, q in zip(result, quantities, strict=True):
+        assert a.in_stock + a.backordered == q
+        assert (a.promised_on is not None) == (a.backordered > 0)
+    # first come first served: once a line waits, no later line takes stock
+    waited = False
+    for a in result:
+        if waited:
+            assert a.in_stock == 0
+        waited = waited or a.backordered > 0
