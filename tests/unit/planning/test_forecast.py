@@ -54,3 +54,11 @@ def test_demand_classes():
     lumpy = np.where(np.arange(100) % 5 == 0, np.tile([1.0, 20.0], 50), 0.0)
     assert list(classify(np.vstack([smooth, intermittent, lumpy, np.zeros(100)]))) == [
         "smooth", "intermittent", "lumpy", "none"]
+
+
+def test_fast_model_set_skips_the_trend_model():
+    rng = np.random.default_rng(5)
+    rate = 5 + 0.15 * np.arange(120)
+    fast = PlanSettings(history_days=120, holdout_days=28, min_train_days=28, model_set="fast")
+    fc = forecast_demand(history(rng.poisson(np.tile(rate, (3, 1)))), 7, fast)
+    assert "ets_trend" not in set(fc.model)
