@@ -163,7 +163,8 @@ def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
         "replenishment cycles without a backorder just before the delivery), planned vs oracle (true demand "
         "rate and spread, same policy). Cost: backorder cost per SKU over the simulated days. VR: median "
         "variance ratio Var(orders)/Var(demand), weekly, order-up-to undamped vs damped "
-        f"(damping {settings.damping_periods:g} periods, change cap {settings.max_change_ratio:g} × mean).",
+        f"(gap closed over max({settings.damping_periods:g}, lead periods + 1) periods, "
+        f"change cap {settings.max_change_ratio:g} × mean).",
         "",
         "| SKUs | kind | APE28 | bias28 | RMSSE | CSL | CSL oracle | fill rate | cost | cost oracle "
         "| VR undamped | VR damped | models chosen (top 3) |",
