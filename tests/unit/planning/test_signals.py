@@ -34,3 +34,13 @@ def test_a_drop_is_flagged_down():
     h = DemandHistory(("d",), date(2026, 1, 1), dropped[None, :])
     found = detect(h, forecast_demand(h, 7, SETTINGS), SETTINGS)
     assert [s.kind for s in found["d"] if s.kind.startswith("level")] == ["level_down"]
+
+
+def test_stationary_lumpy_demand_is_rarely_flagged():
+    from connector.planning.simulate import synthetic_demand
+
+    syn = synthetic_demand(300, 112, np.random.default_rng(8), kinds=("lumpy", "intermittent"))
+    h = DemandHistory(tuple(f"S{i}" for i in range(300)), date(2026, 1, 1), syn.demand)
+    found = detect(h, forecast_demand(h, 7, SETTINGS), SETTINGS)
+    # measured 4.3% (1.7% with 182 days of history); a Poisson spike test flagged ~15%
+    assert len(found) / 300 < 0.08
