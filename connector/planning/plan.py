@@ -20,7 +20,7 @@ import numpy as np
 from connector.model import Backorder, BackorderState, PurchaseOrder, StockLevel, Supplier, SupplierOffer, Variant
 from connector.planning import bullwhip, policy, signals
 from connector.planning.agility import Delivery, SupplierAgility, supplier_agility
-from connector.planning.dropship import DROPSHIP, Z90, BackorderedLine, Route, route_line
+from connector.planning.dropship import DROPSHIP, RESTOCK, Z90, BackorderedLine, Route, route_line
 from connector.planning.export import SupplierExport, SupplierSkuPlan
 from connector.planning.forecast import forecast_demand
 from connector.planning.history import DemandHistory, DemandRecord, build_history
@@ -152,11 +152,8 @@ def plan_shop(
     for o in offers:
         offers_by_sku[o.sku].append(o)
 
-    def choose_all(agility_map: dict[int, SupplierAgility]) -> list[SupplierChoice | None]:
-        return [choose_supplier(sku, offers_by_sku.get(sku, ()), suppliers_by_id, settings, agility_map)
-                for sku in skus]
-
-    choices = choose_all(agility)
+    choices: list[SupplierChoice | None] = [
+        choose_supplier(sku, offers_by_sku.get(sku, ()), suppliers_by_id, settings, agility) for sku in skus]
     lead = np.array([c.lead_time_mean if c else DEFAULT_LEAD for c in choices], dtype=float)
     lead_sd = np.array([c.lead_time_sd if c else DEFAULT_LEAD_SD for c in choices], dtype=float)
     for sku, v in variants_by_sku.items():
@@ -203,8 +200,11 @@ def plan_shop(
             variant = variants_by_sku.get(sku)
             price = variant.price if variant is not None else Decimal("Infinity")
             line = BackorderedLine(b.order_id, b.line_id, sku, b.quantity, price)
-            route = route_line(line, served or new_order_eta, served or new_order_p90, offers_by_sku.get(sku, ()),
-                               suppliers_by_id, settings, as_of)
+            if served is not None and served <= as_of:  # stock on hand covers it: ships from stock
+                route = Route(b.order_id, b.line_id, sku, RESTOCK, None, as_of, as_of, "stock on hand covers it")
+            else:
+                route = route_line(line, served or new_order_eta, served or new_order_p90,
+                                   offers_by_sku.get(sku, ()), suppliers_by_id, settings, as_of)
             routes.append(route)
             if route.route == DROPSHIP:
                 dropshipped[i] += b.quantity

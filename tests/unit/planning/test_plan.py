@@ -117,3 +117,10 @@ def test_skus_without_history_or_supplier_are_planned_too():
     new = p.sku("NEW")
     assert new.model == "zero" and new.suggested_quantity == 0 and new.supplier is None
     assert p.drafts == () and p.exports == ()
+
+
+def test_a_waiting_line_that_stock_on_hand_covers_is_not_dropshipped():
+    p = plan(stock=[StockLevel("shop", "B", "main", 3)], waiting=[waiting("o2", "B", 1, 30)],
+             variants=[Variant("shop", "B", "B", Decimal("15"), True)])
+    (route,) = p.routes
+    assert route.route == RESTOCK and route.eta == AS_OF and p.sku("B").dropshipped == 0
