@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/intake.py
+	$(PY) benchmarks/shopify_normalise.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -128,8 +128,7 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             return acts.added
         if sig != order.bo_hold_signature:
             released = _released_since(session, order, waiting)
-            acts.add(Kind.RELEASE, f"g{gen}:release:{order.bo_hold_signature}", {})
-            acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)
+            acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)  # the hold moves to exactly these lines
             if released and partial:
                 if capture:
                     amount = sum((line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)

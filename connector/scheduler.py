@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connector import leases
 from connector.bootstrap import Services
 from connector.evaluation import evaluate
-from connector.reconcile import reconcile_shop
+from connector.reconcile import reconcile_shop, upkeep_shop
 from connector.storage.tables import ShopRow
 from connector.timers import run_timers
 
@@ -58,6 +58,13 @@ def timers_all(services: Services) -> int:
 def reconcile_all(services: Services) -> int:
     events = 0
     for ref in services.shops.active():
+        try:
+            adapter = services.adapters.get(ref.platform)
+            webhook_url = f"{services.config.app_url}/webhooks/{ref.platform}"
+            if adapter is not None and not upkeep_shop(adapter, services.shops, ref, webhook_url):
+                continue
+        except Exception:  # noqa: BLE001 - a failed upkeep must not stop reconciliation, which catches what it missed
+            log.exception("connection upkeep of %s failed", ref.domain)
         try:
             events += reconcile_shop(
                 services.inbox, services.shops, ref.id, services.client_for(ref.id), services.clock
