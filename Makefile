@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/intake.py
 	$(PY) benchmarks/shopify_normalise.py
+	$(PY) benchmarks/planning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
