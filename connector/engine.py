@@ -37,6 +37,23 @@ _Z = NormalDist()
 
 
 @dataclass(frozen=True, slots=True)
+class LeadTime:
+    mean_days: float
+    spread_days: float = 0.0
+    source: str = "lead_time"
+
+
+@dataclass(frozen=True, slots=True)
+class Dropship:
+    """Units of a backordered line routed to a dropship supplier: they take no stock, and they
+    arrive at the supplier's lead time counted from the day the line was routed."""
+
+    quantity: int
+    since: date
+    lead_time: LeadTime
+
+
+@dataclass(frozen=True, slots=True)
 class LineDemand:
     """One open order line asking for stock."""
 
@@ -48,6 +65,7 @@ class LineDemand:
     priority: int = 0  # lower goes first; the merchant's "expedite" uses negative numbers
     committed: bool = True  # the store already subtracted this line from `available`
     waiting_since: date | None = None  # when the line first waited: a restock is counted from then
+    dropship: Dropship | None = None  # units of the line a dropship supplier ships (see `Dropship`)
 
     @property
     def rank(self) -> tuple[int, datetime, int, int]:
@@ -62,13 +80,6 @@ class Incoming:
     quantity: int
     source: str  # e.g. "po:12"
     spread_days: float = 0.0  # uncertainty of the arrival date (standard deviation)
-
-
-@dataclass(frozen=True, slots=True)
-class LeadTime:
-    mean_days: float
-    spread_days: float = 0.0
-    source: str = "lead_time"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +225,15 @@ def _allocate_ordered(
     batch_etas: dict[int, tuple[date, date, date]] = {}
     lead = supply.lead_time
     lead_etas: dict[date, tuple[date, date, date]] = {}
+    direct = Policy(policy.promise_quantile, 0)
     for line in ordered:
         quantity = line.quantity
+        routed = min(line.dropship.quantity, quantity) if line.dropship is not None else 0
+        quantity -= routed  # routed units come from the dropship supplier, never from stock or restock
         in_stock = quantity if 0 <= quantity <= pool else min(max(pool, 0), quantity)
         pool -= in_stock
         waiting = quantity - in_stock
-        if waiting == 0:
+        if waiting == 0 and routed == 0:
             emit(allocation(line.key, line.order_key, line.sku, in_stock, 0))
             continue
         # The line's ETA is the arrival of the last unit it waits for.
@@ -242,9 +256,18 @@ def _allocate_ordered(
             if eta is None:
                 eta = lead_etas[start] = _eta(start, lead.mean_days, lead.spread_days, policy)
             source = lead.source
+        if routed:
+            ds = line.dropship
+            assert ds is not None
+            # the supplier ships to the customer: no handling of ours
+            routed_eta = _eta(ds.since, ds.lead_time.mean_days, ds.lead_time.spread_days, direct)
+            if eta is None or routed_eta[2] >= eta[2]:
+                source = ds.lead_time.source
+            eta = routed_eta if eta is None else (max(eta[0], routed_eta[0]), max(eta[1], routed_eta[1]),
+                                                  max(eta[2], routed_eta[2]))
         assert eta is not None
         p50, p90, promised = eta
-        emit(allocation(line.key, line.order_key, line.sku, in_stock, waiting, p50, p90, promised, source))
+        emit(allocation(line.key, line.order_key, line.sku, in_stock, waiting + routed, p50, p90, promised, source))
 
 
 _EXPECTED_ON = attrgetter("expected_on")

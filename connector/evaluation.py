@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector import engine, lifecycle
+from connector import engine, lifecycle, routing
 from connector.model import BackorderState
 from connector.shop_settings import ShopSettings
 from connector.storage.tables import (
@@ -136,6 +136,9 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
         for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
             anchor = waiting_since.date() if waiting_since is not None and state == BackorderState.WAITING else None
             lines.append(engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, True, anchor))
+    routes = routing.load_routes(session, shop_id) if lines else {}
+    if routes:
+        lines = [replace(li, dropship=routes[li.key]) if li.key in routes else li for li in lines]
     return lines
 
 
@@ -155,6 +158,10 @@ def evaluate(
     supplies = load_supplies(session, shop.id, sku_list, settings)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
     allocations = engine.allocate(supplies, lines, today, policy)
+    routed = routing.route_backorders(session, shop, settings, lines, allocations, today, now)
+    if routed:  # newly routed lines leave stock and restock to the others: allocate again
+        lines = [replace(li, dropship=routed[li.key]) if li.key in routed else li for li in lines]
+        allocations = engine.allocate(supplies, lines, today, policy)
     result.lines = len(allocations)
     result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
     touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)

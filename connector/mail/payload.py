@@ -9,7 +9,8 @@ The outbox stores an email as a JSON payload and calls ``send_mail(payload, idem
   brand_color, logo_url, support_url}, ``order`` {id, name, customer_name}, ``lines``
   [{title, quantity, sku, promised_on}], and the kind's own fields at the top level under
   their `messages` names (``promised_on``, ``previous_on`` or ``previous_promised_on``,
-  ``still_waiting``, ``refund_amount``, ``accept_url``, ...). Unknown keys are ignored.
+  ``still_waiting``, ``refund_amount``, ``accept_url``, ...). Unknown keys are ignored;
+- ``plain_payload(...)`` (``shape: plain``) — a supplier's business email with attachments.
 
 A payload that cannot become a valid email raises `MailPermanentError` (retrying cannot fix
 it; the outbox dead-letters it with the reason).
@@ -23,6 +24,7 @@ from typing import Any
 
 from connector.mail.compose import compose
 from connector.mail.messages import CONTENT_TYPES, Branding, EmailMessageSpec, MessageKind
+from connector.mail.plain import compose_plain, is_plain
 from connector.mail.send import MailPermanentError, MailSender, SendResult
 from connector.mail.serialize import decode_content, spec_from_dict
 
@@ -87,6 +89,8 @@ def make_send_mail(sender: MailSender, default_from: str) -> SendMail:
     """The outbox's ``send_mail(payload, idempotency_key)``: render, build and send one email."""
 
     def send_mail(payload: Mapping[str, Any], idempotency_key: str) -> SendResult:
+        if is_plain(payload):  # a business email to a supplier (see `connector.mail.plain`)
+            return sender.send(compose_plain(payload, idempotency_key=idempotency_key, default_from=default_from))
         spec = spec_from_payload(payload)
         shop = payload.get("shop")
         shop_locale = shop.get("locale") if isinstance(shop, Mapping) else None

@@ -9,19 +9,36 @@ order quantity, stock-out probability, backorder cost), `suppliers` (choice, urg
 purchase orders), `dropship` (routing), `bullwhip` (damped shared plan, variance ratio), `agility`
 (observed supplier performance), `export` (supplier CSV and email), `simulate` (the inventory
 simulation that measures the policy), `plan` (`plan_shop`).
+
+The package's names load lazily (PEP 562): `connector.planning.dropship` or `.settings` can be
+imported by the service's hot paths without pulling in statsforecast and pandas.
 """
 
-from connector.planning.agility import Delivery, SupplierAgility
-from connector.planning.dropship import BackorderedLine, Route
-from connector.planning.export import NotApproved, SupplierExport, supplier_email, to_csv
-from connector.planning.history import DemandHistory, DemandRecord, build_history, records_from_orders
-from connector.planning.plan import ForecastError, ShopPlan, SkuPlan, incoming_from_drafts, plan_shop
-from connector.planning.settings import PlanningSettingsError, PlanSettings
-from connector.planning.suppliers import DraftLine, DraftPurchaseOrder, SupplierChoice, UrgentNeed
+from __future__ import annotations
 
-__all__ = [
-    "BackorderedLine", "Delivery", "DemandHistory", "DemandRecord", "DraftLine", "DraftPurchaseOrder",
-    "ForecastError", "NotApproved", "PlanSettings", "PlanningSettingsError", "Route", "ShopPlan", "SkuPlan",
-    "SupplierAgility", "SupplierChoice", "SupplierExport", "UrgentNeed", "build_history", "incoming_from_drafts",
-    "plan_shop", "records_from_orders", "supplier_email", "to_csv",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Delivery": "agility", "SupplierAgility": "agility",
+    "BackorderedLine": "dropship", "Route": "dropship",
+    "NotApproved": "export", "SupplierExport": "export", "supplier_email": "export", "to_csv": "export",
+    "DemandHistory": "history", "DemandRecord": "history", "build_history": "history",
+    "records_from_orders": "history",
+    "ForecastError": "plan", "ShopPlan": "plan", "SkuPlan": "plan", "incoming_from_drafts": "plan",
+    "plan_shop": "plan",
+    "PlanningSettingsError": "settings", "PlanSettings": "settings",
+    "DraftLine": "suppliers", "DraftPurchaseOrder": "suppliers", "SupplierChoice": "suppliers",
+    "UrgentNeed": "suppliers",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

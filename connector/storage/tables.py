@@ -336,3 +336,73 @@ class RefundOfferRow(Base):
     offered_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class PlanRunRow(Base):
+    """One planning run of a shop (nightly or on demand): when, with which models, what it found."""
+
+    __tablename__ = "plan_runs"
+    __table_args__ = (Index("ix_plan_runs_shop_started", "shop_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    as_of: Mapped[date] = mapped_column(Date)  # the shop's day the plan is for
+    trigger: Mapped[str] = mapped_column(String(20), default="nightly")  # nightly | merchant
+    model_set: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    skus: Mapped[int] = mapped_column(Integer, default=0)
+    drafts: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)  # SKUs with a level shift or spike
+    agility: Mapped[list[Any]] = mapped_column(JSON, default=list)  # per supplier, observed performance
+    exports: Mapped[list[Any]] = mapped_column(JSON, default=list)  # per supplier, the damped plan (CSV rows)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SkuPlanRow(Base):
+    """The latest plan of one SKU (the previous run's rows of the shop are replaced)."""
+
+    __tablename__ = "sku_plans"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("plan_runs.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(255))
+    model: Mapped[str] = mapped_column(String(40))
+    demand_class: Mapped[str] = mapped_column(String(20))
+    forecast: Mapped[list[Any]] = mapped_column(JSON, default=list)  # daily forecast from the run's day
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # daily demand of the last weeks, for the chart
+    forecast_per_day: Mapped[float] = mapped_column(Float)
+    error_rmse: Mapped[float | None] = mapped_column(Float)
+    error_mae: Mapped[float | None] = mapped_column(Float)
+    error_bias: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{kind, day, magnitude, detail}]
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
+    lead_time_mean: Mapped[float] = mapped_column(Float)
+    stock: Mapped[int] = mapped_column(Integer)
+    incoming: Mapped[int] = mapped_column(Integer)
+    safety_stock: Mapped[float] = mapped_column(Float)
+    reorder_point: Mapped[float] = mapped_column(Float)
+    order_up_to: Mapped[float] = mapped_column(Float)
+    suggested_quantity: Mapped[int] = mapped_column(Integer)
+    stockout_probability: Mapped[float] = mapped_column(Float)
+    expected_backorder_cost: Mapped[float] = mapped_column(Float)
+
+
+class LineRouteRow(Base):
+    """A backordered line routed to a dropship supplier: the supplier ships it, and its ETA follows."""
+
+    __tablename__ = "line_routes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="SET NULL"))
+    quantity: Mapped[int] = mapped_column(Integer)  # units the supplier ships
+    lead_time_days: Mapped[float] = mapped_column(Float)
+    lead_time_spread_days: Mapped[float] = mapped_column(Float, default=0.0)
+    eta: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

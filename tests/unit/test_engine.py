@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connector.engine import (
+    Dropship,
     Incoming,
     LeadTime,
     LineAllocation,
@@ -187,3 +188,33 @@ def test_large_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()  # a caller that paused it keeps it paused
     finally:
         gc.enable()
+
+
+DROP = LeadTime(mean_days=3, spread_days=0, source="dropship:7")
+
+
+def test_routed_units_take_no_stock_and_follow_the_dropship_lead_time() -> None:
+    # 1 unit on hand (available 1 - 3 committed = -2); line 1 wants 3, of which 2 were routed to dropship.
+    supply = SkuSupply(available=-2, lead_time=LEAD, incoming=(Incoming(TODAY + timedelta(days=20), 5, "po:1"),))
+    routed = line(1, 3, dropship=Dropship(2, TODAY - timedelta(days=1), DROP))
+    [a] = allocate_sku(supply, [routed], TODAY)
+    assert (a.in_stock, a.backordered) == (1, 2)
+    assert a.promised_on == TODAY + timedelta(days=2)  # routed yesterday, 3 days' lead time
+    assert a.source == "dropship:7"
+
+
+def test_routed_units_leave_stock_and_incoming_to_the_next_lines() -> None:
+    supply = SkuSupply(available=-4, lead_time=LEAD, incoming=(Incoming(TODAY + timedelta(days=5), 2, "po:1"),))
+    first = line(1, 3, dropship=Dropship(3, TODAY, DROP))
+    second = line(2, 3, minutes=5)
+    out = {a.key: a for a in allocate_sku(supply, [first, second], TODAY)}
+    assert (out[2].in_stock, out[2].backordered) == (2, 1)  # the 2 on hand went to the second line
+    assert out[2].source == "po:1" and out[2].promised_on == TODAY + timedelta(days=5)
+    assert out[1].source == "dropship:7" and out[1].promised_on == TODAY + timedelta(days=3)
+
+
+def test_a_line_partly_routed_waits_for_the_later_of_both() -> None:
+    supply = SkuSupply(available=-5, lead_time=LEAD)  # nothing on hand
+    [a] = allocate_sku(supply, [line(1, 5, dropship=Dropship(2, TODAY, DROP))], TODAY)
+    assert (a.in_stock, a.backordered) == (0, 5)
+    assert a.promised_on == TODAY + timedelta(days=10) and a.source == "lead_time"

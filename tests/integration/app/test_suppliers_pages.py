@@ -59,7 +59,8 @@ def test_offers_primary_and_alternative_and_promises_follow_the_supplier(  # typ
     merchant, sandbox, services, backordered
 ) -> None:
     acme = add_supplier(merchant, urgent_unit_premium="", urgent_lead_time_days="", lead_time_spread_days="0")
-    other = add_supplier(merchant, name="Backup Mills", urgent_unit_premium="", urgent_lead_time_days="")
+    other = add_supplier(merchant, name="Backup Mills", urgent_unit_premium="", urgent_lead_time_days="",
+                         dropship_capable="")  # else its 5 days would win the waiting line by dropship
     order_id = backordered["id"]
     assert sandbox.store.orders[order_id]["eta"] == "2026-11-17"  # the variant's 10 days (spread 3, P90) + 1 handling
     # the variant's lead time override wins over suppliers; without it the primary supplier's lead time counts
