@@ -1,4 +1,4 @@
-"""Periodic jobs (APScheduler 3): evaluate, reconcile, drain the outbox, and later the lifecycle timers.
+"""Periodic jobs (APScheduler 3): evaluate, reconcile, drain the outbox, lifecycle timers, nightly planning.
 
 Any number of processes may start a scheduler; only the holder of the `scheduler` lease runs
 jobs, so a job never runs in two processes at once. Every job is safe to run twice.
@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connector import leases
 from connector.bootstrap import Services
 from connector.evaluation import evaluate
+from connector.planning_runs import plan_due, run_plan
 from connector.reconcile import reconcile_shop, upkeep_shop
 from connector.storage.tables import ShopRow
 from connector.timers import run_timers
@@ -25,6 +26,7 @@ from connector.timers import run_timers
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
+PLAN_CHECK_SECONDS = 3600  # hourly: each shop is planned on the first check of its new day
 
 
 def evaluate_all(services: Services) -> int:
@@ -53,6 +55,20 @@ def timers_all(services: Services) -> int:
     if done:
         services.wake.set()
     return done
+
+
+def plan_all(services: Services, model_set: str | None = None) -> int:
+    """The nightly planning run of every active shop: once per shop and shop day (a shop planned
+    today, nightly or on demand, is skipped), so running it twice or hourly plans nothing twice."""
+    runs = 0
+    for ref in services.shops.active():
+        with services.db.session() as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is None or shop.status != "active" or not plan_due(s, shop, services.clock()):
+                continue
+            run_plan(s, shop, services.clock(), trigger="nightly", model_set=model_set)
+            runs += 1
+    return runs
 
 
 def reconcile_all(services: Services) -> int:
@@ -101,6 +117,7 @@ class Scheduler:
             "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
             "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
             "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
+            "plan": (plan_all, PLAN_CHECK_SECONDS),
         }
 
     def start(self) -> None:

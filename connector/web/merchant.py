@@ -33,6 +33,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_common,
         app_dashboard,
         app_emails,
+        app_planning,
         app_purchase_orders,
         app_settings,
         app_suppliers,
@@ -47,6 +48,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_settings.bp,
         app_suppliers.bp,
         app_purchase_orders.bp,
+        app_planning.bp,
         app_emails.bp,
         storefront.bp,
     ):

@@ -1,0 +1,148 @@
+"""Planning in the merchant app: per-SKU forecasts and reorder figures, draft purchase orders per
+supplier (approve, discard), supplier exports (CSV, email), supplier agility, and "run now"."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from connector import planning_actions as actions
+from connector.evaluation import shop_today
+from connector.planning_runs import DRAFT_PREFIX, latest_run, run_plan
+from connector.storage.tables import PlanRunRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
+from connector.web.app_common import services, shop_session
+from connector.web.auth import login_required
+from connector.web.forecast_chart import forecast_geometry
+from connector.web.forms import ActionForm
+
+bp = Blueprint("app_planning", __name__, url_prefix="/app/planning")
+
+
+def _check() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.get("")
+@login_required
+def index() -> ResponseReturnValue:
+    with shop_session() as (s, shop):
+        last = latest_run(s, shop.id)
+        done = latest_run(s, shop.id, done=True)
+        plans = list(s.scalars(select(SkuPlanRow).where(SkuPlanRow.shop_id == shop.id).order_by(
+            SkuPlanRow.suggested_quantity.desc(), SkuPlanRow.stockout_probability.desc(), SkuPlanRow.sku)))
+        suppliers = {r.id: r for r in s.scalars(select(SupplierRow).where(SupplierRow.shop_id == shop.id))}
+        drafts = list(s.scalars(select(PurchaseOrderRow).where(
+            PurchaseOrderRow.shop_id == shop.id, PurchaseOrderRow.draft.is_(True),
+            PurchaseOrderRow.reference.startswith(DRAFT_PREFIX)).order_by(PurchaseOrderRow.id)))
+        by_supplier: dict[int | None, list[PurchaseOrderRow]] = defaultdict(list)
+        for po in drafts:
+            by_supplier[po.supplier_id].append(po)
+        exported = {e["supplier_id"] for e in (done.exports if done else [])}
+        approved = {sid: bool(actions.approved_plan_orders(s, shop, sid, done)) for sid in exported} if done else {}
+        context = dict(
+            last=last, done=done, plans=plans, suppliers=suppliers, by_supplier=dict(by_supplier),
+            exported=sorted(exported, key=lambda sid: suppliers[sid].name if sid in suppliers else ""),
+            approved=approved, agility=done.agility if done else [],
+            cost_of={po.id: sum(li.quantity for li in po.lines) for po in drafts},
+        )
+        return render_template("app/planning.html", form=ActionForm(), **context)
+
+
+@bp.post("/run")
+@login_required
+def run_now() -> ResponseReturnValue:
+    _check()
+    with shop_session() as (s, shop):
+        run = run_plan(s, shop, services().clock(), trigger="merchant")
+        status, skus, drafts, error = run.status, run.skus, run.drafts, run.error
+        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+    if status == "done":
+        flash(f"Planned {skus} SKU(s) in {max(seconds, 0):.1f} s: {drafts} draft purchase order(s).", "success")
+    else:
+        flash(f"Planning failed: {error}. The previous plan is kept.", "error")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/sku/<path:sku>")
+@login_required
+def sku_detail(sku: str) -> ResponseReturnValue:
+    with shop_session() as (s, shop):
+        plan = s.scalar(select(SkuPlanRow).where(SkuPlanRow.shop_id == shop.id, SkuPlanRow.sku == sku))
+        if plan is None:
+            abort(404)
+        run = s.get(PlanRunRow, plan.run_id)
+        today = run.as_of if run else shop_today(shop, services().clock())
+        chart = forecast_geometry(list(plan.history or []), list(plan.forecast or []), today)
+        supplier = s.get(SupplierRow, plan.supplier_id) if plan.supplier_id else None
+        return render_template("app/planning_sku.html", plan=plan, run=run, chart=chart, supplier=supplier)
+
+
+@bp.post("/drafts/<int:po_id>/approve")
+@login_required
+def approve(po_id: int) -> ResponseReturnValue:
+    _check()
+    try:
+        with shop_session() as (s, shop):
+            skus = actions.approve_draft(s, shop, po_id, services().clock())
+            reference = s.get(PurchaseOrderRow, po_id).reference  # type: ignore[union-attr]
+    except LookupError:
+        abort(404)
+    except actions.PlanActionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    services().wake.set()
+    flash(f"{reference} approved: ordered today, its {len(skus)} SKU(s) now count as incoming and promises "
+          "of waiting orders follow.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/drafts/<int:po_id>/discard")
+@login_required
+def discard(po_id: int) -> ResponseReturnValue:
+    _check()
+    try:
+        with shop_session() as (s, shop):
+            reference = actions.discard_draft(s, shop, po_id)
+    except LookupError:
+        abort(404)
+    except actions.PlanActionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    flash(f"Draft {reference} discarded.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/suppliers/<int:supplier_id>/export.csv")
+@login_required
+def export_csv(supplier_id: int) -> ResponseReturnValue:
+    try:
+        with shop_session() as (s, shop):
+            filename, text = actions.export_csv(s, shop, supplier_id)
+    except LookupError:
+        abort(404)
+    except actions.PlanActionError:
+        abort(404)
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/suppliers/<int:supplier_id>/email")
+@login_required
+def email_supplier(supplier_id: int) -> ResponseReturnValue:
+    _check()
+    try:
+        with shop_session() as (s, shop):
+            sent = actions.email_export(s, shop, supplier_id, services().clock())
+            name = s.get(SupplierRow, supplier_id).name  # type: ignore[union-attr]
+    except LookupError:
+        abort(404)
+    except actions.PlanActionError as exc:
+        flash(f"Not sent: {exc}.", "error")
+        return redirect(url_for(".index"))
+    services().wake.set()
+    flash(f"Forecast and planned orders emailed to {name}." if sent else f"Already emailed to {name} for this plan.",
+          "success")
+    return redirect(url_for(".index"))
