@@ -22,6 +22,7 @@ from connector.storage.tables import (
     ActionRow,
     BackorderRow,
     DeliveryRow,
+    LineRouteRow,
     OrderLineRow,
     OrderRow,
     PurchaseOrderLineRow,
@@ -54,6 +55,8 @@ class WaitingLine:
     promised_on: date | None
     eta_p50: date | None
     source: str | None
+    route: str | None = None  # "dropship via <supplier>" when the line was routed to dropship
+    route_reason: str | None = None
 
 
 @dataclass
@@ -170,8 +173,18 @@ def backlog_by_sku(session: Session, shop_id: int) -> list[SkuBacklog]:
     return sorted(result, key=lambda r: (-r.waiting, r.sku))
 
 
+def _routes(session: Session, shop_id: int) -> dict[int, tuple[str, str]]:
+    rows = session.execute(
+        select(LineRouteRow.line_id, SupplierRow.name, LineRouteRow.reason)
+        .outerjoin(SupplierRow, SupplierRow.id == LineRouteRow.supplier_id)
+        .where(LineRouteRow.shop_id == shop_id)
+    )
+    return {line_id: (f"dropship via {name or 'a removed supplier'}", reason) for line_id, name, reason in rows}
+
+
 def backlog_by_order(session: Session, shop_id: int) -> list[OrderBacklog]:
     orders: dict[int, OrderBacklog] = {}
+    routes = _routes(session, shop_id)
     for bo, order, line in _waiting_rows(session, shop_id):
         view = orders.get(order.id)
         if view is None:
@@ -183,7 +196,10 @@ def backlog_by_order(session: Session, shop_id: int) -> list[OrderBacklog]:
                 order.payment_status,
                 order.priority,
             )
-        view.lines.append(WaitingLine(bo.sku, line.title, bo.quantity, bo.promised_on, bo.eta_p50, bo.source))
+        route, reason = routes.get(line.id, (None, None))
+        view.lines.append(
+            WaitingLine(bo.sku, line.title, bo.quantity, bo.promised_on, bo.eta_p50, bo.source, route, reason)
+        )
     return list(orders.values())
 
 

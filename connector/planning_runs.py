@@ -183,7 +183,10 @@ def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inp
                               reference=f"{DRAFT_PREFIX}{run.as_of:%Y%m%d}-{run.id}-{k}" + ("-URGENT" if draft.urgent
                                                                                             else ""),
                               expected_on=draft.expected_on, draft=True, created_at=run.started_at)
-        po.lines = [PurchaseOrderLineRow(sku=li.sku, quantity=li.quantity) for li in draft.lines]
+        units: dict[str, int] = {}
+        for li in draft.lines:  # units for waiting customers and the reorder of one SKU make one line
+            units[li.sku] = units.get(li.sku, 0) + li.quantity
+        po.lines = [PurchaseOrderLineRow(sku=sku, quantity=q) for sku, q in units.items()]
         session.add(po)
     names = {s.id: s.name for s in inputs.suppliers}
     run.skus, run.drafts, run.flagged = len(plan.skus), len(plan.drafts), flagged

@@ -1,0 +1,233 @@
+"""Planning through the merchant app: run, per-SKU figures and chart, drafts approved or discarded,
+supplier export as CSV and email, agility, the nightly job, and shop isolation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from connector.mail.send import list_outbox
+from connector.model import Platform
+from connector.planning_runs import run_plan
+from connector.scheduler import plan_all
+from connector.storage.tables import (
+    ActionRow,
+    BackorderRow,
+    OrderLineRow,
+    OrderRow,
+    PlanRunRow,
+    PurchaseOrderLineRow,
+    PurchaseOrderRow,
+    ShopRow,
+    SkuPlanRow,
+    SupplierOfferRow,
+    SupplierRow,
+)
+from tests.integration.app.helpers import post
+from tests.integration.app.test_suppliers_pages import add_supplier
+
+
+def add_history(services, shop_id: int, sku: str, daily: list[int], end: date) -> None:  # type: ignore[no-untyped-def]
+    """Shipped orders of `sku`, one per day with demand, on the days before `end`."""
+    with services.db.session() as s:
+        for k, qty in enumerate(reversed(daily), start=1):
+            if not qty:
+                continue
+            placed = datetime.combine(end - timedelta(days=k), datetime.min.time(), UTC) + timedelta(hours=10)
+            order = OrderRow(shop_id=shop_id, external_id=f"h-{sku}-{k}", name=f"#H{sku}{k}", currency="USD",
+                             placed_at=placed, source_updated_at=placed, payment_status="paid")
+            order.lines = [OrderLineRow(shop_id=shop_id, external_id=f"hl-{k}", sku=sku, title=sku, quantity=qty,
+                                        fulfilled_quantity=qty, unit_price=Decimal("25"))]
+            s.add(order)
+
+
+@pytest.fixture
+def planned(merchant, sandbox, services, shop_id, backordered):  # type: ignore[no-untyped-def]
+    """TEE (out of stock, 2 waiting) sold about 2 a day for 90 days, with a spike yesterday; Acme
+    (not dropship) supplies it; planning has run from the app."""
+    acme = add_supplier(merchant, dropship_capable="", lead_time_spread_days="0", urgent_unit_premium="",
+                        urgent_lead_time_days="")
+    assert post(merchant, f"/app/suppliers/{acme}/offers", {"sku": "TEE", "cost": "6", "primary": "primary",
+                                                            "lead_time_days": "6"}).status_code == 302
+    daily = [2, 1, 3, 2, 2, 1, 2, 3, 2, 2] * 9
+    daily[-1] = 40
+    add_history(services, shop_id, "TEE", daily, date(2026, 11, 2))
+    response = post(merchant, "/app/planning/run")
+    assert response.status_code == 302
+    assert "Planned" in merchant.get("/app/planning").get_data(as_text=True)
+    return acme
+
+
+def test_planning_page_shows_each_sku_and_a_draft_per_supplier(merchant, planned, services, shop_id) -> None:  # type: ignore[no-untyped-def]
+    page = merchant.get("/app/planning").get_data(as_text=True)
+    assert 'data-sku="TEE"' in page and 'data-sku="MUG"' in page
+    assert 'data-supplier="Acme Textiles"' in page and "Approve" in page
+    assert "spike" in page  # yesterday's 40 units are flagged
+    with services.db.session() as s:
+        tee = s.scalar(select(SkuPlanRow).where(SkuPlanRow.sku == "TEE"))
+        assert 1.5 < tee.forecast_per_day < 3.5 and tee.model
+        assert tee.reorder_point > tee.safety_stock > 0 and tee.suggested_quantity > 0
+        assert 0 <= tee.stockout_probability <= 1 and tee.expected_backorder_cost >= 0
+        assert tee.stock == -2 and len(tee.history) == 56
+        [draft] = s.scalars(select(PurchaseOrderRow).where(PurchaseOrderRow.draft.is_(True))).all()
+        assert draft.supplier_id == planned and [li.sku for li in draft.lines] == ["TEE"]
+        run = s.scalar(select(PlanRunRow))
+        assert (run.status, run.trigger, run.skus, run.drafts) == ("done", "merchant", 2, 1)
+    detail = merchant.get("/app/planning/sku/TEE").get_data(as_text=True)
+    assert 'data-chart="forecast"' in detail and "class=\"line-forecast\"" in detail and "bar-history" in detail
+    assert 'data-flag="spike"' in detail
+    assert merchant.get("/app/planning/sku/NOPE").status_code == 404
+
+
+def test_running_again_replaces_unapproved_drafts_but_keeps_approved_ones(merchant, planned, services) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        first = s.scalar(select(PurchaseOrderRow.id).where(PurchaseOrderRow.draft.is_(True)))
+    post(merchant, f"/app/planning/drafts/{first}/approve")
+    post(merchant, "/app/planning/run")
+    post(merchant, "/app/planning/run")
+    with services.db.session() as s:
+        rows = s.scalars(select(PurchaseOrderRow).order_by(PurchaseOrderRow.id)).all()
+        assert rows[0].id == first and rows[0].draft is False
+        assert len([r for r in rows if r.draft]) <= 1  # the second run replaced the first run's draft
+        assert s.scalar(select(SkuPlanRow.run_id).where(SkuPlanRow.sku == "TEE")) == max(
+            s.scalars(select(PlanRunRow.id)))
+
+
+def test_approving_a_draft_makes_it_incoming_and_moves_the_promise(merchant, planned, sandbox, services,
+                                                                   backordered) -> None:  # type: ignore[no-untyped-def]
+    order_id = backordered["id"]
+    before = sandbox.store.orders[order_id]["eta"]
+    with services.db.session() as s:
+        draft = s.scalar(select(PurchaseOrderRow).where(PurchaseOrderRow.draft.is_(True)))
+        draft_id, expected = draft.id, draft.expected_on
+    response = post(merchant, f"/app/planning/drafts/{draft_id}/approve")
+    assert response.status_code == 302
+    sandbox.work()
+    with services.db.session() as s:
+        po = s.get(PurchaseOrderRow, draft_id)
+        assert po.draft is False and po.ordered_on == date(2026, 11, 2)
+        bo = s.scalar(select(BackorderRow))
+        assert bo.source == f"po:{draft_id}"
+        assert bo.promised_on == expected + timedelta(days=1)  # + 1 handling day
+    assert sandbox.store.orders[order_id]["eta"] == bo.promised_on.isoformat() != before
+    # a second approval is refused without changing anything
+    post(merchant, f"/app/planning/drafts/{draft_id}/approve")
+    assert "not a draft any more" in merchant.get("/app/planning").get_data(as_text=True)
+
+
+def test_discard_a_draft(merchant, planned, services) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        draft_id = s.scalar(select(PurchaseOrderRow.id).where(PurchaseOrderRow.draft.is_(True)))
+    assert post(merchant, f"/app/planning/drafts/{draft_id}/discard").status_code == 302
+    with services.db.session() as s:
+        assert s.get(PurchaseOrderRow, draft_id) is None
+        assert s.scalar(select(PurchaseOrderLineRow.id)) is None
+
+
+def test_supplier_export_as_csv_and_email_only_after_approval(merchant, planned, services, sandbox,
+                                                              config) -> None:  # type: ignore[no-untyped-def]
+    response = merchant.get(f"/app/planning/suppliers/{planned}/export.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {r["sku"] for r in rows} == {"TEE"} and len(rows) == 8  # eight weekly periods
+    assert int(rows[0]["firm_order_units"]) > 0 and rows[0]["period_start"] == "2026-11-02"
+    # not before the merchant approved the supplier's order
+    post(merchant, f"/app/planning/suppliers/{planned}/email")
+    assert "approve the draft purchase order for Acme Textiles first" in merchant.get("/app/planning").get_data(
+        as_text=True)
+    with services.db.session() as s:
+        assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "send_email",
+                                                   ActionRow.order_id.is_(None))) is None
+        draft_id = s.scalar(select(PurchaseOrderRow.id).where(PurchaseOrderRow.draft.is_(True)))
+    post(merchant, f"/app/planning/drafts/{draft_id}/approve")
+    assert post(merchant, f"/app/planning/suppliers/{planned}/email").status_code == 302
+    post(merchant, f"/app/planning/suppliers/{planned}/email")  # twice: one email
+    sandbox.work()
+    sent = [e for e in list_outbox(config.effective_mail_url.removeprefix("file://")) if e.to.endswith("acme.example")]
+    assert len(sent) == 1 and "demand forecast and planned orders" in sent[0].subject
+    raw = sent[0].message
+    [attachment] = [p for p in raw.iter_attachments()]
+    assert attachment.get_filename().endswith(".csv") and "firm_order_units" in attachment.get_content()
+
+
+def test_agility_from_received_purchase_orders(merchant, planned, services, shop_id) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        for k, (ordered, received) in enumerate([(1, 8), (20, 26), (40, 49)]):
+            po = PurchaseOrderRow(shop_id=shop_id, supplier_id=planned, reference=f"OLD-{k}",
+                                  ordered_on=date(2026, 8, 1) + timedelta(days=ordered),
+                                  expected_on=date(2026, 8, 1) + timedelta(days=ordered + 6),
+                                  received_on=date(2026, 8, 1) + timedelta(days=received), draft=False,
+                                  created_at=datetime(2026, 8, 1, tzinfo=UTC))
+            po.lines = [PurchaseOrderLineRow(sku="TEE", quantity=20, received_quantity=20)]
+            s.add(po)
+    post(merchant, "/app/planning/run")
+    page = merchant.get("/app/planning").get_data(as_text=True)
+    row = re.search(r'data-agility="Acme Textiles">(.*?)</tr>', page, re.S).group(1)
+    assert "7.3" in row and "± 1.5" in row and "33%" in row  # 7, 6, 9 days; one of three on time
+
+
+def test_nightly_job_plans_each_shop_once_a_day(services, sandbox, clock, shop_id, backordered) -> None:  # type: ignore[no-untyped-def]
+    assert plan_all(services, model_set="fast") == 1
+    assert plan_all(services, model_set="fast") == 0  # today's plan exists
+    clock.advance(days=1)
+    assert plan_all(services, model_set="fast") == 1
+    with services.db.session() as s:
+        runs = s.scalars(select(PlanRunRow).order_by(PlanRunRow.id)).all()
+        assert [(r.trigger, r.status, r.as_of) for r in runs] == [
+            ("nightly", "done", date(2026, 11, 2)), ("nightly", "done", date(2026, 11, 3))]
+
+
+def test_a_failed_run_is_recorded_and_keeps_the_previous_plan(services, sandbox, shop_id, backordered) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        shop = s.get(ShopRow, shop_id)
+        run_plan(s, shop, services.clock(), model_set="fast")
+        shop.settings = {**shop.settings, "planning.review_period_days": "0"}  # invalid
+    with services.db.session() as s:
+        shop = s.get(ShopRow, shop_id)
+        with pytest.raises(ValueError, match="review_period_days"):
+            run_plan(s, shop, services.clock())
+    with services.db.session() as s:
+        assert s.scalar(select(SkuPlanRow.id).limit(1)) is not None
+
+
+def test_other_shops_plans_are_out_of_reach(merchant, planned, services, clock) -> None:  # type: ignore[no-untyped-def]
+    ref = services.shops.connect(Platform.SANDBOX, "shop-two.sandbox", name="Shop Two", credentials={},
+                                 webhook_secret=b"x" * 32)
+    with services.db.session() as s:
+        supplier = SupplierRow(shop_id=ref.id, name="Bravo", email="b@bravo.example")
+        s.add(supplier)
+        s.flush()
+        s.add(SupplierOfferRow(shop_id=ref.id, supplier_id=supplier.id, sku="LAMP", cost=Decimal(4)))
+        s.flush()
+        run_plan(s, s.get(ShopRow, ref.id), clock(), model_set="fast")
+        po = PurchaseOrderRow(shop_id=ref.id, supplier_id=supplier.id, reference="PLAN-20261102-99-1",
+                              expected_on=date(2026, 11, 20), draft=True, created_at=clock())
+        po.lines = [PurchaseOrderLineRow(sku="LAMP", quantity=5)]
+        s.add(po)
+        s.flush()
+        bravo, other_po = supplier.id, po.id
+    with services.db.session() as s:
+        assert s.scalar(select(SkuPlanRow.id).where(SkuPlanRow.shop_id == ref.id)) is not None
+    assert merchant.get("/app/planning/sku/LAMP").status_code == 404
+    assert "LAMP" not in merchant.get("/app/planning").get_data(as_text=True)
+    assert merchant.get(f"/app/planning/suppliers/{bravo}/export.csv").status_code == 404
+    assert post(merchant, f"/app/planning/drafts/{other_po}/approve").status_code == 404
+    assert post(merchant, f"/app/planning/drafts/{other_po}/discard").status_code == 404
+    assert post(merchant, f"/app/planning/suppliers/{bravo}/email").status_code == 404
+    with services.db.session() as s:
+        assert s.get(PurchaseOrderRow, other_po).draft is True
+
+
+def test_actions_need_a_signed_in_merchant_and_a_csrf_token(sandbox, merchant, planned, services) -> None:  # type: ignore[no-untyped-def]
+    assert merchant.post("/app/planning/run").status_code == 400
+    with services.db.session() as s:
+        draft_id = s.scalar(select(PurchaseOrderRow.id).where(PurchaseOrderRow.draft.is_(True)))
+    assert merchant.post(f"/app/planning/drafts/{draft_id}/approve").status_code == 400
+    anonymous = sandbox.client.application.test_client()
+    assert anonymous.get("/app/planning").status_code in (302, 401)
