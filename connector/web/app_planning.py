@@ -61,7 +61,7 @@ def run_now() -> ResponseReturnValue:
         status, skus, drafts, error = run.status, run.skus, run.drafts, run.error
         seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
     if status == "done":
-        flash(f"Planned {skus} SKU(s) in {max(seconds, 0):.1f} s: {drafts} draft purchase order(s).", "success")
+        flash(f"Planned {skus} SKU(s) in {max(seconds, 0):.2f} s: {drafts} draft purchase order(s).", "success")
     else:
         flash(f"Planning failed: {error}. The previous plan is kept.", "error")
     return redirect(url_for(".index"))

@@ -248,3 +248,66 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     shot(landing, "storefront-landing")
     assert requests.get(f"{live_app.url}/healthz", timeout=5).json()["outbox"]["dead"] == 0
     context.close()
+
+
+def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
+    """Planning on the sandbox store: run it from the app, read a SKU's forecast, approve the draft
+    purchase order, and see the waiting order's ETA move to the order's arrival; email the supplier."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from connector import suppliers
+    from connector.storage.tables import OrderLineRow, OrderRow
+
+    store = live_app.store
+    store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=None)
+    store.add_product("MUG", "Ceramic mug", "14.00", 40)
+    order = store.place_order(ADA, [("TEE", 2)])
+    live_app.wait_for(lambda: store.orders[order["id"]]["holds"], "the backordered order to be held")
+    live_app.wait_for(lambda: store.orders[order["id"]].get("eta"), "the first ETA in the store")
+    first_eta = store.orders[order["id"]]["eta"]
+    today = live_app.shop_today()
+    with live_app.services.db.session() as s:  # twelve weeks of tee sales, shipped
+        for k in range(1, 85):
+            placed = datetime.combine(today - timedelta(days=k), datetime.min.time(), UTC) + timedelta(hours=11)
+            row = OrderRow(shop_id=live_app.shop_id, external_id=f"past-{k}", name=f"#P{k}", currency="EUR",
+                           placed_at=placed, source_updated_at=placed, payment_status="paid")
+            qty = 1 + k % 3
+            row.lines = [OrderLineRow(shop_id=live_app.shop_id, external_id=f"pl-{k}", sku="TEE", title="Organic tee",
+                                      quantity=qty, fulfilled_quantity=qty, unit_price=Decimal("25"))]
+            s.add(row)
+        acme, _ = suppliers.save_supplier(s, live_app.shop_id, suppliers.SupplierInput(
+            "Acme Textiles", email="orders@acme.example", lead_time_mean_days=5, lead_time_spread_days=0))
+        suppliers.save_offer(s, live_app.shop_id, acme.id, suppliers.OfferInput("TEE", cost=Decimal("6.20")))
+
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(make_sign_in_link(live_app.shop_id, live_app.services.config, live_app.services))
+    page.click("nav >> text=Planning")
+    assert "Planning has not run yet" in page.inner_text("[data-last-run]")
+    page.click("button:has-text('Run planning now')")
+    assert "Planned 2 SKU(s)" in page.inner_text(".flash")
+    assert page.locator('[data-sku="TEE"]').count() == 1
+    assert page.locator('[data-draft]').count() == 1
+    shot(page, "planning")
+
+    page.click('[data-sku="TEE"] a')
+    assert page.locator('svg[data-chart="forecast"] path.line-forecast').count() == 1
+    assert int(page.inner_text("[data-suggested]")) > 0
+    shot(page, "planning-sku")
+
+    page.click("text=Planning")
+    page.click('[data-draft] button:has-text("Approve")')
+    assert "approved" in page.inner_text(".flash")
+    ships = today + timedelta(days=5 + 1)  # the draft's arrival (Acme's 5 days) + 1 handling day
+    live_app.wait_for(lambda: store.orders[order["id"]]["eta"] == ships.isoformat(), "the ETA of the approved order")
+    assert ships.isoformat() != first_eta
+    page.click('[data-export="Acme Textiles"] button:has-text("Email to supplier")')
+    assert "emailed to Acme Textiles" in page.inner_text(".flash")
+    shot(page, "planning-approved")
+
+    page.click("text=Dashboard")
+    assert "Ada Lovelace" in page.inner_text("#orders")
+    shot(page, "dashboard-after-planning")
+    context.close()

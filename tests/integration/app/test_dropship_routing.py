@@ -39,7 +39,8 @@ def test_a_backordered_line_goes_to_a_faster_dropship_supplier(merchant, sandbox
     assert stored["eta"] == "2026-11-05"
     assert any("routed to dropship supplier Local Print" in n["text"] and not n["customer_visible"]
                for n in stored["notes"])
-    [request] = [e for e in list_outbox(config.effective_mail_url.removeprefix("file://")) if e.to == "ship@local.example"]
+    outbox = list_outbox(config.effective_mail_url.removeprefix("file://"))
+    [request] = [e for e in outbox if e.to == "ship@local.example"]
     assert "dropship request" in request.subject and "2 × TEE" in request.text
     # evaluating again changes nothing and sends nothing new
     with services.db.session() as s:
