@@ -1,4 +1,4 @@
-"""`flask` commands: evaluate, replay a saved payload, reconcile, show the queues."""
+"""`flask` commands: evaluate, plan, replay a saved payload, reconcile, show the queues."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from adapters.base import Delivery
 from connector.bootstrap import Services
 from connector.evaluation import evaluate
 from connector.model import Platform
+from connector.planning_runs import run_plan
 from connector.scheduler import reconcile_all
 from connector.shops import find_row
 
@@ -65,6 +66,24 @@ def evaluate_command(platform: str, shop: str) -> None:
     click.echo(f"{result.lines} open lines, {result.backordered_lines} backordered, {result.actions} new actions")
 
 
+@click.command("plan")
+@click.option("--platform", type=click.Choice([p.value for p in Platform]), required=True)
+@click.option("--shop", required=True)
+@click.option("--models", type=click.Choice(["full", "fast"]), default=None, help="model set (default: the shop's)")
+def plan_command(platform: str, shop: str, models: str | None) -> None:
+    """Run planning for a shop now: forecasts, reorder points, draft purchase orders."""
+    services = _services()
+    with services.db.session() as s:
+        row = find_row(s, platform, shop)
+        if row is None:
+            raise click.ClickException(f"no shop {shop} on {platform}")
+        run = run_plan(s, row, services.clock(), trigger="merchant", model_set=models)
+        status, skus, drafts, error = run.status, run.skus, run.drafts, run.error
+    if status != "done":
+        raise click.ClickException(f"planning failed: {error}")
+    click.echo(f"{skus} SKUs planned, {drafts} draft purchase orders")
+
+
 @click.command("reconcile")
 def reconcile_command() -> None:
     """Reconcile every active shop with its store now."""
@@ -79,5 +98,5 @@ def queues_command() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (replay, evaluate_command, reconcile_command, queues_command):
+    for command in (replay, evaluate_command, plan_command, reconcile_command, queues_command):
         app.cli.add_command(command)
