@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 
 from connector import dashboard
 from connector.mail.payload import spec_from_payload
+from connector.mail.plain import is_plain
 from connector.mail.render import render
 from connector.mail.send import MailError, OutboxEntry, read_outbox_entry, sender_from_url
 from connector.web.app_common import services, shop_session
@@ -27,6 +30,8 @@ KIND_NAMES = {
     "refund_confirmation": "Refund confirmation",
     "payment_request": "Payment request",
     "authorization_expiring": "Authorization expiring (to you)",
+    "supplier_forecast": "Forecast to a supplier",
+    "dropship_request": "Dropship request to a supplier",
 }
 
 
@@ -74,9 +79,15 @@ def preview(action_id: int) -> ResponseReturnValue:
         status, error, order_name = action.status, action.last_error, (action.payload.get("order") or {})
     rendered = problem = None
     try:
-        spec = spec_from_payload(payload)
-        rendered = render(spec, shop_locale=shop_locale)
-        to = spec.to
+        if is_plain(payload):  # a supplier's business email: plain text, shown as it is sent
+            text = str(payload.get("text", ""))
+            rendered = SimpleNamespace(subject=payload.get("subject"), text=text,
+                                       html=f"<pre>{escape(text)}</pre>")
+            to = payload.get("to")
+        else:
+            spec = spec_from_payload(payload)
+            rendered = render(spec, shop_locale=shop_locale)
+            to = spec.to
     except (MailError, LookupError, ValueError) as exc:
         problem, to = str(exc), payload.get("to")
     sent = sent_copy(key)

@@ -52,6 +52,11 @@ def test_a_backordered_line_goes_to_a_faster_dropship_supplier(merchant, sandbox
         assert len(s.scalars(select(LineRouteRow)).all()) == 1
     page = merchant.get("/app").get_data(as_text=True)
     assert "dropship via Local Print" in page
+    with services.db.session() as s:
+        email = s.scalar(select(ActionRow.id).where(ActionRow.idempotency_key.endswith("dropship_request")))
+    assert "Dropship request to a supplier" in merchant.get("/app/emails").get_data(as_text=True)
+    preview = merchant.get(f"/app/emails/{email}").get_data(as_text=True)
+    assert "dropship request for order" in preview and "cannot be rendered" not in preview
 
 
 def test_no_route_when_dropship_gives_no_advantage(merchant, sandbox, services) -> None:  # type: ignore[no-untyped-def]
