@@ -125,18 +125,42 @@ def latest_run(session: Session, shop_id: int, *, done: bool = False) -> PlanRun
     return session.scalar(query.order_by(PlanRunRow.started_at.desc(), PlanRunRow.id.desc()).limit(1))
 
 
-def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "merchant",
-             model_set: str | None = None) -> PlanRunRow:
-    """Plan the shop now and store the results (in the caller's transaction). A failure is recorded
-    on the run (status failed, with the error) and the previous results are kept."""
-    settings = settings_of(shop, model_set)
-    as_of = shop_today(shop, now)
-    run = PlanRunRow(shop_id=shop.id, as_of=as_of, trigger=trigger, model_set=settings.model_set,
+def start_run(session: Session, shop: ShopRow, now: datetime, trigger: str = "merchant",
+              model_set: str | None = None) -> PlanRunRow:
+    """A run row in state running (commit it to show progress while a background thread plans)."""
+    run = PlanRunRow(shop_id=shop.id, as_of=shop_today(shop, now), trigger=trigger, model_set=model_set or "?",
                      status="running", started_at=now)
     session.add(run)
     session.flush()
+    return run
+
+
+def running(session: Session, shop_id: int, now: datetime) -> PlanRunRow | None:
+    """A run of the shop still going (started within the last hour: an older one died with its process)."""
+    return session.scalar(select(PlanRunRow).where(
+        PlanRunRow.shop_id == shop_id, PlanRunRow.status == "running",
+        PlanRunRow.started_at > now - timedelta(hours=1)).limit(1))
+
+
+def shop_size(session: Session, shop_id: int) -> int:
+    """SKUs the shop sells or stocks: decides whether an on-demand run waits for the answer."""
+    sold = select(OrderLineRow.sku).where(OrderLineRow.shop_id == shop_id)
+    stocked = select(StockLevelRow.sku).where(StockLevelRow.shop_id == shop_id)
+    return len(set(session.scalars(sold.union(stocked))))
+
+
+def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "merchant",
+             model_set: str | None = None, run: PlanRunRow | None = None) -> PlanRunRow:
+    """Plan the shop now and store the results (in the caller's transaction). A failure (bad planning
+    settings, bad data) is recorded on the run — status failed, with the error — and the previous
+    results are kept. `run`: one made by `start_run` (a background run), else a new one."""
+    as_of = shop_today(shop, now)
+    if run is None:
+        run = start_run(session, shop, now, trigger, model_set)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a failure rolls back to here: the previous plan stays
+            settings = settings_of(shop, model_set)
+            run.model_set = settings.model_set
             inputs = load_inputs(session, shop, as_of, settings)
             plan = plan_shop(shop.domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders,
                              inputs.suppliers, inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries,

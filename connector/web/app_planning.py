@@ -3,6 +3,8 @@ supplier (approve, discard), supplier exports (CSV, email), supplier agility, an
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -10,15 +12,17 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from connector import planning_actions as actions
+from connector.bootstrap import Services
 from connector.evaluation import shop_today
-from connector.planning_runs import DRAFT_PREFIX, latest_run, run_plan
-from connector.storage.tables import PlanRunRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
-from connector.web.app_common import services, shop_session
+from connector.planning_runs import DRAFT_PREFIX, latest_run, run_plan, running, shop_size, start_run
+from connector.storage.tables import PlanRunRow, PurchaseOrderRow, ShopRow, SkuPlanRow, SupplierRow
+from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry
 from connector.web.forms import ActionForm
 
 bp = Blueprint("app_planning", __name__, url_prefix="/app/planning")
+log = logging.getLogger(__name__)
 
 
 def _check() -> None:
@@ -52,14 +56,41 @@ def index() -> ResponseReturnValue:
         return render_template("app/planning.html", form=ActionForm(), **context)
 
 
+SYNC_SKUS = 2_000  # shops up to this size are planned while the merchant waits (about a second)
+
+
+def _plan_in_background(svc: Services, shop_id: int, run_id: int) -> None:
+    try:
+        with svc.db.session() as s:
+            shop, run = s.get(ShopRow, shop_id), s.get(PlanRunRow, run_id)
+            if shop is not None and run is not None:
+                run_plan(s, shop, svc.clock(), run=run)
+    except Exception:  # noqa: BLE001 - e.g. the database went away: the run stays "running" and expires
+        log.exception("background planning of shop %s failed", shop_id)
+
+
 @bp.post("/run")
 @login_required
 def run_now() -> ResponseReturnValue:
     _check()
+    svc = services()
     with shop_session() as (s, shop):
-        run = run_plan(s, shop, services().clock(), trigger="merchant")
-        status, skus, drafts, error = run.status, run.skus, run.drafts, run.error
-        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+        if running(s, shop.id, svc.clock()) is not None:
+            flash("Planning is already running; this page shows the result when it is done.", "info")
+            return redirect(url_for(".index"))
+        if shop_size(s, shop.id) > SYNC_SKUS:
+            run_id = start_run(s, shop, svc.clock()).id
+            background = True
+        else:
+            run = run_plan(s, shop, svc.clock(), trigger="merchant")
+            status, skus, drafts, error = run.status, run.skus, run.drafts, run.error
+            seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+            background = False
+    if background:  # committed: the page shows it running meanwhile
+        threading.Thread(target=_plan_in_background, args=(svc, signed_in().id, run_id), name="planning",
+                         daemon=True).start()
+        flash("Planning started; reload this page in a minute for the results.", "info")
+        return redirect(url_for(".index"))
     if status == "done":
         flash(f"Planned {skus} SKU(s) in {max(seconds, 0):.2f} s: {drafts} draft purchase order(s).", "success")
     else:

@@ -183,17 +183,30 @@ def test_nightly_job_plans_each_shop_once_a_day(services, sandbox, clock, shop_i
             ("nightly", "done", date(2026, 11, 2)), ("nightly", "done", date(2026, 11, 3))]
 
 
-def test_a_failed_run_is_recorded_and_keeps_the_previous_plan(services, sandbox, shop_id, backordered) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_run_is_recorded_and_keeps_the_previous_plan(services, sandbox, shop_id, backordered,
+                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        first = run_plan(s, s.get(ShopRow, shop_id), services.clock(), model_set="fast")
+        assert first.status == "done"
+        first_id = first.id
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no forecast today")
+
+    monkeypatch.setattr("connector.planning_runs.plan_shop", broken)
+    with services.db.session() as s:
+        failed = run_plan(s, s.get(ShopRow, shop_id), services.clock(), model_set="fast")
+        assert (failed.status, failed.error) == ("failed", "RuntimeError: no forecast today")
     with services.db.session() as s:
         shop = s.get(ShopRow, shop_id)
-        run_plan(s, shop, services.clock(), model_set="fast")
         shop.settings = {**shop.settings, "planning.review_period_days": "0"}  # invalid
     with services.db.session() as s:
-        shop = s.get(ShopRow, shop_id)
-        with pytest.raises(ValueError, match="review_period_days"):
-            run_plan(s, shop, services.clock())
+        bad = run_plan(s, s.get(ShopRow, shop_id), services.clock())
+        assert bad.status == "failed" and "review_period_days must be at least 1" in bad.error
     with services.db.session() as s:
-        assert s.scalar(select(SkuPlanRow.id).limit(1)) is not None
+        assert {r.run_id for r in s.scalars(select(SkuPlanRow))} == {first_id}  # the previous plan stays
+        assert [r.status for r in s.scalars(select(PlanRunRow).order_by(PlanRunRow.id))] == ["done", "failed",
+                                                                                              "failed"]
 
 
 def test_other_shops_plans_are_out_of_reach(merchant, planned, services, clock) -> None:  # type: ignore[no-untyped-def]
@@ -231,3 +244,32 @@ def test_actions_need_a_signed_in_merchant_and_a_csrf_token(sandbox, merchant, p
     assert merchant.post(f"/app/planning/drafts/{draft_id}/approve").status_code == 400
     anonymous = sandbox.client.application.test_client()
     assert anonymous.get("/app/planning").status_code in (302, 401)
+
+
+def test_a_large_shop_is_planned_in_the_background(merchant, services, shop_id, backordered,
+                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    monkeypatch.setattr("connector.web.app_planning.SYNC_SKUS", 1)  # the shop's 2 SKUs count as large
+    assert post(merchant, "/app/planning/run").status_code == 302
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with services.db.session() as s:
+            status = s.scalar(select(PlanRunRow.status))
+        if status != "running":
+            break
+        time.sleep(0.05)
+    assert status == "done"
+    page = merchant.get("/app/planning").get_data(as_text=True)
+    assert "Planning started" in page and 'data-sku="TEE"' in page
+
+
+def test_a_second_run_waits_for_the_one_running(merchant, services, shop_id, clock) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        s.add(PlanRunRow(shop_id=shop_id, as_of=clock().date(), trigger="merchant", model_set="full",
+                         status="running", started_at=clock()))
+    post(merchant, "/app/planning/run")
+    page = merchant.get("/app/planning").get_data(as_text=True)
+    assert "already running" in page and "running…" in page
+    with services.db.session() as s:
+        assert len(s.scalars(select(PlanRunRow)).all()) == 1
