@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from connector import dashboard
 from connector.evaluation import shop_today
+from connector.planning_runs import latest_run
 from connector.storage.tables import OrderLineRow, OrderRow
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
@@ -43,6 +44,7 @@ def dashboard_view() -> ResponseReturnValue:
             chart_sku=chosen,
             chart=geometry(dashboard.chart_data(s, shop, chosen, today)) if chosen else None,
             shop_status=(shop.status, shop.status_reason),
+            plan=latest_run(s, shop.id, done=True),
         )
     return render_template("app/dashboard.html", form=ActionForm(), **context)
 

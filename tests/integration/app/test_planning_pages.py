@@ -82,6 +82,8 @@ def test_planning_page_shows_each_sku_and_a_draft_per_supplier(merchant, planned
     detail = merchant.get("/app/planning/sku/TEE").get_data(as_text=True)
     assert 'data-chart="forecast"' in detail and "class=\"line-forecast\"" in detail and "bar-history" in detail
     assert 'data-flag="spike"' in detail
+    notice = re.search(r"data-plan-notice>(.*?)</div>", merchant.get("/app").get_data(as_text=True), re.S).group(1)
+    assert "<strong>1</strong> SKU(s) show a demand spike" in notice and "<strong>1</strong> draft" in notice
     assert merchant.get("/app/planning/sku/NOPE").status_code == 404
 
 
