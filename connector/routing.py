@@ -72,10 +72,6 @@ def route_backorders(
     now: datetime,
 ) -> dict[int, engine.Dropship]:
     """Route the newly backordered lines the policy sends to dropship; returns the new routes by line."""
-    candidates = [li for li in lines if li.dropship is None and allocations[li.key].backordered > 0]
-    if not candidates:
-        return {}
-    skus = sorted({li.sku for li in candidates})
     offers: dict[str, list] = {}
     suppliers = {}
     for off, sup in session.execute(
@@ -83,10 +79,12 @@ def route_backorders(
         .join(SupplierRow, SupplierRow.id == SupplierOfferRow.supplier_id)
         .where(SupplierOfferRow.shop_id == shop.id, SupplierRow.dropship_capable.is_(True))
     ):
-        if off.sku in skus:
-            offers.setdefault(off.sku, []).append(offer_model(off))
-            suppliers[sup.id] = sup
-    candidates = [li for li in candidates if li.sku in offers]
+        offers.setdefault(off.sku, []).append(offer_model(off))
+        suppliers[sup.id] = sup
+    if not offers:  # most shops: nothing to route, and no pass over the lines
+        return {}
+    candidates = [li for li in lines
+                  if li.sku in offers and li.dropship is None and allocations[li.key].backordered > 0]
     if not candidates:
         return {}
     models = {sid: supplier_model(row, shop.domain) for sid, row in suppliers.items()}
