@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from connector import engine, lifecycle
 from connector.model import BackorderState
 from connector.shop_settings import ShopSettings
+from connector.shops import lock_shop
 from connector.storage.tables import (
     BackorderRow,
     OrderLineRow,
@@ -141,6 +142,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
 
 def evaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None, now: datetime) -> Evaluation:
     """Re-evaluate `skus` (all of the shop's when None) and enqueue the actions that follow."""
+    lock_shop(session, shop.id)
     settings = ShopSettings.from_mapping(shop.settings)
     today = shop_today(shop, now)
     sku_list = sorted(set(skus)) if skus is not None else _all_skus(session, shop.id)

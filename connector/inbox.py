@@ -28,7 +28,7 @@ from connector.apply import SETTLE, apply_events
 from connector.evaluation import evaluate
 from connector.model import Event, Platform
 from connector.outbox import backoff
-from connector.shops import find_row
+from connector.shops import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import utcnow
@@ -95,10 +95,12 @@ class Inbox:
         claimed: list[int] = []
         with self.db.session() as s:
             candidates = s.execute(
-                select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts)
-                .where(due)
-                .order_by(DeliveryRow.id)
-                .limit(limit)
+                self.db.for_claim(
+                    select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts)
+                    .where(due)
+                    .order_by(DeliveryRow.id)
+                    .limit(limit)
+                )
             ).all()
             for delivery_id, status, attempts in candidates:
                 res = s.execute(
@@ -166,6 +168,7 @@ class Inbox:
 
     def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
         """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
+        lock_shop(session, shop.id)
         applied = apply_events(session, shop, events, self.clock(), self.settle)
         if applied.skus and not applied.uninstalled and shop in session:
             session.flush()
@@ -176,16 +179,15 @@ class Inbox:
         now = self.clock()
         done = 0
         with self.db.session() as s:
-            due = s.execute(
-                select(StockLevelRow.shop_id, StockLevelRow.sku).where(StockLevelRow.settle_at <= now).distinct()
-            ).all()
-            by_shop: dict[int, set[str]] = {}
-            for shop_id, sku in due:
-                by_shop.setdefault(shop_id, set()).add(sku)
-            s.execute(update(StockLevelRow).where(StockLevelRow.settle_at <= now).values(settle_at=None))
-            for shop_id, skus in by_shop.items():
+            shop_ids = s.scalars(select(StockLevelRow.shop_id).where(StockLevelRow.settle_at <= now).distinct()).all()
+        for shop_id in sorted(shop_ids):
+            with self.db.session() as s:
+                lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
+                settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
+                skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
+                s.execute(update(StockLevelRow).where(settled).values(settle_at=None))
                 shop = s.get(ShopRow, shop_id)
-                if shop is not None and shop.status == "active":
+                if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions
         return done
 

@@ -175,10 +175,13 @@ class Outbox:
         with self.db.session() as s:
             active_shops = select(ShopRow.id).where(ShopRow.status == "active")
             candidates = s.scalars(
-                select(ActionRow)
-                .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
-                .order_by(ActionRow.id)
-                .limit(limit)
+                self.db.for_claim(
+                    select(ActionRow)
+                    .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
+                    .order_by(ActionRow.id)
+                    .limit(limit),
+                    ActionRow,
+                )
             ).all()
             for row in candidates:
                 result = s.execute(

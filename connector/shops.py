@@ -141,3 +141,13 @@ class ShopDirectory:
 
 def find_row(session: Session, platform: Platform | str, domain: str) -> ShopRow | None:
     return session.scalar(select(ShopRow).where(ShopRow.platform == str(platform), ShopRow.domain == domain))
+
+
+def lock_shop(session: Session, shop_id: int) -> None:
+    """Serialise the work on one shop across processes until the transaction ends.
+
+    Applying events and evaluating SKUs read what other transactions wrote; two workers evaluating
+    the same shop at once would each miss the other's uncommitted orders. On PostgreSQL this takes
+    the shop row's lock; SQLite serialises every write transaction already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update())

@@ -15,6 +15,8 @@ from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
 from tests.smtp_server import SmtpServer, run_smtp_server
 
+pytest_plugins = ["tests.services"]  # postgres_server, postgres_url, redis_server
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES", SHARED / "fixtures"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -46,13 +48,21 @@ def clock() -> Clock:
     return Clock()
 
 
+def test_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; CONNECTOR_TEST_DATABASE=postgresql runs the suite on a fresh PostgreSQL
+    database per test (a throw-away server, see tests/services.py)."""
+    if os.environ.get("CONNECTOR_TEST_DATABASE", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     env = {
         "SECRET_KEY": "test-secret-key",
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": test_database_url(request, tmp_path),
         "APP_URL": "https://connector.test",
         "WORKER_ENABLED": "0",
         "SCHEDULER_ENABLED": "0",

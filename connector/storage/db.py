@@ -8,11 +8,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 7_305_117_001  # a PostgreSQL advisory lock key: one process migrates at a time
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -50,6 +51,14 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def for_claim(self, query: Select, *of: object) -> Select:
+        """A claim query: on PostgreSQL lock the rows it selects and skip rows another worker has
+        locked, so concurrent workers take disjoint batches instead of queueing on the same rows.
+        SQLite needs nothing: BEGIN IMMEDIATE already serialises writers."""
+        if self.is_sqlite:
+            return query
+        return query.with_for_update(skip_locked=True, of=list(of) or None)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
@@ -60,6 +69,8 @@ class Database:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # processes starting together: one migrates, the rest wait
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 

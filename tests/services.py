@@ -1,0 +1,199 @@
+"""Throw-away PostgreSQL and Redis servers for tests: started on loopback, stopped at teardown.
+
+PostgreSQL refuses to run as root, so as root the cluster is created and run as the `postgres`
+user in a temporary folder it owns. A missing binary skips the test locally and fails it under
+CI=true (see `tests.conftest.need`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}): {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"server did not listen on {port}: {log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------
+
+
+def postgres_bin() -> Path | None:
+    """The folder with initdb and postgres (Debian keeps them out of PATH)."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(versions[-1]).parent if versions else None
+
+
+@dataclass
+class PostgresServer:
+    port: int
+    folder: Path
+    process: subprocess.Popen
+    user: str = "postgres"
+    created: list[str] = field(default_factory=list)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url(name)
+
+    def stop(self) -> None:
+        _stop(self.process)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_postgres() -> PostgresServer:
+    bin_dir = postgres_bin()
+    installed = bin_dir is not None and (bin_dir / "postgres").exists()
+    need(installed, "PostgreSQL is not installed (apt-get install postgresql)")
+    assert bin_dir is not None
+    as_root = os.geteuid() == 0
+    run_as: list[str] = []
+    if as_root:
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            need(False, "running as root and there is no `postgres` user to run PostgreSQL as")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    folder = Path(tempfile.mkdtemp(prefix="connector-pg-"))
+    data = folder / "data"
+    log = folder / "postgres.log"
+    if as_root:
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    subprocess.run(
+        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+         "--no-sync", "--locale=C"],
+        check=True, capture_output=True, timeout=60,
+    )
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+             "-c", f"unix_socket_directories={folder}", "-c", "fsync=off", "-c", "synchronous_commit=off",
+             "-c", "full_page_writes=off", "-c", "max_connections=200"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    _wait_for_port(port, process, log)
+    server = PostgresServer(port, folder, process)
+    # listening is not accepting: wait for the first successful connection
+    import psycopg
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres").close()
+            return server
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.1)
+
+
+# ---- Redis -------------------------------------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    port: int
+    folder: Path
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        _stop(self.process)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_redis() -> RedisServer:
+    binary = shutil.which("redis-server")
+    need(binary is not None, "redis-server is not installed (apt-get install redis-server)")
+    assert binary is not None
+    folder = Path(tempfile.mkdtemp(prefix="connector-redis-"))
+    log = folder / "redis.log"
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(folder), "--protected-mode", "yes"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    _wait_for_port(port, process, log)
+    return RedisServer(port, folder, process)
+
+
+# ---- fixtures (import them into a conftest or a test module) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh database on the session's PostgreSQL server."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    server.stop()
