@@ -38,6 +38,15 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     wake: threading.Event = field(default_factory=threading.Event)
     background: list[Any] = field(default_factory=list)
+    # With CELERY_BROKER_URL: sends a task by name (see connector/tasks.py); None: the in-process worker.
+    enqueue: Callable[[str], None] | None = None
+
+    def notify(self, task: str) -> None:
+        """Work is waiting for `task` ("process_inbox", "drain_outbox"): wake the in-process worker,
+        or enqueue the task for the Celery workers."""
+        self.wake.set()
+        if self.enqueue is not None:
+            self.enqueue(task)
 
     def client_for(self, shop_id: int) -> StoreClient:
         with self.db.session() as s:
@@ -78,6 +87,10 @@ def build_services(
     inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
+    if config.celery_broker_url:
+        from connector import tasks  # Celery is needed only when configured
+
+        services.enqueue = tasks.enqueuer(config.celery_broker_url)
     return services
 
 

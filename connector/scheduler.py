@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,7 +36,7 @@ def evaluate_all(services: Services) -> int:
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
     if actions:
-        services.wake.set()
+        services.notify("drain_outbox")
     return actions
 
 
@@ -48,15 +49,15 @@ def reconcile_all(services: Services) -> int:
             )
         except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
             log.exception("reconciliation of %s failed", ref.domain)
-    services.wake.set()
+    services.notify("drain_outbox")
     return events
 
 
 class Scheduler:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, ttl: timedelta | None = None) -> None:
         self.services = services
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.ttl = timedelta(seconds=max(services.config.outbox_interval_seconds * 6, 60))
+        self.ttl = ttl or timedelta(seconds=max(services.config.outbox_interval_seconds * 6, 60))
         self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
 
     def is_leader(self) -> bool:
@@ -74,11 +75,32 @@ class Scheduler:
 
     def jobs(self) -> dict[str, tuple[Callable[[Services], object], int]]:
         cfg = self.services.config
-        return {
-            "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
-            "evaluate": (evaluate_all, cfg.evaluate_interval_seconds),
-            "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
+        enqueue = self.services.enqueue
+        if enqueue is None:
+            return {
+                "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
+                "evaluate": (evaluate_all, cfg.evaluate_interval_seconds),
+                "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
+            }
+        # With Celery the workers do the work and the leader only enqueues it, sweeping the inbox
+        # too: a delivery whose task was lost (broker down when it arrived) waits one interval.
+        every = {
+            "process_inbox": cfg.outbox_interval_seconds,
+            "evaluate_settled": cfg.outbox_interval_seconds,
+            "drain_outbox": cfg.outbox_interval_seconds,
+            "evaluate_all": cfg.evaluate_interval_seconds,
+            "reconcile_all": cfg.reconcile_interval_seconds,
         }
+        return {name: (lambda _s, task=name: enqueue(task), seconds) for name, seconds in every.items()}
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Run in the foreground (the `flask scheduler` command) until `stop` is set."""
+        self.start()
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            self.stop()
 
     def start(self) -> None:
         for name, (job, seconds) in self.jobs().items():

@@ -29,5 +29,5 @@ def receive(platform: str) -> ResponseReturnValue:
         return jsonify(status="pong"), 200
     stored = services.inbox.store(result)
     if stored:
-        services.wake.set()
+        services.notify("process_inbox")
     return jsonify(status="accepted" if stored else "duplicate"), 200
