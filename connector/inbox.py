@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector.apply import SETTLE, apply_events
@@ -92,17 +93,54 @@ class Inbox:
             ),
             and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
         )
+        # One shop's deliveries are applied in the order they arrived, however many workers claim:
+        # applied out of order, an order and its stock report would meet half-counted, and the
+        # decisions made in between would be acted on. So a delivery waits while an earlier one of
+        # its shop is being processed, or is still untried outside this batch (another worker is
+        # claiming it). One that failed and waits to retry holds up nothing.
+        unfinished = or_(
+            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
+        )
+        earlier = aliased(DeliveryRow)
+        in_progress_before = exists().where(
+            earlier.platform == DeliveryRow.platform,
+            earlier.shop_domain == DeliveryRow.shop_domain,
+            earlier.id < DeliveryRow.id,
+            earlier.status == "processing",
+            earlier.lease_until > now,
+        )
         claimed: list[int] = []
         with self.db.session() as s:
             candidates = s.execute(
                 self.db.for_claim(
-                    select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts)
-                    .where(due)
+                    select(
+                        DeliveryRow.id,
+                        DeliveryRow.status,
+                        DeliveryRow.attempts,
+                        DeliveryRow.platform,
+                        DeliveryRow.shop_domain,
+                    )
+                    .where(due, ~in_progress_before)
                     .order_by(DeliveryRow.id)
-                    .limit(limit)
+                    .limit(limit),
+                    DeliveryRow,
                 )
             ).all()
-            for delivery_id, status, attempts in candidates:
+            if not candidates:
+                return claimed
+            ids = [c.id for c in candidates]
+            first_outside = {
+                (platform, domain): first
+                for platform, domain, first in s.execute(
+                    select(DeliveryRow.platform, DeliveryRow.shop_domain, func.min(DeliveryRow.id))
+                    .where(unfinished, DeliveryRow.id < max(ids), DeliveryRow.id.not_in(ids))
+                    .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
+                )
+            }
+            for delivery_id, status, attempts, platform, domain in candidates:
+                if delivery_id > first_outside.get((platform, domain), delivery_id):
+                    continue  # an earlier delivery of this shop is not ours to process first
                 res = s.execute(
                     update(DeliveryRow)
                     .where(

@@ -69,7 +69,7 @@ def enqueue(name: str) -> None:
         log.warning("could not enqueue %s; the scheduler's sweep will run it", name, exc_info=True)
 
 
-def bind(services: Services) -> None:
+def bind(services: Services | None) -> None:
     """Use these services in this process's tasks (tests, or a worker embedded in another process)."""
     global _services
     with _services_lock:

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -45,9 +46,9 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: flo
     raise RuntimeError(f"server did not listen on {port}: {log.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, how: signal.Signals = signal.SIGTERM) -> None:
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(how)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -89,7 +90,7 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        _stop(self.process)
+        _stop(self.process, signal.SIGINT)  # "fast" shutdown: SIGTERM would wait for every client to leave
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -98,31 +99,31 @@ def start_postgres() -> PostgresServer:
     installed = bin_dir is not None and (bin_dir / "postgres").exists()
     need(installed, "PostgreSQL is not installed (apt-get install postgresql)")
     assert bin_dir is not None
-    as_root = os.geteuid() == 0
-    run_as: list[str] = []
-    if as_root:
+    # PostgreSQL refuses to run as root: then run it as the `postgres` account, in a folder it owns.
+    run_as: dict[str, object] = {}
+    folder = Path(tempfile.mkdtemp(prefix="connector-pg-"))
+    if os.geteuid() == 0:
         try:
             account = pwd.getpwnam("postgres")
         except KeyError:
+            shutil.rmtree(folder)
             need(False, "running as root and there is no `postgres` user to run PostgreSQL as")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="connector-pg-"))
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        run_as = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     data = folder / "data"
     log = folder / "postgres.log"
-    if as_root:
-        os.chown(folder, account.pw_uid, account.pw_gid)
     subprocess.run(
-        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-         "--no-sync", "--locale=C"],
-        check=True, capture_output=True, timeout=60,
+        [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
+         "--locale=C"],
+        check=True, capture_output=True, timeout=60, cwd=folder, **run_as,  # type: ignore[call-overload]
     )
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
              "-c", f"unix_socket_directories={folder}", "-c", "fsync=off", "-c", "synchronous_commit=off",
              "-c", "full_page_writes=off", "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, cwd=folder, **run_as,  # type: ignore[call-overload]
         )
     _wait_for_port(port, process, log)
     server = PostgresServer(port, folder, process)
