@@ -470,3 +470,42 @@ def test_celery_worker_processes_webhooks_posted_to_two_stateless_web_processes(
         for process in [scheduler, *(process for _, process in webs)]:
             process.wait(timeout=20)
         tasks.bind(None)
+
+
+def test_celery_worker_command_processes_what_a_web_app_enqueued(
+    built: Callable[..., Services], tmp_path: Path, postgres_url: str, redis_server: RedisServer
+) -> None:
+    """`celery -A connector.tasks worker` as its own process, configured from the environment alone."""
+    from connector.bootstrap import Worker
+    from connector.storage.tables import VariantRow
+
+    env = service_env(tmp_path, postgres_url, CELERY_BROKER_URL=redis_server.url, WORKER_ENABLED="1")
+    services = built(load_config(env))
+    services.shops.connect(Platform.SANDBOX, DOMAIN, name="Shop", credentials={}, webhook_secret=SECRET)
+    app = create_app(services.config, services, background=True)  # WORKER_ENABLED=1, yet Celery does the work
+    try:
+        assert not any(isinstance(item, Worker) for item in services.background)
+        log = tmp_path / "celery.log"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "connector.tasks", "worker", "--pool=solo", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        try:
+            client = app.test_client()
+            now = datetime.now(UTC).isoformat()
+            product = {"sku": "TEE", "title": "Tee", "price": "20.00", "sells_when_out_of_stock": True,
+                       "lead_time_days": None, "url": "https://x/tee", "updated_at": now}
+            headers, body = build_delivery(DOMAIN, SECRET, "products/update", product)
+            assert client.post("/webhooks/sandbox", data=body, headers=headers).json == {"status": "accepted"}
+            wait_for(lambda: services.inbox.depth() == {"done": 1}, 30, every=0.1)
+            with services.db.session() as s:
+                assert s.scalar(select(VariantRow.title).where(VariantRow.sku == "TEE")) == "Tee"
+            assert "connector.process_inbox" in log.read_text()
+        finally:
+            worker.terminate()
+            worker.wait(timeout=20)
+    finally:
+        from connector.web import stop_background
+
+        stop_background(services)
