@@ -118,7 +118,10 @@ class StoreClient(Protocol):
     def remove_tags(self, order_id: str, tags: Sequence[str]) -> None: ...
 
     def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
-        """Hold the fulfillment of these lines (WooCommerce: order on-hold)."""
+        """Hold the fulfillment of exactly these lines: lines held before and not named here are released.
+
+        Called again when the waiting lines change (part of the order can ship), so moving a hold
+        must not release the whole order in between. WooCommerce: the order stays on-hold."""
         ...
 
     def release_fulfillment(self, order_id: str) -> None:
@@ -188,6 +191,16 @@ class StartContext:
 
 
 @dataclass(frozen=True)
+class UpkeepContext:
+    """What the core hands an adapter's periodic upkeep of one shop's connection."""
+
+    shop: Shop
+    credentials: Mapping[str, Any]  # decrypted
+    webhook_secret: bytes | None
+    webhook_url: str  # where this platform's webhooks are received
+
+
+@dataclass(frozen=True)
 class PlatformAdapter:
     platform: Platform
     verifier: WebhookVerifier
@@ -195,3 +208,6 @@ class PlatformAdapter:
     client_factory: ClientFactory
     blueprint: Any = None  # optional Flask blueprint for install/connect, registered by web
     start: Callable[[StartContext], Any] | None = None  # optional background start (sandbox demo)
+    # optional periodic care of a shop's connection, run before each reconciliation (WooCommerce:
+    # re-create the webhooks a store disabled after failed deliveries). May raise AuthRevoked.
+    upkeep: Callable[[UpkeepContext], Any] | None = None

@@ -100,7 +100,7 @@ def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applie
     row.placed_at = order.created_at
     row.source_updated_at = order.updated_at
     row.payment_status = str(order.payment_status)
-    row.cancelled = row.cancelled or order.cancelled
+    row.cancelled = order.cancelled  # a failed order later paid, or a trashed one restored, is live again
     row.tags = list(order.tags)
     row.total_price = order.total
     if order.authorized_at is not None:

@@ -140,14 +140,18 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
     return lines
 
 
-def evaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None, now: datetime) -> Evaluation:
-    """Re-evaluate `skus` (all of the shop's when None) and enqueue the actions that follow."""
+def evaluate(
+    session: Session, shop: ShopRow, skus: Iterable[str] | None, now: datetime, orders: Iterable[int] = ()
+) -> Evaluation:
+    """Re-evaluate `skus` (all of the shop's when None) and enqueue the actions that follow.
+
+    `orders` names orders whose picture changed by other means (a refund) to decide on as well."""
     lock_shop(session, shop.id)
     settings = ShopSettings.from_mapping(shop.settings)
     today = shop_today(shop, now)
     sku_list = sorted(set(skus)) if skus is not None else _all_skus(session, shop.id)
     result = Evaluation()
-    if not sku_list:
+    if not sku_list and not orders:
         return result
     lines = load_open_lines(session, shop.id, sku_list)
     supplies = load_supplies(session, shop.id, sku_list, settings)
@@ -155,7 +159,7 @@ def evaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None, now: d
     allocations = engine.allocate(supplies, lines, today, policy)
     result.lines = len(allocations)
     result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
-    touched_orders = record_backorders(session, shop, sku_list, allocations, now)
+    touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
     for order in session.scalars(select(OrderRow).where(OrderRow.id.in_(touched_orders)).order_by(OrderRow.id)):
         added = lifecycle.decide(session, shop, order, settings, now)
         result.actions += added

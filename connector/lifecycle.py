@@ -23,13 +23,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.model import BackorderState, PaymentStatus
-from connector.outbox import Kind, enqueue
+from connector.order_actions import OrderActions, email_payload, line_amount, outstanding
+from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
-from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, ShopRow
+from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
 ZERO = Decimal(0)
 
@@ -38,61 +39,8 @@ def _signature(line_ids: list[str]) -> str:
     return hashlib.sha1(",".join(sorted(line_ids)).encode()).hexdigest()[:12]
 
 
-def _line_amount(line: OrderLineRow, quantity: int) -> Decimal:
-    return (line.unit_price or ZERO) * quantity
-
-
-class _Actions:
-    def __init__(self, session: Session, shop: ShopRow, order: OrderRow, now: datetime) -> None:
-        self.session, self.shop, self.order, self.now = session, shop, order, now
-        self.added = 0
-
-    def add(self, kind: Kind, key: str, payload: dict[str, Any]) -> None:
-        full_key = f"{self.shop.platform}:{self.shop.domain}:order:{self.order.external_id}:{key}"
-        payload = {"order": self.order.external_id, **payload}
-        if enqueue(
-            self.session,
-            shop_id=self.shop.id,
-            order_id=self.order.id,
-            kind=kind,
-            key=full_key,
-            payload=payload,
-            now=self.now,
-        ):
-            self.added += 1
-
-
-def email_payload(
-    template: str,
-    shop: ShopRow,
-    order: OrderRow,
-    settings: ShopSettings,
-    lines: list[dict[str, Any]],
-    **context: Any,
-) -> dict[str, Any]:
-    """Everything an email needs, frozen at decision time (the send may happen later)."""
-    return {
-        "template": template,
-        "to": order.customer_email,
-        "locale": order.customer_locale or shop.locale or "en",
-        "shop": {
-            "name": shop.name,
-            "domain": shop.domain,
-            "timezone": shop.timezone,
-            "currency": order.currency,
-            "sender_name": settings.sender_name or shop.name,
-            "reply_to": settings.reply_to,
-            "brand_color": settings.brand_color,
-            "logo_url": settings.logo_url,
-        },
-        "order": {"id": order.external_id, "name": order.name, "customer_name": order.customer_name},
-        "lines": lines,
-        **context,
-    }
-
-
 def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime) -> int:
-    acts = _Actions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now)
     waiting = list(
         session.scalars(
             select(BackorderRow)
@@ -102,11 +50,22 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
     )
     lines = {li.id: li for li in order.lines}
     if order.cancelled:
+        # Nothing further goes to the store or the customer for a cancelled order.
+        session.execute(
+            update(ActionRow)
+            .where(ActionRow.order_id == order.id, ActionRow.status == "pending")
+            .values(status="cancelled", last_error="the order was cancelled")
+        )
         order.bo_held = order.bo_tagged = False
         order.bo_promised_on = None
+        order.bo_hold_signature = None
         return 0
     can_email = settings.notify_customers and bool(order.customer_email)
-    capture = settings.charge_policy == "authorize_then_capture" and order.payment_status == PaymentStatus.AUTHORIZED
+    # An authorization partly captured (partially paid) still holds the rest for us to capture.
+    capture = settings.charge_policy == "authorize_then_capture" and order.payment_status in (
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.PARTIALLY_PAID,
+    )
     partial = settings.reseller_partial_shipments if order.is_reseller else settings.retail_partial_shipments
     gen = order.bo_generation
 
@@ -143,13 +102,13 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             if capture and partial:
                 shipping_now = sum(
                     (
-                        _line_amount(li, li.quantity - li.fulfilled_quantity - _waiting_qty(waiting, li.id))
+                        line_amount(li, li.quantity - li.fulfilled_quantity - _waiting_qty(waiting, li.id))
                         for li in order.lines
                         if li.requires_shipping
                     ),
                     ZERO,
                 )
-                _capture(acts, order, shipping_now, f"g{gen}:capture:start")
+                acts.capture(shipping_now, f"g{gen}:capture:start")
             if can_email:
                 acts.add(
                     Kind.EMAIL,
@@ -169,12 +128,11 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             return acts.added
         if sig != order.bo_hold_signature:
             released = _released_since(session, order, waiting)
-            acts.add(Kind.RELEASE, f"g{gen}:release:{order.bo_hold_signature}", {})
-            acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)
+            acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)  # the hold moves to exactly these lines
             if released and partial:
                 if capture:
-                    amount = sum((_line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)
-                    _capture(acts, order, amount, f"g{gen}:capture:{sig}")
+                    amount = sum((line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)
+                    acts.capture(amount, f"g{gen}:capture:{sig}")
                 if can_email:
                     acts.add(
                         Kind.EMAIL,
@@ -227,33 +185,22 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
         acts.add(Kind.RELEASE, f"g{gen}:release:final", {})
         acts.add(Kind.REMOVE_TAGS, f"g{gen}:untag", {"tags": [settings.backorder_tag]})
         if capture:
-            rest = (
-                order.total_price
-                if order.total_price is not None
-                else sum((_line_amount(li, li.quantity) for li in order.lines), ZERO)
-            ) - (order.captured_amount or ZERO)
-            _capture(acts, order, rest, f"g{gen}:capture:final")
-        if can_email:
+            acts.capture(outstanding(order), f"g{gen}:capture:final")
+        shipping = [
+            {
+                "line_id": li.external_id,
+                "sku": li.sku,
+                "title": li.title,
+                "quantity": li.quantity - li.fulfilled_quantity,
+            }
+            for li in order.lines
+            if li.requires_shipping and li.quantity > li.fulfilled_quantity
+        ]
+        if can_email and shipping:
             acts.add(
                 Kind.EMAIL,
                 f"g{gen}:email:on_its_way",
-                email_payload(
-                    "on_its_way",
-                    shop,
-                    order,
-                    settings,
-                    [
-                        {
-                            "line_id": lines[r.line_id].external_id,
-                            "sku": r.sku,
-                            "title": lines[r.line_id].title,
-                            "quantity": r.peak_quantity,
-                        }
-                        for r in released
-                        if r.line_id in lines
-                    ],
-                    still_waiting=[],
-                ),
+                email_payload("on_its_way", shop, order, settings, shipping, still_waiting=[]),
             )
         for r in released:
             r.announced = True
@@ -274,10 +221,3 @@ def _released_since(session: Session, order: OrderRow, waiting: list[BackorderRo
         select(BackorderRow).where(BackorderRow.order_id == order.id, BackorderRow.state == BackorderState.RELEASED)
     )
     return [r for r in rows if r.id not in waiting_ids and not r.announced]
-
-
-def _capture(acts: _Actions, order: OrderRow, amount: Decimal, key: str) -> None:
-    if amount <= 0:
-        return
-    acts.add(Kind.CAPTURE, key, {"amount": str(amount.quantize(Decimal("0.01"))), "currency": order.currency})
-    order.captured_amount = (order.captured_amount or ZERO) + amount

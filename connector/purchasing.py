@@ -100,3 +100,17 @@ def _add_local_stock(session: Session, shop_id: int, sku: str, qty: int, now: da
     row.available += qty
     row.updated_at = now
     return row.location
+
+
+def reschedule_purchase_order(
+    session: Session, shop: ShopRow, po_id: int, expected_on: date, now: datetime
+) -> Evaluation:
+    """The supplier gave a new date: the promises that depend on it move (and customers hear of it)."""
+    po = session.get(PurchaseOrderRow, po_id)
+    if po is None or po.shop_id != shop.id:
+        raise ReceiveError("no such purchase order")
+    if po.received_on is not None:
+        raise ReceiveError("this purchase order was already received")
+    po.expected_on = expected_on
+    session.flush()
+    return evaluate(session, shop, {li.sku for li in po.lines}, now)

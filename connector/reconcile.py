@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from adapters.base import AuthRevoked, StoreClient
+from adapters.base import AuthRevoked, PlatformAdapter, StoreClient, UpkeepContext
 from connector.inbox import Inbox
 from connector.model import Event, OrderUpserted, StockChanged, VariantChanged
-from connector.shops import NEEDS_RECONNECT, ShopDirectory
+from connector.shops import NEEDS_RECONNECT, ShopDirectory, ShopRef
 from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow
 
@@ -50,3 +50,24 @@ def reconcile_shop(
         shop.reconciled_at = started
     log.info("reconciled %s: %d events", domain, len(events))
     return len(events)
+
+
+def upkeep_shop(adapter: PlatformAdapter, shops: ShopDirectory, ref: ShopRef, webhook_url: str) -> bool:
+    """Run the adapter's connection upkeep for one shop (if it has one). False when the store refused us."""
+    if adapter.upkeep is None or ref.status != "active":
+        return True
+    shop = shops.get(ref.platform, ref.domain)
+    if shop is None:
+        return True
+    context = UpkeepContext(
+        shop=shop,
+        credentials=shops.credentials(ref.platform, ref.domain) or {},
+        webhook_secret=shops.webhook_secret(ref.platform, ref.domain),
+        webhook_url=webhook_url,
+    )
+    try:
+        adapter.upkeep(context)
+    except AuthRevoked as exc:
+        shops.set_status(ref.platform, ref.domain, NEEDS_RECONNECT, f"the store refused our credentials: {exc}")
+        return False
+    return True

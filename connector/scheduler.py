@@ -19,8 +19,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connector import leases
 from connector.bootstrap import Services
 from connector.evaluation import evaluate
-from connector.reconcile import reconcile_shop
+from connector.reconcile import reconcile_shop, upkeep_shop
+from connector.shops import lock_shop
 from connector.storage.tables import ShopRow
+from connector.timers import run_timers
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,32 @@ def evaluate_all(services: Services) -> int:
     return actions
 
 
+def timers_all(services: Services) -> int:
+    """Promises that passed (refund offers) and authorizations about to lapse, in every active shop."""
+    done = 0
+    cfg = services.config
+    for ref in services.shops.active():
+        with services.db.session() as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                lock_shop(s, shop.id)  # decides on the same orders as evaluation does
+                r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
+                done += r.offers + r.warnings + r.policy_actions
+    if done:
+        services.notify("drain_outbox")
+    return done
+
+
 def reconcile_all(services: Services) -> int:
     events = 0
     for ref in services.shops.active():
+        try:
+            adapter = services.adapters.get(ref.platform)
+            webhook_url = f"{services.config.app_url}/webhooks/{ref.platform}"
+            if adapter is not None and not upkeep_shop(adapter, services.shops, ref, webhook_url):
+                continue
+        except Exception:  # noqa: BLE001 - a failed upkeep must not stop reconciliation, which catches what it missed
+            log.exception("connection upkeep of %s failed", ref.domain)
         try:
             events += reconcile_shop(
                 services.inbox, services.shops, ref.id, services.client_for(ref.id), services.clock
@@ -79,7 +104,7 @@ class Scheduler:
         if enqueue is None:
             return {
                 "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
-                "evaluate": (evaluate_all, cfg.evaluate_interval_seconds),
+                "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
                 "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
             }
         # With Celery the workers do the work and the leader only enqueues it, sweeping the inbox
@@ -89,6 +114,7 @@ class Scheduler:
             "evaluate_settled": cfg.outbox_interval_seconds,
             "drain_outbox": cfg.outbox_interval_seconds,
             "evaluate_all": cfg.evaluate_interval_seconds,
+            "timers_all": cfg.evaluate_interval_seconds,
             "reconcile_all": cfg.reconcile_interval_seconds,
         }
         return {name: (lambda _s, task=name: enqueue(task), seconds) for name, seconds in every.items()}

@@ -33,6 +33,7 @@ class ShopSettings:
     charge_policy: str = "authorize_then_capture"
     auth_expiry_policy: str = "capture_now"
     auth_warning_hours: int = 24
+    authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ
     notify_customers: bool = True
     email_languages: tuple[str, ...] = ("en", "it")
     sender_name: str = ""
@@ -40,6 +41,7 @@ class ShopSettings:
     brand_color: str = "#1f6feb"
     logo_url: str = ""
     merchant_email: str = ""
+    payment_url: str = ""  # where a payment request sends the customer (default: the store's account page)
     dropship_value_threshold: float = 0.0
     dropship_shortage_threshold: int = 0
     dropship_margin_days: int = 3
@@ -85,6 +87,8 @@ class ShopSettings:
             errors["charge_policy"] = f"must be one of {', '.join(CHARGE_POLICIES)}"
         if self.auth_expiry_policy not in AUTH_EXPIRY_POLICIES:
             errors["auth_expiry_policy"] = f"must be one of {', '.join(AUTH_EXPIRY_POLICIES)}"
+        if not 1 <= self.authorization_validity_days <= 30:
+            errors["authorization_validity_days"] = "must be between 1 and 30 days"
         if not 1 <= self.auth_warning_hours <= 144:
             errors["auth_warning_hours"] = "must be between 1 and 144 hours"
         if not 0.5 <= self.service_level < 1:

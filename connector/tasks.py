@@ -147,6 +147,16 @@ def evaluate_all() -> int:
         return scheduler.evaluate_all(svc) if held else 0
 
 
+@app.task(name="connector.timers_all")
+def timers_all() -> int:
+    """Promises that passed and authorizations about to lapse (see `connector.timers`)."""
+    from connector import scheduler
+
+    svc = services()
+    with exclusive(svc, "timers_all") as held:
+        return scheduler.timers_all(svc) if held else 0
+
+
 @app.task(name="connector.reconcile_all")
 def reconcile_all() -> int:
     from connector import scheduler
@@ -161,6 +171,7 @@ TASKS: dict[str, Any] = {
     "drain_outbox": drain_outbox,
     "evaluate_settled": evaluate_settled,
     "evaluate_all": evaluate_all,
+    "timers_all": timers_all,
     "reconcile_all": reconcile_all,
 }
 

@@ -109,6 +109,7 @@ class OrderRow(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)  # lower ships first; merchant "expedite" sets -1
     total_price: Mapped[Decimal | None] = mapped_column(Money)
     captured_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), server_default="0")
     authorized_at: Mapped[datetime | None]  # when the charge was authorized (expiry is counted from here)
     # what we last did to the order in the store (the outbox compares decisions against these)
     bo_generation: Mapped[int] = mapped_column(Integer, default=0)
@@ -315,3 +316,22 @@ class ComplianceRequestRow(Base):
     export: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text, default="")
     requested_at: Mapped[datetime]
+
+
+class RefundOfferRow(Base):
+    """A refund offered to a customer whose promised date passed; the signed link in the email names it."""
+
+    __tablename__ = "refund_offers"
+    __table_args__ = (UniqueConstraint("order_id", "promised_on"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    promised_on: Mapped[date] = mapped_column(Date)  # the promise that passed
+    lines: Mapped[list[Any]] = mapped_column(JSON)  # [{"line_id": external id, "quantity": n, "amount": "..."}]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default="offered")  # offered | accepted | declined | void
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -35,10 +35,11 @@ def create_app(
     services = services or build_services(config)
     app.extensions["connector"] = services
 
-    from connector.web import health, webhooks
+    from connector.web import health, offers, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(offers.bp)
     for adapter in services.adapters.values():
         if adapter.blueprint is not None:
             app.register_blueprint(adapter.blueprint)

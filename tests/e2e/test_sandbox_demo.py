@@ -11,7 +11,7 @@ from tests.e2e.conftest import RunningService
 
 def test_running_service_tags_and_holds_sandbox_backorders(running_service: RunningService) -> None:
     state_file = running_service.instance / "sandbox" / "demo-store.sandbox.json"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90  # the README promises a minute; a loaded CI machine gets some slack
     tagged: list[dict] = []
     while time.monotonic() < deadline:
         if state_file.exists():

@@ -1,0 +1,197 @@
+"""The connect pages: ``/woocommerce/connect`` (form and paste-keys fallback), the key callback, the return page.
+
+The merchant types the store address; we redirect to the store's ``/wc-auth/v1/authorize``
+with a signed, time-limited token as ``user_id`` (it names the store the merchant asked for, so
+the unauthenticated callback cannot be used to attach keys to anything else). WooCommerce
+POSTs the keys to ``/woocommerce/callback``; there we check them with a real REST call, create
+our hooks and store the shop with its keys and webhook secret (encrypted by the shop
+directory), then answer 200. Any failure answers an error: WooCommerce then deletes the keys
+it made and shows the merchant an error, and nothing half-connected is left. The store then
+sends the browser to ``/woocommerce/return``.
+
+The blueprint reaches the core only through the app's shop directory
+(``current_app.extensions["connector"].shops``: `connect`, `webhook_secret`, `ref`, `active`,
+`credentials`), the `ConnectShop` port of `adapters.base`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
+from wtforms import ValidationError
+
+from adapters.base import AuthRevoked, StoreError
+from adapters.woocommerce.connect import (
+    WEBHOOK_PATH,
+    ConnectError,
+    Connection,
+    authorize_url,
+    connect_store,
+    parse_callback,
+)
+from adapters.woocommerce.rest import WooRest
+from adapters.woocommerce.urls import InvalidStoreUrl, shop_key, store_url
+from connector.model import Platform
+
+log = logging.getLogger(__name__)
+
+TOKEN_MAX_AGE = 3600  # seconds the merchant has to approve in the store
+DEFAULT_APP_NAME = "Backorder Connector"
+
+RestFactory = Callable[[Mapping[str, Any]], WooRest]
+
+
+def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blueprint:
+    bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
+    app_url = str(config.get("APP_URL", "")).rstrip("/")
+    app_name = str(config.get("WOOCOMMERCE_APP_NAME") or DEFAULT_APP_NAME)
+
+    def serializer() -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(current_app.secret_key, salt="woocommerce-connect")
+
+    def shops() -> Any:
+        return current_app.extensions["connector"].shops
+
+    def form(error: str | None = None, status: int = 200, **values: Any) -> ResponseReturnValue:
+        page = render_template(
+            "app/woocommerce/connect.html", error=error, app_name=app_name, csrf_token=generate_csrf(), **values
+        )
+        return page, status
+
+    def result(title: str, message: str, shop: str | None = None, status: int = 200) -> ResponseReturnValue:
+        return render_template("app/woocommerce/result.html", title=title, message=message, shop=shop), status
+
+    def csrf_ok() -> bool:
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except (ValidationError, CSRFError):
+            return False
+        return True
+
+    def finish(url: str, consumer_key: str, consumer_secret: str) -> Connection:
+        """Check the keys, make the hooks, store the shop. Raises what `connect_store` raises."""
+        rest = rest_factory({"url": url, "consumer_key": consumer_key, "consumer_secret": consumer_secret})
+        directory = shops()
+        connection = connect_store(
+            rest,
+            consumer_key,
+            consumer_secret,
+            delivery_url=app_url + WEBHOOK_PATH,
+            app_name=app_name,
+            secret_for=lambda shop: directory.webhook_secret(Platform.WOOCOMMERCE, shop),
+        )
+        directory.connect(
+            Platform.WOOCOMMERCE,
+            connection.info.shop,
+            name=connection.info.shop,
+            credentials=connection.credentials,
+            webhook_secret=connection.webhook_secret,
+            currency=connection.info.currency,
+            locale=connection.info.locale,
+        )
+        current_app.extensions["connector"].wake.set()
+        log.info("connected WooCommerce store %s (hooks: %s)", connection.info.shop, connection.webhooks)
+        return connection
+
+    def failure_message(exc: Exception) -> str:
+        if isinstance(exc, AuthRevoked):
+            return "The store refused the keys. Check they are Read/Write keys of an administrator and try again."
+        if isinstance(exc, StoreError):
+            return f"The store could not be reached or answered an error: {exc}"
+        return str(exc)
+
+    @bp.get("/connect")
+    def start() -> ResponseReturnValue:
+        return form(store_url=request.args.get("store", ""))
+
+    @bp.post("/connect")
+    def begin() -> ResponseReturnValue:
+        typed = request.form.get("store_url", "")
+        if not csrf_ok():
+            return form("The form expired; please send it again.", 400, store_url=typed)
+        try:
+            url = store_url(typed)
+            token = serializer().dumps({"store": url, "n": secrets.token_urlsafe(8)})
+            target = authorize_url(
+                url,
+                app_name=app_name,
+                user_id=token,
+                return_url=f"{app_url}/woocommerce/return",
+                callback_url=f"{app_url}/woocommerce/callback",
+            )
+        except (InvalidStoreUrl, ConnectError) as exc:
+            return form(str(exc), 400, store_url=typed)
+        return redirect(target, code=302)
+
+    @bp.post("/callback")
+    def callback() -> ResponseReturnValue:
+        try:
+            grant = parse_callback(request.get_data(cache=False))
+            asked = serializer().loads(grant.user_id, max_age=TOKEN_MAX_AGE)["store"]
+        except ConnectError as exc:
+            return jsonify(error=str(exc)), 400
+        except (BadData, KeyError, TypeError):
+            return jsonify(error="unknown or expired connect request"), 400
+        try:
+            connection = finish(asked, grant.consumer_key, grant.consumer_secret)
+        except (StoreError, ConnectError) as exc:
+            log.warning("WooCommerce connect of %s failed: %s", asked, exc)
+            return jsonify(error=failure_message(exc)), 502
+        return jsonify(status="connected", shop=connection.info.shop), 200
+
+    @bp.get("/return")
+    def returned() -> ResponseReturnValue:
+        try:
+            asked = serializer().loads(request.args.get("user_id", ""), max_age=TOKEN_MAX_AGE * 24)["store"]
+        except (BadData, KeyError, TypeError):
+            return result("Unknown connect request", "This link is not one of ours or has expired.", status=400)
+        if request.args.get("success") != "1":
+            return result("Not connected", "The store did not approve the connection. You can try again.")
+        shop = _find_shop(shops(), asked)
+        if shop is None:
+            return result(
+                "Not connected yet",
+                "The store approved, but its keys did not reach us. Try again, or paste REST API keys.",
+                status=502,
+            )
+        return result("Store connected", "Backorders from this store are now handled.", shop=shop)
+
+    @bp.post("/keys")
+    def paste_keys() -> ResponseReturnValue:
+        typed = request.form.get("store_url", "")
+        key = request.form.get("consumer_key", "").strip()
+        secret = request.form.get("consumer_secret", "").strip()
+        if not csrf_ok():
+            return form("The form expired; please send it again.", 400, store_url=typed, keys_open=True)
+        if not (key.startswith("ck_") and secret.startswith("cs_")):
+            return form(
+                "The consumer key starts with ck_ and the secret with cs_.", 400, store_url=typed, keys_open=True
+            )
+        try:
+            connection = finish(store_url(typed), key, secret)
+        except (InvalidStoreUrl, StoreError, ConnectError) as exc:
+            return form(failure_message(exc), 400, store_url=typed, keys_open=True)
+        return result("Store connected", "Backorders from this store are now handled.", shop=connection.info.shop)
+
+    return bp
+
+
+def _find_shop(directory: Any, asked_url: str) -> str | None:
+    """The connected shop for the address the merchant typed (its home URL may differ, e.g. www.)."""
+    key = shop_key(asked_url)
+    ref = directory.ref(Platform.WOOCOMMERCE, key)
+    if ref is not None and ref.status == "active":
+        return key
+    for ref in directory.active():
+        if ref.platform == Platform.WOOCOMMERCE:
+            credentials = directory.credentials(Platform.WOOCOMMERCE, ref.domain) or {}
+            if credentials.get("url") == asked_url:
+                return ref.domain
+    return None

@@ -1,0 +1,145 @@
+"""Lifecycle rules on the sandbox store: partial shipments, cancellations, authorization expiry."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from connector.evaluation import evaluate
+from connector.scheduler import timers_all
+from connector.storage.tables import ActionRow, OrderRow, ShopRow
+from tests.sandbox_helpers import connect_sandbox
+
+RETAIL = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
+RESELLER = {"id": "c9", "email": "buyer@partner.example", "name": "Partner", "locale": "en", "reseller": True}
+
+
+def kinds(services, order_external_id: str) -> Counter:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        order_id = s.scalar(select(OrderRow.id).where(OrderRow.external_id == order_external_id))
+        return Counter(
+            (a.kind, a.payload.get("template")) if a.kind == "send_email" else a.kind
+            for a in s.scalars(select(ActionRow).where(ActionRow.order_id == order_id))
+        )
+
+
+def test_reseller_gets_available_lines_now_and_the_rest_in_batches(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("MUG", "Mug", "10.00", 5)
+    store.add_product("TEE", "Tee", "20.00", 0)
+    order = store.place_order(RESELLER, [("MUG", 5), ("TEE", 4)])
+    sandbox.settle()
+    stored = store.orders[order["id"]]
+    assert [h["line_id"] for h in stored["holds"]] == [f"{order['id']}-2"]  # only the tee waits
+    assert stored["captured"] == "50.00"  # the mugs ship now and are charged now
+    store.fulfil_unheld()
+    sandbox.settle()
+    assert store.orders[order["id"]]["line_items"][0]["fulfilled_quantity"] == 5
+    clock.advance(days=2)
+    store.restock("TEE", 4)
+    sandbox.settle()
+    stored = store.orders[order["id"]]
+    assert stored["holds"] == [] and stored["tags"] == []
+    assert stored["captured"] == "130.00" and stored["financial_status"] == "paid"
+
+
+def test_retail_order_ships_complete_by_default(sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("MUG", "Mug", "10.00", 5)
+    store.add_product("TEE", "Tee", "20.00", 0)
+    order = store.place_order(RETAIL, [("MUG", 1), ("TEE", 1)])
+    sandbox.settle()
+    assert len(store.orders[order["id"]]["holds"]) == 2
+    assert store.orders[order["id"]]["captured"] == "0"
+    store.fulfil_unheld()
+    assert store.orders[order["id"]]["line_items"][0]["fulfilled_quantity"] == 0
+
+
+def test_cancellation_releases_stock_and_sends_nothing_further(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    sandbox.settle()
+    before = kinds(services, first["id"])
+    store.cancel_order(first["id"])
+    clock.advance(days=1)
+    store.restock("TEE", 1)  # one unit arrives: it goes to the second order, not the cancelled first
+    sandbox.settle()
+    assert kinds(services, first["id"]) == before
+    assert store.orders[second["id"]]["tags"] == []
+    assert kinds(services, second["id"])[("send_email", "on_its_way")] == 1
+
+
+def test_pending_emails_of_a_cancelled_order_are_not_sent(sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    order = store.place_order(RETAIL, [("TEE", 1)])
+    services.inbox.process_pending()
+    sandbox.clock.advance(minutes=1)
+    services.inbox.evaluate_settled()  # decided, not yet sent
+    store.cancel_order(order["id"])
+    sandbox.settle()
+    with services.db.session() as s:
+        statuses = Counter((a.kind, a.status) for a in s.scalars(select(ActionRow)))
+    assert statuses[("send_email", "cancelled")] == 1
+    assert ("send_email", "done") not in statuses
+
+
+def test_expedited_order_jumps_the_queue(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    sandbox.settle()
+    with services.db.session() as s:
+        row = s.scalar(select(OrderRow).where(OrderRow.external_id == second["id"]))
+        row.priority = -1
+        evaluate(s, s.get(ShopRow, row.shop_id), {"TEE"}, clock())
+    clock.advance(days=1)
+    store.restock("TEE", 1)
+    sandbox.settle()
+    assert store.orders[second["id"]]["tags"] == []
+    assert store.orders[first["id"]]["tags"] == ["backorder"]
+
+
+def test_authorization_expiry_warns_then_captures(app, services, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = connect_sandbox(services, app.test_client(), clock, merchant_email="owner@example.com")
+    sandbox.store.add_product("TEE", "Tee", "20.00", 0)
+    order = sandbox.store.place_order(RETAIL, [("TEE", 2)])
+    sandbox.settle()
+    clock.advance(days=5, hours=12)  # 36 h before the 7-day authorization lapses: nothing yet
+    timers_all(services)
+    assert kinds(services, order["id"])[("send_email", "authorization_expiring")] == 0
+    clock.advance(hours=13)  # 23 h before: warn the merchant, once
+    timers_all(services)
+    timers_all(services)
+    sandbox.work()
+    assert kinds(services, order["id"])[("send_email", "authorization_expiring")] == 1
+    clock.advance(hours=18)  # 5 h before: the policy (capture now) acts, once
+    timers_all(services)
+    timers_all(services)
+    sandbox.work()
+    stored = sandbox.store.orders[order["id"]]
+    assert stored["captured"] == "40.00" and stored["holds"]  # charged, still waiting for the goods
+    assert kinds(services, order["id"])["capture_payment"] == 1
+    clock.advance(days=1)
+    sandbox.store.restock("TEE", 2)
+    sandbox.settle()
+    assert sandbox.store.orders[order["id"]]["captured"] == "40.00"  # nothing captured twice
+    assert kinds(services, order["id"])["capture_payment"] == 1
+
+
+def test_authorization_expiry_can_ask_the_customer_to_pay_again(app, services, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = connect_sandbox(services, app.test_client(), clock, auth_expiry_policy="request_payment")
+    sandbox.store.add_product("TEE", "Tee", "20.00", 0)
+    order = sandbox.store.place_order(RETAIL, [("TEE", 1)])
+    sandbox.settle()
+    clock.advance(days=6, hours=20)
+    timers_all(services)
+    sandbox.work()
+    got = kinds(services, order["id"])
+    assert got[("send_email", "payment_request")] == 1
+    assert got["capture_payment"] == 0
+    assert got[("send_email", "authorization_expiring")] == 0  # no merchant address set: no warning to send
