@@ -4,6 +4,7 @@ stateless web processes. Real servers (tests/services.py), all on loopback, stop
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import subprocess
 import sys
@@ -443,7 +444,8 @@ def test_celery_worker_processes_webhooks_posted_to_two_stateless_web_processes(
         assert count(services, DeliveryRow, DeliveryRow.status != "pending") == 0
 
         tasks.bind(services)
-        with start_worker(tasks.app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=15):
+        with start_worker(tasks.app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=15,
+                          loglevel=logging.root.level):  # Celery sets the root level: keep the suite's
             def settled() -> bool:
                 depth = services.inbox.depth()
                 actions = services.outbox.depth()
