@@ -188,6 +188,59 @@ def test_webhook_flow_on_postgresql_tags_and_holds_once(built: Callable[..., Ser
     assert services.inbox.depth() == {"done": count(services, DeliveryRow)}
 
 
+def test_claims_skip_rows_another_worker_has_locked(built: Callable[..., Services]) -> None:
+    """A claim takes what is free instead of queueing behind another worker's claim (SKIP LOCKED)."""
+    from adapters.base import Delivery
+    from connector.outbox import Kind, enqueue
+
+    services, other = built(), built()
+    ref = services.shops.connect(Platform.SANDBOX, DOMAIN, name="Shop", credentials={}, webhook_secret=SECRET)
+    for shop, n in [("a.sandbox", 0), ("a.sandbox", 1), ("b.sandbox", 0)]:
+        services.inbox.store(Delivery(Platform.SANDBOX, shop, "products/update", f"{shop}-{n}", b"{}"))
+    with services.db.session() as s:
+        for n in range(3):
+            enqueue(s, shop_id=ref.id, order_id=None, kind=Kind.ADJUST_STOCK, key=f"k{n}", payload={})
+    with other.db.engine.connect() as held:  # another worker, in the middle of its claim
+        held.execute(text("SELECT id FROM deliveries WHERE shop_domain = 'a.sandbox' FOR UPDATE"))
+        held.execute(text("SELECT id FROM actions WHERE idempotency_key = 'k0' FOR UPDATE"))
+        claims: dict[str, list] = {}
+        thread = threading.Thread(target=lambda: claims.update(
+            inbox=services.inbox._claim(10), outbox=[row.idempotency_key for row in services.outbox._claim(10)]))
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "a claim waited for rows another worker holds"
+        held.rollback()
+    with services.db.session() as s:
+        b_delivery = s.scalar(select(DeliveryRow.id).where(DeliveryRow.shop_domain == "b.sandbox"))
+    assert claims == {"inbox": [b_delivery], "outbox": ["k1", "k2"]}  # a's wait their turn, in order
+
+
+def test_work_on_one_shop_waits_for_another_transaction_working_on_it(built: Callable[..., Services]) -> None:
+    """Evaluations of one shop run one at a time (its row lock); other shops are not held up."""
+    from connector.evaluation import evaluate
+    from connector.shops import lock_shop
+
+    services, other = built(), built()
+    a = services.shops.connect(Platform.SANDBOX, "a.sandbox", name="A", credentials={}, webhook_secret=SECRET)
+    b = services.shops.connect(Platform.SANDBOX, "b.sandbox", name="B", credentials={}, webhook_secret=SECRET)
+    finished: list[str] = []
+
+    def evaluate_shop(name: str, shop_id: int) -> None:
+        with other.db.session() as s:
+            evaluate(s, s.get(ShopRow, shop_id), None, datetime.now(UTC))
+        finished.append(name)
+
+    with services.db.session() as s:
+        lock_shop(s, a.id)  # a worker is applying a delivery of shop a
+        waiting = threading.Thread(target=evaluate_shop, args=("a", a.id))
+        waiting.start()
+        evaluate_shop("b", b.id)
+        waiting.join(timeout=0.5)
+        assert finished == ["b"] and waiting.is_alive()
+    waiting.join(timeout=10)
+    assert finished == ["b", "a"]
+
+
 # ---- (b) two workers claiming at once ----------------------------------------------------
 
 
