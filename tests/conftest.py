@@ -13,9 +13,8 @@ from cryptography.fernet import Fernet
 
 from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
+from tests.services import postgres_server, postgres_url, redis_server  # noqa: F401 - shared fixtures
 from tests.smtp_server import SmtpServer, run_smtp_server
-
-pytest_plugins = ["tests.services"]  # postgres_server, postgres_url, redis_server
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES", SHARED / "fixtures"))

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
+
+def need(condition: bool, reason: str) -> None:
+    from tests.conftest import need as need_or_fail  # late: tests/conftest.py imports this module
+
+    need_or_fail(condition, reason)
 
 
 def free_port() -> int:
