@@ -47,6 +47,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/intake.py
+	$(PY) benchmarks/shopify_normalise.py
+	$(PY) benchmarks/planning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -4,9 +4,10 @@
 to the order (`bo_*` columns) and enqueues the difference as idempotent outbox actions:
 
 - lines start waiting: tag the order, hold fulfillment of the waiting lines (or of the whole order
-  when the shop ships retail orders complete), write the promised date, capture what ships now,
+  when the shop ships retail orders complete), write the promised date, capture what ships now
+  (when the shop captures per shipment),
   email the customer the ETA;
-- the set of waiting lines changes: move the hold; capture and announce what ships now;
+- the set of waiting lines changes: move the hold; announce (and, per shipment, capture) what ships now;
 - the promised date moves: write it, and email the new date (an apology when later, good news
   when earlier);
 - nothing waits any more: release the hold, untag, capture the rest, email "on its way";
@@ -94,12 +95,13 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
         eta_note = f"Backordered items are promised to ship by {promised.isoformat()}." if promised else ""
         if not order.bo_held:
             gen = order.bo_generation = gen + 1
+            version = order.bo_promise_version = (order.bo_promise_version or 0) + 1
             acts.add(Kind.ADD_TAGS, f"g{gen}:tag", {"tags": [settings.backorder_tag]})
             acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)
             acts.add(
-                Kind.SET_ETA, f"g{gen}:eta:{promised}", {"eta": promised and promised.isoformat(), "note": eta_note}
+                Kind.SET_ETA, f"g{gen}:eta:v{version}", {"eta": promised and promised.isoformat(), "note": eta_note}
             )
-            if capture and partial:
+            if capture and partial and settings.capture_per_shipment:
                 shipping_now = sum(
                     (
                         line_amount(li, li.quantity - li.fulfilled_quantity - _waiting_qty(waiting, li.id))
@@ -130,7 +132,7 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             released = _released_since(session, order, waiting)
             acts.add(Kind.HOLD, f"g{gen}:hold:{sig}", hold_payload)  # the hold moves to exactly these lines
             if released and partial:
-                if capture:
+                if capture and settings.capture_per_shipment:
                     amount = sum((line_amount(lines[r.line_id], r.peak_quantity) for r in released), ZERO)
                     acts.capture(amount, f"g{gen}:capture:{sig}")
                 if can_email:
@@ -158,15 +160,17 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
             for r in released:
                 r.announced = partial
         if promised != order.bo_promised_on:
+            # A date may come back to one it had before (17 -> 7 -> 17 Nov): each change is news.
             previous = order.bo_promised_on
+            version = order.bo_promise_version = (order.bo_promise_version or 0) + 1
             acts.add(
-                Kind.SET_ETA, f"g{gen}:eta:{promised}", {"eta": promised and promised.isoformat(), "note": eta_note}
+                Kind.SET_ETA, f"g{gen}:eta:v{version}", {"eta": promised and promised.isoformat(), "note": eta_note}
             )
             if can_email and promised and previous:
                 template = "eta_later" if promised > previous else "eta_earlier"
                 acts.add(
                     Kind.EMAIL,
-                    f"g{gen}:email:{template}:{promised}",
+                    f"g{gen}:email:{template}:v{version}",
                     email_payload(
                         template,
                         shop,

@@ -31,6 +31,10 @@ class ShopSettings:
     reseller_partial_shipments: bool = True
     reseller_tags: tuple[str, ...] = ("reseller", "wholesale")
     charge_policy: str = "authorize_then_capture"
+    # Capture each partial shipment as it ships. Needs an authorization that takes several captures
+    # (Shopify Plus multi-capture, most card gateways); otherwise the whole charge is captured once,
+    # when the last waiting line ships.
+    capture_per_shipment: bool = False
     auth_expiry_policy: str = "capture_now"
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ

@@ -117,6 +117,7 @@ class OrderRow(Base):
     bo_held: Mapped[bool] = mapped_column(Boolean, default=False)
     bo_promised_on: Mapped[date | None] = mapped_column(Date)
     bo_hold_signature: Mapped[str | None] = mapped_column(String(40))
+    bo_promise_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # grows per new date
 
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLineRow.id"

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from adapters.base import StartContext
+from adapters.base import ConnectShop, StartContext
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import Config, load_config
 from connector.model import Platform
@@ -35,7 +35,7 @@ def create_app(
     services = services or build_services(config)
     app.extensions["connector"] = services
 
-    from connector.web import health, offers, webhooks
+    from connector.web import health, merchant, offers, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
@@ -43,6 +43,9 @@ def create_app(
     for adapter in services.adapters.values():
         if adapter.blueprint is not None:
             app.register_blueprint(adapter.blueprint)
+    # Exempt from CSRF: webhooks (HMAC-verified), adapters' callbacks, and the shopper's offer page,
+    # whose signed link is itself the credential (a forged cross-site post would need the link).
+    merchant.register(app, config, exempt=[webhooks.bp, offers.bp, *(a.blueprint for a in services.adapters.values())])
 
     from connector import cli
 
@@ -71,7 +74,7 @@ def _start_background(app: Flask, services: Services, config: Config) -> None:
     for platform, adapter in services.adapters.items():
         if adapter.start is not None:
             context = StartContext(
-                connect_shop=services.shops.connect,
+                connect_shop=_announcing_sign_in(services, config),
                 webhook_url=webhook_url(config, platform),
                 instance_path=str(config.instance_path),
             )
@@ -79,6 +82,21 @@ def _start_background(app: Flask, services: Services, config: Config) -> None:
             if started is not None:
                 services.background.append(started)
     atexit.register(stop_background, services)
+
+
+def _announcing_sign_in(services: Services, config: Config) -> ConnectShop:
+    """`ShopDirectory.connect` for adapters' background starts (the sandbox demo) that also logs the
+    merchant's sign-in link, so that whoever ran `make run` can open the app of the shop at once."""
+
+    def connect(platform: Platform, domain: str, **kwargs: Any) -> Any:
+        ref = services.shops.connect(platform, domain, **kwargs)
+        from connector.web.auth import make_sign_in_link
+
+        link = make_sign_in_link(ref.id, config, services)
+        logging.getLogger("connector.web").warning("merchant app of %s (%s): sign in at %s", domain, platform, link)
+        return ref
+
+    return connect
 
 
 def webhook_url(config: Config, platform: Platform) -> str:

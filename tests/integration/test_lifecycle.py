@@ -24,7 +24,8 @@ def kinds(services, order_external_id: str) -> Counter:  # type: ignore[no-untyp
         )
 
 
-def test_reseller_gets_available_lines_now_and_the_rest_in_batches(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+def test_reseller_gets_available_lines_now_and_the_rest_in_batches(app, services, clock) -> None:  # type: ignore[no-untyped-def]
+    sandbox = connect_sandbox(services, app.test_client(), clock, capture_per_shipment=True)
     store = sandbox.store
     store.add_product("MUG", "Mug", "10.00", 5)
     store.add_product("TEE", "Tee", "20.00", 0)
@@ -42,6 +43,21 @@ def test_reseller_gets_available_lines_now_and_the_rest_in_batches(sandbox, serv
     stored = store.orders[order["id"]]
     assert stored["holds"] == [] and stored["tags"] == []
     assert stored["captured"] == "130.00" and stored["financial_status"] == "paid"
+
+
+def test_without_multi_capture_the_charge_is_captured_once_at_the_end(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    store = sandbox.store
+    store.add_product("MUG", "Mug", "10.00", 5)
+    store.add_product("TEE", "Tee", "20.00", 0)
+    order = store.place_order(RESELLER, [("MUG", 5), ("TEE", 4)])
+    sandbox.settle()
+    assert store.orders[order["id"]]["captured"] == "0"  # the mugs ship, the authorization stays whole
+    store.fulfil_unheld()
+    clock.advance(days=2)
+    store.restock("TEE", 4)
+    sandbox.settle()
+    assert store.orders[order["id"]]["captured"] == "130.00"
+    assert kinds(services, order["id"])["capture_payment"] == 1
 
 
 def test_retail_order_ships_complete_by_default(sandbox, services) -> None:  # type: ignore[no-untyped-def]

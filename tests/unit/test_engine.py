@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from connector.engine import (
     Incoming,
     LeadTime,
+    LineAllocation,
     LineDemand,
     Policy,
     SkuSupply,
@@ -157,3 +158,32 @@ def test_allocation_invariants(available: int, quantities: list[int]) -> None:
         if waited:
             assert a.in_stock == 0
         waited = waited or a.backordered > 0
+
+
+def test_allocations_are_plain_line_allocations() -> None:
+    # The hot loop builds allocations without the dataclass __init__; they must be indistinguishable.
+    supply = SkuSupply(available=-1, lead_time=LEAD, incoming=(Incoming(date(2026, 11, 5), 1, "po:1"),))
+    result = allocate({"A": supply}, [line(1, 1), line(2, 1, 1), line(3, 1, 2, sku="GIFT")], TODAY)
+    assert result == {
+        1: LineAllocation(1, 1, "A", 1, 0),
+        2: LineAllocation(2, 2, "A", 0, 1, date(2026, 11, 5), date(2026, 11, 5), date(2026, 11, 5), "po:1"),
+        3: LineAllocation(3, 3, "GIFT", 1, 0),
+    }
+    assert hash(result[1]) == hash(LineAllocation(1, 1, "A", 1, 0))
+
+
+def test_large_evaluation_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    lines = [line(i, 1, minutes=i, sku=f"S{i % 100}") for i in range(12_000)]  # above the pause threshold
+    supplies = {f"S{i}": SkuSupply(available=-50, lead_time=LEAD) for i in range(100)}
+    assert gc.isenabled()
+    result = allocate(supplies, lines, TODAY)
+    assert gc.isenabled()
+    assert sum(a.in_stock for a in result.values()) == 100 * 70  # 120 lines per SKU, 70 units there
+    gc.disable()
+    try:
+        allocate(supplies, lines, TODAY)
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()

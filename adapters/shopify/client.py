@@ -1,0 +1,281 @@
+"""`ShopifyStoreClient`: the `adapters.base.StoreClient` actions and reads over Admin GraphQL.
+
+Every action is safe to repeat with the same arguments:
+- tags: `tagsAdd`/`tagsRemove` are set operations;
+- holds carry a stable `handle`; quantities already held under it are not held again, and release
+  only lifts holds with that handle (never a merchant's or another app's);
+- captures keep a journal in an order metafield and refunds carry Shopify's `@idempotent(key:)`
+  (payments.py);
+- ETA and notes rewrite only our own line of the order note, and only when it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from adapters.base import LineQuantity, StoreError, UserError
+from connector.model import Order, StockLevel, Variant
+
+from .graphql import GraphQLClient
+from .ids import gid, legacy_id
+from .mapping import DEFAULT_RESELLER_TAGS
+from .payments import NAMESPACE, OrderPayments
+from .reads import order_from_graphql, stock_level_from_graphql, variant_from_graphql
+
+ETA_KEY = "eta"
+HOLD_HANDLE = "backorder-connector"
+ETA_NOTE_PREFIX = "Backorder ETA: "
+NOTE_PREFIX = "Backorder: "
+MAX_PAGES = 10_000
+
+
+class ShopifyStoreClient:
+    def __init__(
+        self, shop: str, gql: GraphQLClient, *, reseller_tags: Collection[str] = DEFAULT_RESELLER_TAGS,
+        hold_handle: str = HOLD_HANDLE,
+    ) -> None:
+        self.shop = shop
+        self.gql = gql
+        self.reseller_tags = tuple(reseller_tags)
+        self.hold_handle = hold_handle
+        self.payments = OrderPayments(shop, gql)
+
+    # ---- tags ---------------------------------------------------------------------------------
+
+    def add_tags(self, order_id: str, tags: Sequence[str]) -> None:
+        if tags:
+            self.gql.mutate("TagsAdd", {"id": gid("Order", order_id), "tags": list(tags)}, "tagsAdd")
+
+    def remove_tags(self, order_id: str, tags: Sequence[str]) -> None:
+        if tags:
+            self.gql.mutate("TagsRemove", {"id": gid("Order", order_id), "tags": list(tags)}, "tagsRemove")
+
+    # ---- fulfillment holds --------------------------------------------------------------------
+
+    def _fulfillment_orders(self, order_id: str) -> list[dict[str, Any]]:
+        data = self.gql.query("OrderFulfillmentOrders", {"id": gid("Order", order_id)})
+        order = data.get("order")
+        if order is None:
+            raise UserError(f"{self.shop}: order {order_id} not found")
+        fulfillment_orders = []
+        for fo in order["fulfillmentOrders"]["nodes"]:
+            items = list(fo["lineItems"]["nodes"])
+            page = fo["lineItems"]["pageInfo"]
+            while page["hasNextPage"]:
+                more = self.gql.query("FulfillmentOrderLineItems", {"id": fo["id"], "after": page["endCursor"]})
+                items += more["fulfillmentOrder"]["lineItems"]["nodes"]
+                page = more["fulfillmentOrder"]["lineItems"]["pageInfo"]
+            fulfillment_orders.append({**fo, "items": items})
+        return fulfillment_orders
+
+    def _our_holds(self, fo: Mapping[str, Any]) -> list[str]:
+        return [h["id"] for h in fo.get("fulfillmentHolds") or () if h.get("handle") == self.hold_handle]
+
+    def _held(self, fulfillment_orders: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Units of each line inside fulfillment orders that carry our hold."""
+        held: dict[str, int] = {}
+        for fo in fulfillment_orders:
+            if self._our_holds(fo):
+                for item in fo["items"]:
+                    line_id = str(legacy_id(item["lineItem"]["id"]))
+                    held[line_id] = held.get(line_id, 0) + item["remainingQuantity"]
+        return held
+
+    def _hold_missing(self, fulfillment_orders: Sequence[Mapping[str, Any]], missing: dict[str, int],
+                      reason: str) -> None:
+        """Hold `missing` units per line on fulfillment orders that we do not hold yet (takes from `missing`)."""
+        for fo in fulfillment_orders:
+            if self._our_holds(fo) or "HOLD" not in {a["action"] for a in fo.get("supportedActions") or ()}:
+                continue
+            items = []
+            for item in fo["items"]:
+                line_id = str(legacy_id(item["lineItem"]["id"]))
+                take = min(missing.get(line_id, 0), item["remainingQuantity"])
+                if take > 0:
+                    items.append({"id": item["id"], "quantity": take})
+                    missing[line_id] -= take
+            if items:
+                self.gql.mutate("FulfillmentOrderHold", {"id": fo["id"], "fulfillmentHold": {
+                    "reason": "INVENTORY_OUT_OF_STOCK",
+                    "reasonNotes": reason[:255],
+                    "handle": self.hold_handle,
+                    "notifyMerchant": False,
+                    "fulfillmentOrderLineItems": items,
+                }}, "fulfillmentOrderHold")
+
+    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
+        """Hold exactly these quantities of these lines.
+
+        What is missing is held first, on fulfillment orders not yet held. A fulfillment order we hold
+        that carries more than is wanted now (part of the order can ship) is then released and the part
+        of it that still waits held again at once: Shopify releases a hold for a whole fulfillment
+        order, so only that order's waiting lines are free for the moment between the two calls."""
+        target = {line.line_id: line.quantity for line in lines if line.quantity > 0}
+        fulfillment_orders = self._fulfillment_orders(order_id)
+        held = self._held(fulfillment_orders)
+        missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
+        self._hold_missing(fulfillment_orders, missing, reason)
+        too_much = [
+            fo for fo in fulfillment_orders if self._our_holds(fo) and any(
+                held.get(line_id, 0) > target.get(line_id, 0)
+                for line_id in (str(legacy_id(i["lineItem"]["id"])) for i in fo["items"] if i["remainingQuantity"]))
+        ]
+        if too_much:
+            for fo in too_much:
+                self.gql.mutate("FulfillmentOrderReleaseHold", {"id": fo["id"], "holdIds": self._our_holds(fo)},
+                                "fulfillmentOrderReleaseHold")
+            fulfillment_orders = self._fulfillment_orders(order_id)
+            held = self._held(fulfillment_orders)
+            missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
+            self._hold_missing(fulfillment_orders, missing, reason)
+        left = {line_id: q for line_id, q in missing.items() if q > 0}
+        if left:
+            raise UserError(f"{self.shop} order {order_id}: no open fulfillment order to hold "
+                            f"{', '.join(f'{q} of line {line_id}' for line_id, q in left.items())}", details=left)
+
+    def release_fulfillment(self, order_id: str) -> None:
+        for fo in self._fulfillment_orders(order_id):
+            holds = self._our_holds(fo)
+            if holds:
+                self.gql.mutate("FulfillmentOrderReleaseHold", {"id": fo["id"], "holdIds": holds},
+                                "fulfillmentOrderReleaseHold")
+
+    # ---- payments (see payments.py) ---------------------------------------------------------
+
+    def capture_payment(self, order_id: str, amount: Decimal, currency: str, idempotency_key: str) -> None:
+        self.payments.capture(order_id, amount, currency, idempotency_key)
+
+    def refund_lines(
+        self, order_id: str, lines: Sequence[LineQuantity], amount: Decimal, currency: str, reason: str,
+        idempotency_key: str,
+    ) -> None:
+        self.payments.refund(order_id, lines, amount, currency, reason, idempotency_key)
+
+    # ---- stock ---------------------------------------------------------------------------------
+
+    def _stock_target(self, sku: str) -> tuple[str, str | None]:
+        """(inventory item id, primary location id) of a SKU, synthetic `shopify-variant:` keys included."""
+        if sku.startswith("shopify-variant:"):
+            data = self.gql.query("VariantStockTarget", {"id": gid("ProductVariant", sku.split(":", 1)[1])})
+            item = (data.get("productVariant") or {}).get("inventoryItem")
+            items = [item] if item else []
+        else:
+            escaped = sku.replace("\\", "\\\\").replace('"', '\\"')
+            data = self.gql.query("StockTarget", {"query": f'sku:"{escaped}"'})
+            items = [i for i in data["inventoryItems"]["nodes"] if (i.get("sku") or "") == sku]
+        if not items:
+            raise UserError(f"{self.shop}: no inventory item with SKU {sku!r}")
+        if len(items) > 1:
+            raise UserError(f"{self.shop}: {len(items)} inventory items share SKU {sku!r}; make it unique in Shopify")
+        if not items[0].get("tracked", True):
+            raise UserError(f"{self.shop}: SKU {sku!r} is not tracked by Shopify, so its stock cannot be adjusted")
+        return items[0]["id"], (data.get("location") or {}).get("id")
+
+    def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
+        """Goods received (or removed): change the SKU's `available` quantity by `delta` at `location`
+        (the shop's primary location when None), once per key (`@idempotent`)."""
+        if delta == 0:
+            return
+        item_id, primary = self._stock_target(sku)
+        try:
+            location_id = gid("Location", location) if location else primary
+        except ValueError as exc:
+            raise UserError(f"{self.shop}: {exc}") from None
+        if not location_id:
+            raise UserError(f"{self.shop}: the shop has no primary location to receive {sku!r} at")
+        key = idempotency_key if len(idempotency_key) <= 64 else hashlib.sha256(idempotency_key.encode()).hexdigest()
+        self.gql.mutate("InventoryAdjustQuantities", {"input": {
+            "name": "available",
+            "reason": "received" if delta > 0 else "correction",
+            "referenceDocumentUri": f"gid://backorder-connector/StockAdjustment/{quote(key, safe='')}",
+            "changes": [{"inventoryItemId": item_id, "locationId": location_id, "delta": delta,
+                         "changeFromQuantity": None}],
+        }, "idempotencyKey": key}, "inventoryAdjustQuantities")
+
+    # ---- ETA and notes ------------------------------------------------------------------------
+
+    def _rewrite_note(self, order_id: str, prefix: str, line: str | None, *, replace: bool) -> None:
+        data = self.gql.query("OrderNote", {"id": gid("Order", order_id)})
+        if data.get("order") is None:
+            raise UserError(f"{self.shop}: order {order_id} not found")
+        current = data["order"].get("note") or ""
+        kept = current.splitlines()
+        if replace:
+            kept = [existing for existing in kept if not existing.startswith(prefix)]
+        if line is not None and line not in kept:
+            kept.append(line)
+        new = "\n".join(kept)
+        if new != current:
+            self.gql.mutate("OrderUpdateNote", {"input": {"id": gid("Order", order_id), "note": new}}, "orderUpdate")
+
+    def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
+        owner = gid("Order", order_id)
+        if eta is not None:
+            self.gql.mutate("MetafieldsSet", {"metafields": [{
+                "ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY, "type": "date", "value": eta.isoformat(),
+            }]}, "metafieldsSet")
+        else:
+            self.gql.mutate("MetafieldsDelete", {"metafields": [
+                {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
+        text = " ".join(note.split())
+        self._rewrite_note(order_id, ETA_NOTE_PREFIX, ETA_NOTE_PREFIX + text if text else None, replace=True)
+
+    def add_note(self, order_id: str, text: str, customer_visible: bool) -> None:
+        """Shopify orders have one staff-facing note and no customer-visible one: the line goes there
+        either way (customers hear from the service's own emails)."""
+        line = " ".join(text.split())
+        if line:
+            self._rewrite_note(order_id, NOTE_PREFIX, NOTE_PREFIX + line, replace=False)
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def _pages(self, operation: str, variables: Mapping[str, Any], *path: str) -> Iterator[Mapping[str, Any]]:
+        """The nodes of the connection at `path` in the response, page after page."""
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            connection: Any = self.gql.query(operation, {**variables, "after": after})
+            for key in path:
+                connection = (connection or {}).get(key)
+            if connection is None:  # the parent object is gone (deleted between two reads)
+                return
+            yield from connection["nodes"]
+            page = connection["pageInfo"]
+            if not page["hasNextPage"]:
+                return
+            if not page.get("endCursor") or page["endCursor"] == after:
+                raise StoreError(f"{self.shop} {operation}: pagination did not advance", retryable=True)
+            after = page["endCursor"]
+        raise StoreError(f"{self.shop} {operation}: more than {MAX_PAGES} pages", retryable=False)
+
+    def orders_updated_since(self, since: datetime) -> Iterator[Order]:
+        moment = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
+        search = f"updated_at:>='{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        for node in self._pages("OrdersUpdatedSince", {"query": search}, "orders"):
+            line_nodes = list(node["lineItems"]["nodes"])
+            page = node["lineItems"]["pageInfo"]
+            while page["hasNextPage"]:
+                more = self.gql.query("OrderLineItems", {"id": node["id"], "after": page["endCursor"]})
+                line_nodes += more["order"]["lineItems"]["nodes"]
+                page = more["order"]["lineItems"]["pageInfo"]
+            yield order_from_graphql(self.shop, node, line_nodes, self.reseller_tags)
+
+    def stock_levels(self) -> Iterator[StockLevel]:
+        for location in self._pages("Locations", {}, "locations"):
+            if not location.get("isActive", True):
+                continue
+            location_id = str(legacy_id(location["id"]))
+            variables = {"id": location["id"], "query": None}
+            for node in self._pages("LocationInventoryLevels", variables, "location", "inventoryLevels"):
+                level = stock_level_from_graphql(self.shop, location_id, node)
+                if level is not None:
+                    yield level
+
+    def variants(self) -> Iterator[Variant]:
+        for node in self._pages("ProductVariants", {"query": None}, "productVariants"):
+            yield variant_from_graphql(self.shop, node)
+

@@ -1,0 +1,146 @@
+"""The install blueprint: `/shopify/install` starts OAuth, `/shopify/callback` finishes it.
+
+The state nonce lives in the merchant's browser (Flask's signed session cookie) between the two,
+so a callback can only complete the install that this browser started. After the token exchange
+the shop is stored through the core's shop directory (`app.extensions["connector"].shops`, which
+encrypts the credentials), its webhooks are subscribed, and the merchant lands in the app in their
+Shopify admin. A re-install (or a scope change in the settings) runs the same path and updates the
+stored token and scopes; the shop's settings are kept. Each launch of an installed app from the Shopify
+admin re-checks the webhook subscriptions (Shopify drops ones that keep failing) and, when the stored
+token no longer works or lacks a scope the app now asks for, sends the merchant through OAuth again.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, request, session
+from flask.typing import ResponseReturnValue
+
+from adapters.base import AuthRevoked, StoreError
+from connector.model import Platform
+
+from .config import ShopifyConfig
+from .graphql import GraphQLClient
+from .ids import InvalidShopDomain, shop_domain
+from .install import ensure_webhooks, shop_details
+from .oauth import InstallError, ShopifyOAuth, query_params
+
+SESSION_KEY = "shopify_oauth"
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def _top_level_redirect(url: str) -> Response:
+    """Inside the Shopify admin's iframe a redirect to the OAuth page must replace the top window."""
+    target = json.dumps(url)
+    page = (f"<!doctype html><meta charset=utf-8><title>Redirecting…</title>"
+            f"<script>window.top.location.href = {target};</script>"
+            f'<a href="{escape(url)}" target="_top">Continue to Shopify</a>')
+    return Response(page, mimetype="text/html")
+
+
+def make_blueprint(config: ShopifyConfig) -> Blueprint:
+    bp = Blueprint("shopify", __name__, url_prefix="/shopify")
+    configured = bool(config.api_key and config.api_secret and config.app_url)
+
+    def oauth() -> ShopifyOAuth:
+        return ShopifyOAuth(config)
+
+    def shops() -> Any:
+        return current_app.extensions["connector"].shops
+
+    def admin_app_url(shop: str) -> str:
+        return f"https://{shop}/admin/apps/{config.api_key}"
+
+    @bp.errorhandler(InstallError)
+    def install_refused(exc: InstallError) -> ResponseReturnValue:
+        current_app.logger.warning("Shopify install refused: %s", exc)
+        return _text(f"The install could not be completed: {exc}. Please start it again from Shopify.", 400)
+
+    @bp.get("/install")
+    def install() -> ResponseReturnValue:
+        if not configured:
+            return _text("The Shopify app is not configured on this service (SHOPIFY_API_KEY/SECRET, APP_URL).", 503)
+        params = query_params(request.args)
+        flow = oauth()
+        if "hmac" in params:
+            shop = flow.verify_request(params)  # a launch from the Shopify admin
+        else:
+            try:
+                shop = shop_domain(params.get("shop"))
+            except InvalidShopDomain as exc:
+                raise InstallError(str(exc)) from None
+        ref = shops().ref(Platform.SHOPIFY, shop)
+        if ref is not None and ref.status == "active" and "hmac" in params:
+            stored = shops().credentials(Platform.SHOPIFY, shop) or {}
+            if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
+                    shop, str(stored["access_token"])):
+                return redirect(f"{request.script_root}/shopify/installed?shop={shop}")
+        state = flow.new_state()
+        session[SESSION_KEY] = {"state": state, "shop": shop}
+        url = flow.authorize_url(shop, state)
+        return _top_level_redirect(url) if params.get("embedded") == "1" else redirect(url)
+
+    def _webhooks_repaired(shop: str, token: str) -> bool:
+        """On each launch, put back any webhook subscription Shopify dropped (it deletes ones that keep
+        failing). False when the token no longer works: the launch then goes through OAuth again."""
+        try:
+            report = ensure_webhooks(GraphQLClient(shop, token, config.api_version), config.webhook_url)
+        except AuthRevoked:
+            return False
+        except StoreError as exc:  # Shopify is slow or down: the app opens anyway, the next launch retries
+            current_app.logger.warning("could not check %s's webhook subscriptions: %s", shop, exc)
+            return True
+        if report.created or report.updated:
+            current_app.logger.info("repaired %s's webhooks: created %s, repointed %s", shop, report.created,
+                                    report.updated)
+        return True
+
+    @bp.get("/callback")
+    def callback() -> ResponseReturnValue:
+        if not configured:
+            return _text("The Shopify app is not configured on this service.", 503)
+        params = query_params(request.args)
+        pending = session.pop(SESSION_KEY, None) or {}
+        flow = oauth()
+        shop = flow.verify_callback(params, pending.get("state"))
+        if pending.get("shop") != shop:
+            raise InstallError("the callback is for another shop than the install this browser started")
+        grant = flow.exchange_code(shop, str(params["code"]))
+        missing = flow.missing_scopes(grant.scopes)
+        if missing:
+            raise InstallError(f"Shopify granted fewer permissions than the app needs: {', '.join(missing)}")
+        gql = GraphQLClient(shop, grant.access_token, config.api_version)
+        try:
+            details = shop_details(gql, shop)
+        except StoreError as exc:
+            return _text(f"Shopify could not be reached to finish the install ({exc}). Please try again.", 502)
+        shops().connect(Platform.SHOPIFY, shop, name=details.name, credentials=grant.credentials(),
+                        currency=details.currency, locale=details.locale, timezone=details.timezone)
+        try:
+            report = ensure_webhooks(gql, config.webhook_url)
+        except StoreError as exc:
+            # The token is stored and reconciliation already covers the shop; opening the app again retries.
+            return _text(f"Installed, but subscribing to Shopify's webhooks failed ({exc}). Please open the app "
+                         "again from Shopify to retry.", 502)
+        current_app.logger.info("Shopify shop %s installed: webhooks created %s, repointed %s",
+                                shop, report.created, report.updated)
+        return redirect(admin_app_url(shop))
+
+    @bp.get("/installed")
+    def installed() -> ResponseReturnValue:
+        try:
+            shop = shop_domain(request.args.get("shop"))
+        except InvalidShopDomain:
+            return _text("Unknown shop.", 404)
+        ref = shops().ref(Platform.SHOPIFY, shop)
+        if ref is None:
+            return _text("This shop has not installed Backorder Connector.", 404)
+        return _text(f"Backorder Connector is {ref.status.replace('_', ' ')} on {shop}.", 200)
+
+    return bp

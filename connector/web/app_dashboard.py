@@ -1,0 +1,104 @@
+"""The dashboard (/app) and the merchant's one-click actions: expedite, retry an action, replay a webhook."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from connector import dashboard
+from connector.evaluation import shop_today
+from connector.storage.tables import OrderLineRow, OrderRow
+from connector.web.app_common import reevaluate, services, shop_session
+from connector.web.auth import login_required
+from connector.web.chart import geometry
+from connector.web.forms import ActionForm
+
+bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
+
+
+@bp.get("")
+@bp.get("/")
+@login_required
+def dashboard_view() -> ResponseReturnValue:
+    with shop_session() as (s, shop):
+        now = services().clock()
+        today = shop_today(shop, now)
+        skus = dashboard.chart_skus(s, shop.id)
+        by_sku = dashboard.backlog_by_sku(s, shop.id)
+        chosen = request.args.get("sku") or (by_sku[0].sku if by_sku else (skus[0] if skus else None))
+        if chosen is not None and chosen not in skus:
+            chosen = skus[0] if skus else None
+        context = dict(
+            today=today,
+            now=now,
+            counts=dashboard.counts(s, shop.id),
+            by_sku=by_sku,
+            by_order=dashboard.backlog_by_order(s, shop.id),
+            at_risk=dashboard.lines_at_risk(s, shop, today),
+            held=dashboard.held_charges(s, shop),
+            actions=dashboard.recent_actions(s, shop.id),
+            dead=dashboard.dead_deliveries(s, shop),
+            chart_skus=skus,
+            chart_sku=chosen,
+            chart=geometry(dashboard.chart_data(s, shop, chosen, today)) if chosen else None,
+            shop_status=(shop.status, shop.status_reason),
+        )
+    return render_template("app/dashboard.html", form=ActionForm(), **context)
+
+
+# The old name some templates and redirects use.
+bp.add_url_rule("/dashboard", "dashboard", dashboard_view)
+
+
+@bp.post("/orders/<int:order_id>/expedite")
+@login_required
+def expedite(order_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with shop_session() as (s, shop):
+        order = s.get(OrderRow, order_id)
+        if order is None or order.shop_id != shop.id:
+            abort(404)
+        order.priority = -1
+        skus = set(s.scalars(select(OrderLineRow.sku).where(OrderLineRow.order_id == order.id)))
+        reevaluate(s, shop, skus)
+        name = order.name
+    flash(f"Order {name} moved to the front of the queue.", "success")
+    return redirect(url_for(".dashboard_view", _anchor="orders"))
+
+
+@bp.post("/actions/<int:action_id>/retry")
+@login_required
+def retry_action(action_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with shop_session() as (s, shop):
+        if dashboard.get_action(s, shop.id, action_id) is None:
+            abort(404)
+        shop_id = shop.id
+    if services().outbox.retry_now(action_id, shop_id):
+        services().notify("drain_outbox")
+        flash("The action will be tried again now.", "success")
+    else:
+        flash("That action is not failed any more.", "info")
+    target = request.form.get("next", "")
+    if not (target.startswith("/app") and "//" not in target):
+        target = url_for(".dashboard_view", _anchor="actions")
+    return redirect(target)
+
+
+@bp.post("/deliveries/<int:delivery_id>/replay")
+@login_required
+def replay_delivery(delivery_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with shop_session() as (s, shop):
+        if dashboard.delivery_of_shop(s, shop, delivery_id) is None:
+            abort(404)
+    if services().inbox.replay(delivery_id):
+        services().notify("process_inbox")
+        flash("The webhook is queued again.", "success")
+    else:
+        flash("That webhook is not in the dead letter any more.", "info")
+    return redirect(url_for(".dashboard_view", _anchor="webhooks"))

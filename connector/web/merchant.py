@@ -1,0 +1,53 @@
+"""Wire the merchant app and the storefront into the Flask app: CSRF, session cookie, blueprints, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from connector.config import Config
+
+csrf = CSRFProtect()
+
+
+def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
+    """CSRF protects every form post; the exempt blueprints (webhooks, adapters' JSON callbacks)
+    authenticate their requests themselves (HMAC signatures, OAuth state)."""
+    secure = config.app_url.startswith("https://")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=30))
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
+    # Inside the Shopify admin the app is a third-party frame: its cookie must be SameSite=None (https only).
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "None" if secure else "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    csrf.init_app(app)
+    for blueprint in exempt:
+        if blueprint is not None:
+            csrf.exempt(blueprint)
+
+    from connector.web import (
+        app_common,
+        app_dashboard,
+        app_emails,
+        app_purchase_orders,
+        app_settings,
+        app_suppliers,
+        auth,
+        storefront,
+    )
+
+    auth.register(app)
+    app_common.register(app)
+    for bp in (
+        app_dashboard.bp,
+        app_settings.bp,
+        app_suppliers.bp,
+        app_purchase_orders.bp,
+        app_emails.bp,
+        storefront.bp,
+    ):
+        app.register_blueprint(bp)
