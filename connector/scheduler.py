@@ -33,7 +33,7 @@ def evaluate_all(services: Services) -> int:
     """Re-evaluate every active shop: promises that passed, stock that changed without a webhook."""
     actions = 0
     for ref in services.shops.active():
-        with services.db.session() as s:
+        with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
@@ -47,7 +47,7 @@ def timers_all(services: Services) -> int:
     done = 0
     cfg = services.config
     for ref in services.shops.active():
-        with services.db.session() as s:
+        with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
                 lock_shop(s, shop.id)  # decides on the same orders as evaluation does
