@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install env bench clean
+.PHONY: run test test-pg lint install env bench clean worker scheduler
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ run: $(STAMP) .env
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit and integration tests again, each on a fresh database of a throw-away PostgreSQL server.
+test-pg: $(STAMP)
+	CONNECTOR_TEST_DATABASE=postgresql $(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+# Production shape (README, "Production"): Celery workers and the one scheduler process.
+# Both need CELERY_BROKER_URL and DATABASE_URL (PostgreSQL) in the environment or .env.
+worker: $(STAMP) .env
+	$(VENV)/bin/celery -A connector.tasks worker --loglevel=INFO --concurrency=$${WORKER_CONCURRENCY:-4}
+
+scheduler: $(STAMP) .env
+	$(VENV)/bin/flask --app connector.web:create_cli_app scheduler
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.10, help="share of exact re-sends")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads (each one request in flight)")
     parser.add_argument("--skus", type=int, default=500, help="catalogue size")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (both servers)")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes (both; 1 as make run)")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (both servers)")
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +38,17 @@ class Services:
     outbox: Outbox
     clock: Callable[[], datetime] = utcnow
     wake: threading.Event = field(default_factory=threading.Event)
+    last_intake: float = 0.0  # time.monotonic() of the last stored webhook
     background: list[Any] = field(default_factory=list)
+    # With CELERY_BROKER_URL: sends a task by name (see connector/tasks.py); None: the in-process worker.
+    enqueue: Callable[[str], None] | None = None
+
+    def notify(self, task: str) -> None:
+        """Work is waiting for `task` ("process_inbox", "drain_outbox"): wake the in-process worker,
+        or enqueue the task for the Celery workers."""
+        self.wake.set()
+        if self.enqueue is not None:
+            self.enqueue(task)
 
     def client_for(self, shop_id: int) -> StoreClient:
         with self.db.session() as s:
@@ -48,12 +59,17 @@ class Services:
             credentials = self.box.open_json(row.credentials) if row.credentials else {}
         return self.adapters[shop.platform].client_factory(shop, credentials)
 
-    def secret_lookup(self, platform: Platform) -> Callable[[str], bytes | None]:
-        return lambda domain: self.shops.webhook_secret(platform, domain)
+    def secret_lookup(self, platform: Platform, fresh: bool = False) -> Callable[[str], bytes | None]:
+        return lambda domain: self.shops.webhook_secret(platform, domain, fresh=fresh)
 
-    def work_once(self) -> tuple[int, int]:
+    def note_intake(self) -> None:
+        """A webhook was just stored: wake the worker (or enqueue its task), and tell it requests are being answered."""
+        self.last_intake = time.monotonic()
+        self.notify("process_inbox")
+
+    def work_once(self, batch: int = 100) -> tuple[int, int]:
         """Process the inbox, then drain the outbox. Returns (deliveries, actions) handled."""
-        processed = self.inbox.process_pending()
+        processed = self.inbox.process_pending(batch)
         settled = self.inbox.evaluate_settled()
         drained = self.outbox.drain()
         return processed.done + processed.dead + settled, drained.done + drained.failed + drained.dead
@@ -78,11 +94,24 @@ def build_services(
     inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
+    if config.celery_broker_url:
+        from connector import tasks  # Celery is needed only when configured
+
+        services.enqueue = tasks.enqueuer(config.celery_broker_url)
     return services
 
 
 class Worker:
-    """Processes the inbox and drains the outbox in a background thread; woken early by new work."""
+    """Processes the inbox and drains the outbox in a background thread; woken early by new work.
+
+    Answering the store comes first: while webhooks are arriving the worker lets the request
+    threads have the CPU (one process, one GIL) and works in small batches between them; a
+    burst is processed a moment later, never at the cost of a slow answer. The wait is bounded,
+    so a steady stream cannot starve processing."""
+
+    QUIET = 0.02  # seconds without a new webhook before a batch runs
+    MAX_DEFER = 1.0  # but never defer a batch longer than this
+    BATCH = 20
 
     def __init__(self, services: Services, idle_seconds: float = 1.0) -> None:
         self.services = services
@@ -100,10 +129,19 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def _yield_to_requests(self) -> None:
+        deadline = time.monotonic() + self.MAX_DEFER
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            quiet_for = time.monotonic() - self.services.last_intake
+            if quiet_for >= self.QUIET:
+                return
+            time.sleep(self.QUIET - quiet_for)
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._yield_to_requests()
             try:
-                handled = self.services.work_once()
+                handled = self.services.work_once(self.BATCH)
             except Exception:  # noqa: BLE001 - e.g. the database is down: log, wait, try again
                 log.exception("worker pass failed")
                 handled = (0, 0)

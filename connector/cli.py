@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -97,6 +99,24 @@ def queues_command() -> None:
     click.echo(json.dumps({"inbox": services.inbox.depth(), "outbox": services.outbox.depth()}, indent=2))
 
 
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the periodic jobs in the foreground until SIGTERM or Ctrl-C.
+
+    The scheduler process of a production deployment: with CELERY_BROKER_URL it enqueues the jobs
+    for the Celery workers. Start as many as you like; a database lease lets one act at a time."""
+    from connector.scheduler import Scheduler
+
+    services = _services()
+    scheduler = Scheduler(services)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    mode = "enqueuing Celery tasks" if services.enqueue is not None else "running the jobs in this process"
+    click.echo(f"scheduler {scheduler.holder}: {mode}", err=True)
+    scheduler.run_until(stop)
+
+
 def register(app: Flask) -> None:
-    for command in (replay, evaluate_command, plan_command, reconcile_command, queues_command):
+    for command in (replay, evaluate_command, plan_command, reconcile_command, queues_command, scheduler_command):
         app.cli.add_command(command)

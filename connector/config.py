@@ -39,6 +39,7 @@ class Config:
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
     stock_settle_seconds: float = 30.0
+    celery_broker_url: str = ""  # set: Celery workers do the background work (see connector/tasks.py)
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
 
     @property
@@ -74,6 +75,7 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
         stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
+        celery_broker_url=env.get("CELERY_BROKER_URL", ""),
         platform=platform,
     )
     values.update(overrides)

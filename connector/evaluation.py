@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from connector import engine, lifecycle, routing
 from connector.model import BackorderState
 from connector.shop_settings import ShopSettings
+from connector.shops import lock_shop
 from connector.storage.tables import (
     BackorderRow,
     OrderLineRow,
@@ -148,6 +149,7 @@ def evaluate(
     """Re-evaluate `skus` (all of the shop's when None) and enqueue the actions that follow.
 
     `orders` names orders whose picture changed by other means (a refund) to decide on as well."""
+    lock_shop(session, shop.id)
     settings = ShopSettings.from_mapping(shop.settings)
     today = shop_today(shop, now)
     sku_list = sorted(set(skus)) if skus is not None else _all_skus(session, shop.id)

@@ -20,15 +20,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector.apply import SETTLE, apply_events
 from connector.evaluation import evaluate
 from connector.model import Event, Platform
 from connector.outbox import backoff
-from connector.shops import find_row
+from connector.shops import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import utcnow
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
+_INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
 COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
 
 
@@ -63,21 +65,23 @@ class Inbox:
     # ---- intake ------------------------------------------------------------------------
 
     def store(self, delivery: Delivery) -> bool:
-        """Keep a verified delivery. Returns False when it is a duplicate."""
-        row = DeliveryRow(
-            platform=str(delivery.platform),
-            shop_domain=delivery.shop,
-            topic=delivery.topic,
-            event_id=delivery.event_id,
-            headers=dict(delivery.headers),
-            body=delivery.body,
-            status="pending",
-            attempts=0,
-            received_at=self.clock(),
-        )
+        """Keep a verified delivery. Returns False when it is a duplicate.
+
+        A plain INSERT in a short foreground transaction: this runs while the store waits for our answer."""
+        values = {
+            "platform": str(delivery.platform),
+            "shop_domain": delivery.shop,
+            "topic": delivery.topic,
+            "event_id": delivery.event_id,
+            "headers": dict(delivery.headers),
+            "body": delivery.body,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": self.clock(),
+        }
         try:
             with self.db.session() as s:
-                s.add(row)
+                s.connection().execute(_INSERT_DELIVERY, values)
         except IntegrityError:
             return False
         return True
@@ -92,15 +96,54 @@ class Inbox:
             ),
             and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
         )
+        # One shop's deliveries are applied in the order they arrived, however many workers claim:
+        # applied out of order, an order and its stock report would meet half-counted, and the
+        # decisions made in between would be acted on. So a delivery waits while an earlier one of
+        # its shop is being processed, or is still untried outside this batch (another worker is
+        # claiming it). One that failed and waits to retry holds up nothing.
+        unfinished = or_(
+            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
+        )
+        earlier = aliased(DeliveryRow)
+        in_progress_before = exists().where(
+            earlier.platform == DeliveryRow.platform,
+            earlier.shop_domain == DeliveryRow.shop_domain,
+            earlier.id < DeliveryRow.id,
+            earlier.status == "processing",
+            earlier.lease_until > now,
+        )
         claimed: list[int] = []
-        with self.db.session() as s:
+        with self.db.session(background=True) as s:
             candidates = s.execute(
-                select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts)
-                .where(due)
-                .order_by(DeliveryRow.id)
-                .limit(limit)
+                self.db.for_claim(
+                    select(
+                        DeliveryRow.id,
+                        DeliveryRow.status,
+                        DeliveryRow.attempts,
+                        DeliveryRow.platform,
+                        DeliveryRow.shop_domain,
+                    )
+                    .where(due, ~in_progress_before)
+                    .order_by(DeliveryRow.id)
+                    .limit(limit),
+                    DeliveryRow,
+                )
             ).all()
-            for delivery_id, status, attempts in candidates:
+            if not candidates:
+                return claimed
+            ids = [c.id for c in candidates]
+            first_outside = {
+                (platform, domain): first
+                for platform, domain, first in s.execute(
+                    select(DeliveryRow.platform, DeliveryRow.shop_domain, func.min(DeliveryRow.id))
+                    .where(unfinished, DeliveryRow.id < max(ids), DeliveryRow.id.not_in(ids))
+                    .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
+                )
+            }
+            for delivery_id, status, attempts, platform, domain in candidates:
+                if delivery_id > first_outside.get((platform, domain), delivery_id):
+                    continue  # an earlier delivery of this shop is not ours to process first
                 res = s.execute(
                     update(DeliveryRow)
                     .where(
@@ -124,7 +167,7 @@ class Inbox:
     def process(self, delivery_id: int) -> str:
         """Process one claimed delivery. Returns "done", "dead" or "retry"."""
         try:
-            with self.db.session() as s:
+            with self.db.session(background=True) as s:
                 row = s.get(DeliveryRow, delivery_id)
                 if row is None or row.status == "done":
                     return "done"
@@ -166,6 +209,7 @@ class Inbox:
 
     def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
         """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
+        lock_shop(session, shop.id)
         applied = apply_events(session, shop, events, self.clock(), self.settle)
         if applied.skus and not applied.uninstalled and shop in session:
             session.flush()
@@ -175,22 +219,21 @@ class Inbox:
         """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
         now = self.clock()
         done = 0
-        with self.db.session() as s:
-            due = s.execute(
-                select(StockLevelRow.shop_id, StockLevelRow.sku).where(StockLevelRow.settle_at <= now).distinct()
-            ).all()
-            by_shop: dict[int, set[str]] = {}
-            for shop_id, sku in due:
-                by_shop.setdefault(shop_id, set()).add(sku)
-            s.execute(update(StockLevelRow).where(StockLevelRow.settle_at <= now).values(settle_at=None))
-            for shop_id, skus in by_shop.items():
+        with self.db.session(background=True) as s:
+            shop_ids = s.scalars(select(StockLevelRow.shop_id).where(StockLevelRow.settle_at <= now).distinct()).all()
+        for shop_id in sorted(shop_ids):
+            with self.db.session(background=True) as s:
+                lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
+                settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
+                skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
+                s.execute(update(StockLevelRow).where(settled).values(settle_at=None))
                 shop = s.get(ShopRow, shop_id)
-                if shop is not None and shop.status == "active":
+                if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions
         return done
 
     def _dead(self, delivery_id: int, reason: str) -> None:
-        with self.db.session() as s:
+        with self.db.session(background=True) as s:
             s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
@@ -198,7 +241,7 @@ class Inbox:
             )
 
     def _retry(self, delivery_id: int, reason: str) -> str:
-        with self.db.session() as s:
+        with self.db.session(background=True) as s:
             row = s.get(DeliveryRow, delivery_id)
             if row is None:
                 return "dead"
@@ -224,6 +267,6 @@ class Inbox:
             return res.rowcount == 1
 
     def depth(self) -> dict[str, int]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all()
             return {status: count for status, count in rows}

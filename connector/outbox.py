@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, LineQuantity, StoreClient
@@ -172,13 +172,16 @@ class Outbox:
             and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
         )
         claimed: list[ActionRow] = []
-        with self.db.session() as s:
+        with self.db.session(background=True) as s:
             active_shops = select(ShopRow.id).where(ShopRow.status == "active")
             candidates = s.scalars(
-                select(ActionRow)
-                .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
-                .order_by(ActionRow.id)
-                .limit(limit)
+                self.db.for_claim(
+                    select(ActionRow)
+                    .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
+                    .order_by(ActionRow.id)
+                    .limit(limit),
+                    ActionRow,
+                )
             ).all()
             for row in candidates:
                 result = s.execute(
@@ -208,7 +211,7 @@ class Outbox:
             except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
                 self._failed(row, exc, result)
             else:
-                with self.db.session() as s:
+                with self.db.session(background=True) as s:
                     s.execute(
                         update(ActionRow)
                         .where(ActionRow.id == row.id)
@@ -221,7 +224,7 @@ class Outbox:
         message = f"{type(exc).__name__}: {exc}"[:2000]
         result.errors.append(message)
         now = self.clock()
-        with self.db.session() as s:
+        with self.db.session(background=True) as s:
             values: dict[str, Any] = {"last_error": message, "lease_until": None}
             if isinstance(exc, AuthRevoked):
                 # Keep the action: it runs once the merchant re-connects the store.
@@ -256,8 +259,6 @@ class Outbox:
             return res.rowcount == 1
 
     def depth(self) -> dict[str, int]:
-        from sqlalchemy import func
-
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.execute(select(ActionRow.status, func.count()).group_by(ActionRow.status)).all()
             return {status: count for status, count in rows}

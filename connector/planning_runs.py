@@ -11,6 +11,7 @@ merchant made by hand, approved and received orders are never touched).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from connector.planning.plan import ShopPlan, plan_shop
 from connector.planning.settings import PlanSettings
 from connector.routing import plan_settings_for
 from connector.shop_settings import ShopSettings
+from connector.storage.db import Database
 from connector.storage.tables import (
     BackorderRow,
     LineRouteRow,
@@ -172,6 +174,43 @@ def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "mer
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
     run.finished_at = max(utcnow(), now)
     return run
+
+
+def plan_detached(db: Database, shop_id: int, clock: Callable[[], datetime], trigger: str = "nightly",
+                  model_set: str | None = None, run_id: int | None = None) -> tuple[int, str]:
+    """Plan a shop outside a request: read and compute in a read-only session (on SQLite it holds no
+    write lock, so webhooks keep flowing while the forecasts run), then store the results in one
+    short write transaction. Returns (run id, status). `run_id`: a run `start_run` committed."""
+    now = clock()
+    with db.session(background=True) as s:
+        shop = s.get(ShopRow, shop_id)
+        if shop is None:
+            raise LookupError(shop_id)
+        run = s.get(PlanRunRow, run_id) if run_id is not None else start_run(s, shop, now, trigger, model_set)
+        assert run is not None
+        run_id, as_of = run.id, run.as_of
+    try:
+        with db.read() as s:
+            shop = s.get(ShopRow, shop_id)
+            assert shop is not None
+            settings = settings_of(shop, model_set)
+            inputs = load_inputs(s, shop, as_of, settings)
+        plan = plan_shop(shop.domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders, inputs.suppliers,
+                         inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings)
+        with db.session(background=True) as s:
+            shop, run = s.get(ShopRow, shop_id), s.get(PlanRunRow, run_id)
+            assert shop is not None and run is not None
+            run.model_set = settings.model_set
+            _store(s, shop, run, plan, inputs)
+            run.status, run.finished_at = "done", max(utcnow(), now)
+        return run_id, "done"
+    except Exception as exc:  # noqa: BLE001 - recorded for the merchant; the previous plan stays
+        log.exception("planning of shop %s failed", shop_id)
+        with db.session(background=True) as s:
+            run = s.get(PlanRunRow, run_id)
+            assert run is not None
+            run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}", max(utcnow(), now)
+        return run_id, "failed"
 
 
 def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inputs: PlanInputs) -> None:

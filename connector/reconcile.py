@@ -29,7 +29,7 @@ def reconcile_shop(
 ) -> int:
     """Returns how many events were applied."""
     started = clock()
-    with inbox.db.session() as s:
+    with inbox.db.session(background=True) as s:
         shop = s.get(ShopRow, shop_id)
         if shop is None or shop.status != "active":
             return 0
@@ -42,7 +42,7 @@ def reconcile_shop(
     except AuthRevoked as exc:
         shops.set_status(platform, domain, NEEDS_RECONNECT, f"the store refused our credentials: {exc}")
         return 0
-    with inbox.db.session() as s:
+    with inbox.db.session(background=True) as s:
         shop = s.get(ShopRow, shop_id)
         if shop is None:
             return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,8 +19,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connector import leases
 from connector.bootstrap import Services
 from connector.evaluation import evaluate
-from connector.planning_runs import plan_due, run_plan
+from connector.planning_runs import plan_detached, plan_due
 from connector.reconcile import reconcile_shop, upkeep_shop
+from connector.shops import lock_shop
 from connector.storage.tables import ShopRow
 from connector.timers import run_timers
 
@@ -33,12 +35,12 @@ def evaluate_all(services: Services) -> int:
     """Re-evaluate every active shop: promises that passed, stock that changed without a webhook."""
     actions = 0
     for ref in services.shops.active():
-        with services.db.session() as s:
+        with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
     if actions:
-        services.wake.set()
+        services.notify("drain_outbox")
     return actions
 
 
@@ -47,13 +49,14 @@ def timers_all(services: Services) -> int:
     done = 0
     cfg = services.config
     for ref in services.shops.active():
-        with services.db.session() as s:
+        with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
+                lock_shop(s, shop.id)  # decides on the same orders as evaluation does
                 r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
                 done += r.offers + r.warnings + r.policy_actions
     if done:
-        services.wake.set()
+        services.notify("drain_outbox")
     return done
 
 
@@ -62,11 +65,11 @@ def plan_all(services: Services, model_set: str | None = None) -> int:
     today, nightly or on demand, is skipped), so running it twice or hourly plans nothing twice."""
     runs = 0
     for ref in services.shops.active():
-        with services.db.session() as s:
+        with services.db.read() as s:
             shop = s.get(ShopRow, ref.id)
-            if shop is None or shop.status != "active" or not plan_due(s, shop, services.clock()):
-                continue
-            run_plan(s, shop, services.clock(), trigger="nightly", model_set=model_set)
+            due = shop is not None and shop.status == "active" and plan_due(s, shop, services.clock())
+        if due:
+            plan_detached(services.db, ref.id, services.clock, "nightly", model_set)
             runs += 1
     return runs
 
@@ -87,15 +90,15 @@ def reconcile_all(services: Services) -> int:
             )
         except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
             log.exception("reconciliation of %s failed", ref.domain)
-    services.wake.set()
+    services.notify("drain_outbox")
     return events
 
 
 class Scheduler:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, ttl: timedelta | None = None) -> None:
         self.services = services
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.ttl = timedelta(seconds=max(services.config.outbox_interval_seconds * 6, 60))
+        self.ttl = ttl or timedelta(seconds=max(services.config.outbox_interval_seconds * 6, 60))
         self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
 
     def is_leader(self) -> bool:
@@ -113,12 +116,35 @@ class Scheduler:
 
     def jobs(self) -> dict[str, tuple[Callable[[Services], object], int]]:
         cfg = self.services.config
-        return {
-            "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
-            "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
-            "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
-            "plan": (plan_all, PLAN_CHECK_SECONDS),
+        enqueue = self.services.enqueue
+        if enqueue is None:
+            return {
+                "drain_outbox": (lambda s: s.outbox.drain(), cfg.outbox_interval_seconds),
+                "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
+                "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
+                "plan": (plan_all, PLAN_CHECK_SECONDS),
+            }
+        # With Celery the workers do the work and the leader only enqueues it, sweeping the inbox
+        # too: a delivery whose task was lost (broker down when it arrived) waits one interval.
+        every = {
+            "process_inbox": cfg.outbox_interval_seconds,
+            "evaluate_settled": cfg.outbox_interval_seconds,
+            "drain_outbox": cfg.outbox_interval_seconds,
+            "evaluate_all": cfg.evaluate_interval_seconds,
+            "timers_all": cfg.evaluate_interval_seconds,
+            "reconcile_all": cfg.reconcile_interval_seconds,
+            "plan_all": PLAN_CHECK_SECONDS,
         }
+        return {name: (lambda _s, task=name: enqueue(task), seconds) for name, seconds in every.items()}
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Run in the foreground (the `flask scheduler` command) until `stop` is set."""
+        self.start()
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            self.stop()
 
     def start(self) -> None:
         for name, (job, seconds) in self.jobs().items():

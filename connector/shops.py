@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from connector.storage.db import Database
 from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow
 
+SECRET_TTL = 60.0  # seconds
 ACTIVE, NEEDS_RECONNECT, UNINSTALLED = "active", "needs_reconnect", "uninstalled"
 
 
@@ -45,6 +47,7 @@ class ShopDirectory:
     def __init__(self, db: Database, box: CredentialBox) -> None:
         self.db = db
         self.box = box
+        self._secrets: dict[tuple[str, str], tuple[float, bytes | None]] = {}
 
     # ---- connect / update ------------------------------------------------------------
 
@@ -61,6 +64,7 @@ class ShopDirectory:
         timezone: str | None = None,
     ) -> ShopRef:
         """Create or re-activate a shop (install, re-install, re-connect). Settings are kept on re-install."""
+        self._secrets.pop((str(platform), domain), None)
         with self.db.session() as s:
             row = find_row(s, platform, domain)
             if row is None:
@@ -80,6 +84,7 @@ class ShopDirectory:
             return ShopRef(row.id, platform, domain, row.status)
 
     def set_status(self, platform: Platform, domain: str, status: str, reason: str | None = None) -> None:
+        self._secrets.pop((str(platform), domain), None)
         with self.db.session() as s:
             row = find_row(s, platform, domain)
             if row is None:
@@ -99,36 +104,47 @@ class ShopDirectory:
     # ---- look up ---------------------------------------------------------------------
 
     def get(self, platform: Platform, domain: str) -> Shop | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = find_row(s, platform, domain)
             return to_model(row) if row else None
 
     def ref(self, platform: Platform, domain: str) -> ShopRef | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = find_row(s, platform, domain)
             return ShopRef(row.id, Platform(row.platform), row.domain, row.status) if row else None
 
     def credentials(self, platform: Platform, domain: str) -> dict[str, Any] | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = find_row(s, platform, domain)
             if row is None or row.credentials is None:
                 return None
             return self.box.open_json(row.credentials)
 
-    def webhook_secret(self, platform: Platform, domain: str) -> bytes | None:
-        with self.db.session() as s:
+    def webhook_secret(self, platform: Platform, domain: str, fresh: bool = False) -> bytes | None:
+        """The shop's webhook signing secret, cached for `SECRET_TTL` (webhooks come in bursts).
+
+        A signature that fails against a cached secret is checked again with `fresh=True`, so a
+        secret changed by another process (re-connect) costs one extra read, never a lost webhook."""
+        key = (str(platform), domain)
+        cached = self._secrets.get(key)
+        if not fresh and cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        with self.db.read() as s:
             row = find_row(s, platform, domain)
             if row is None or row.webhook_secret is None or row.status == UNINSTALLED:
-                return None
-            return self.box.open_bytes(row.webhook_secret)
+                value = None
+            else:
+                value = self.box.open_bytes(row.webhook_secret)
+        self._secrets[key] = (time.monotonic() + SECRET_TTL, value)
+        return value
 
     def settings(self, shop_id: int) -> ShopSettings:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = s.get(ShopRow, shop_id)
             return ShopSettings.from_mapping(row.settings if row else None)
 
     def active(self) -> list[ShopRef]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.scalars(select(ShopRow).where(ShopRow.status == ACTIVE).order_by(ShopRow.id))
             return [ShopRef(r.id, Platform(r.platform), r.domain, r.status) for r in rows]
 
@@ -141,3 +157,13 @@ class ShopDirectory:
 
 def find_row(session: Session, platform: Platform | str, domain: str) -> ShopRow | None:
     return session.scalar(select(ShopRow).where(ShopRow.platform == str(platform), ShopRow.domain == domain))
+
+
+def lock_shop(session: Session, shop_id: int) -> None:
+    """Serialise the work on one shop across processes until the transaction ends.
+
+    Applying events and evaluating SKUs read what other transactions wrote; two workers evaluating
+    the same shop at once would each miss the other's uncommitted orders. On PostgreSQL this takes
+    the shop row's lock; SQLite serialises every write transaction already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update())

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
+from tests.services import postgres_server, postgres_url, redis_server  # noqa: F401 - shared fixtures
 from tests.smtp_server import SmtpServer, run_smtp_server
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -46,13 +47,21 @@ def clock() -> Clock:
     return Clock()
 
 
+def test_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; CONNECTOR_TEST_DATABASE=postgresql runs the suite on a fresh PostgreSQL
+    database per test (a throw-away server, see tests/services.py)."""
+    if os.environ.get("CONNECTOR_TEST_DATABASE", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     env = {
         "SECRET_KEY": "test-secret-key",
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": test_database_url(request, tmp_path),
         "APP_URL": "https://connector.test",
         "WORKER_ENABLED": "0",
         "SCHEDULER_ENABLED": "0",

@@ -74,8 +74,9 @@ def catch_up_days(spike: Signal, deliveries: Iterable[Delivery]) -> int | None:
     return None
 
 
-def supplier_agility(supplier_id: int, deliveries: Iterable[Delivery], spikes: Iterable[Signal] = ()
-                     ) -> SupplierAgility:
+def supplier_agility(
+    supplier_id: int, deliveries: Iterable[Delivery], spikes: Iterable[Signal] = ()
+) -> SupplierAgility:
     mine = [d for d in deliveries if d.supplier_id == supplier_id]
     leads = [d.lead_time_days for d in mine]
     skus = {li.sku for d in mine for li in d.lines}

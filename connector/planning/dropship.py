@@ -44,8 +44,9 @@ class Route:
     reason: str
 
 
-def _dropship_option(sku: str, offers: Sequence[SupplierOffer], suppliers: Mapping[int, Supplier]
-                     ) -> tuple[Supplier, float] | None:
+def _dropship_option(
+    sku: str, offers: Sequence[SupplierOffer], suppliers: Mapping[int, Supplier]
+) -> tuple[Supplier, float] | None:
     options = []
     for offer in offers:
         supplier = suppliers.get(offer.supplier_id)
@@ -68,8 +69,16 @@ def route_line(
     as_of: date,
 ) -> Route:
     """Where this backordered line should come from, and when it arrives."""
-    restock = Route(line.order_id, line.line_id, line.sku, RESTOCK, None, restock_eta, restock_eta_p90,
-                    "restock: no dropship supplier")
+    restock = Route(
+        line.order_id,
+        line.line_id,
+        line.sku,
+        RESTOCK,
+        None,
+        restock_eta,
+        restock_eta_p90,
+        "restock: no dropship supplier",
+    )
     option = _dropship_option(line.sku, offers, suppliers)
     if option is None:
         return restock
@@ -86,8 +95,24 @@ def route_line(
     elif (restock_eta - eta).days >= settings.dropship_margin_days:
         reasons.append(f"dropship arrives {(restock_eta - eta).days} days before restock")
     if not reasons:
-        return Route(line.order_id, line.line_id, line.sku, RESTOCK, None, restock_eta, restock_eta_p90,
-                     f"restock: {supplier.name} dropship gives no advantage")
+        return Route(
+            line.order_id,
+            line.line_id,
+            line.sku,
+            RESTOCK,
+            None,
+            restock_eta,
+            restock_eta_p90,
+            f"restock: {supplier.name} dropship gives no advantage",
+        )
     where = "local " if supplier.local else ""
-    return Route(line.order_id, line.line_id, line.sku, DROPSHIP, supplier.id, eta, eta_p90,
-                 f"dropship via {where}{supplier.name}: " + "; ".join(reasons))
+    return Route(
+        line.order_id,
+        line.line_id,
+        line.sku,
+        DROPSHIP,
+        supplier.id,
+        eta,
+        eta_p90,
+        f"dropship via {where}{supplier.name}: " + "; ".join(reasons),
+    )

@@ -54,8 +54,9 @@ def to_csv(export: SupplierExport) -> str:
         for k, (fc, order) in enumerate(zip(item.forecast, item.planned_orders, strict=True)):
             start = export.first_day + timedelta(days=k * export.period_days)
             end = start + timedelta(days=export.period_days - 1)
-            writer.writerow((item.sku, start.isoformat(), end.isoformat(), f"{fc:.1f}", order,
-                             item.firm_order if k == 0 else 0))
+            writer.writerow(
+                (item.sku, start.isoformat(), end.isoformat(), f"{fc:.1f}", order, item.firm_order if k == 0 else 0)
+            )
     return out.getvalue()
 
 

@@ -120,7 +120,7 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
     """Choose a model per SKU by holdout RMSE, refit it on the full history, forecast `horizon` days."""
     if horizon < 1:
         raise ValueError("horizon must be at least 1 day")
-    values = history.values[:, -settings.history_days:]
+    values = history.values[:, -settings.history_days :]
     n, days = values.shape
     hold = settings.holdout_days
     classes = classify(values)
@@ -147,7 +147,7 @@ def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings
     # held-out rows: everything else (zero rows keep the zero forecast but their error is measured)
     rows = np.flatnonzero(~zero & ~short)
     if rows.size:
-        train, test = values[rows, : days - hold], values[rows, days - hold:]
+        train, test = values[rows, : days - hold], values[rows, days - hold :]
         candidates = {name: np.full((rows.size, hold), np.nan) for name in ALL_NAMES}
         for name, fc in _run(train, _cheap_models(), hold, settings.n_jobs).items():
             candidates[name] = fc
@@ -213,8 +213,9 @@ def _spread_around_level(values: np.ndarray, window: int = 28) -> np.ndarray:
     return np.nan_to_num(out)
 
 
-def _level_spread(candidates: dict[str, np.ndarray], test: np.ndarray, classes: np.ndarray, hold: int,
-                  spread: np.ndarray) -> np.ndarray:
+def _level_spread(
+    candidates: dict[str, np.ndarray], test: np.ndarray, classes: np.ndarray, hold: int, spread: np.ndarray
+) -> np.ndarray:
     """How far a forecast level itself is off, pooled over the SKUs of each demand class.
 
     A holdout's mean error (bias) is the level error plus the noise of averaging `hold` days:

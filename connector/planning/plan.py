@@ -153,7 +153,8 @@ def plan_shop(
         offers_by_sku[o.sku].append(o)
 
     choices: list[SupplierChoice | None] = [
-        choose_supplier(sku, offers_by_sku.get(sku, ()), suppliers_by_id, settings, agility) for sku in skus]
+        choose_supplier(sku, offers_by_sku.get(sku, ()), suppliers_by_id, settings, agility) for sku in skus
+    ]
     lead = np.array([c.lead_time_mean if c else DEFAULT_LEAD for c in choices], dtype=float)
     lead_sd = np.array([c.lead_time_sd if c else DEFAULT_LEAD_SD for c in choices], dtype=float)
     for sku, v in variants_by_sku.items():
@@ -171,9 +172,14 @@ def plan_shop(
         waiting_qty[index[b.sku]] += b.quantity
     if not settings.stock_nets_backorders:
         net = net - waiting_qty
-    horizon = int(min(MAX_HORIZON, max(np.ceil(lead.max(initial=0) + 3 * lead_sd.max(initial=0)),
-                                       np.ceil(lead.max(initial=0))) + settings.review_period_days
-                      + settings.plan_periods * settings.review_period_days))
+    horizon = int(
+        min(
+            MAX_HORIZON,
+            max(np.ceil(lead.max(initial=0) + 3 * lead_sd.max(initial=0)), np.ceil(lead.max(initial=0)))
+            + settings.review_period_days
+            + settings.plan_periods * settings.review_period_days,
+        )
+    )
     arrivals = np.zeros((n, horizon))
     incoming = np.zeros(n)
     for po in purchase_orders:
@@ -203,8 +209,15 @@ def plan_shop(
             if served is not None and served <= as_of:  # stock on hand covers it: ships from stock
                 route = Route(b.order_id, b.line_id, sku, RESTOCK, None, as_of, as_of, "stock on hand covers it")
             else:
-                route = route_line(line, served or new_order_eta, served or new_order_p90,
-                                   offers_by_sku.get(sku, ()), suppliers_by_id, settings, as_of)
+                route = route_line(
+                    line,
+                    served or new_order_eta,
+                    served or new_order_p90,
+                    offers_by_sku.get(sku, ()),
+                    suppliers_by_id,
+                    settings,
+                    as_of,
+                )
             routes.append(route)
             if route.route == DROPSHIP:
                 dropshipped[i] += b.quantity
@@ -220,17 +233,21 @@ def plan_shop(
 
     # policy
     position = net + incoming + dropshipped
-    eoq = policy.economic_order_quantity(fc.daily[:, :settings.review_period_days].mean(axis=1), unit_cost,
-                                         settings.ordering_cost, settings.holding_cost_rate)
-    pol = policy.reorder_policy(fc.daily, fc.spread, lead, lead_sd, settings.service_level,
-                                settings.review_period_days, eoq, fc.level_spread)
+    eoq = policy.economic_order_quantity(
+        fc.daily[:, : settings.review_period_days].mean(axis=1),
+        unit_cost,
+        settings.ordering_cost,
+        settings.holding_cost_rate,
+    )
+    pol = policy.reorder_policy(
+        fc.daily, fc.spread, lead, lead_sd, settings.service_level, settings.review_period_days, eoq, fc.level_spread
+    )
     suggested = policy.suggested_quantity(position, pol)
     cum_arrivals = np.cumsum(arrivals, axis=1)
     available_by_day = (net + dropshipped)[:, None] + cum_arrivals
     lead_day = np.clip(np.ceil(lead).astype(int) - 1, 0, horizon - 1)
     p_out = policy.stockout_probability(available_by_day[np.arange(n), lead_day], pol)
-    unit_days = policy.expected_backorder_unit_days(fc.daily, fc.spread, available_by_day, lead,
-                                                     fc.level_spread)
+    unit_days = policy.expected_backorder_unit_days(fc.daily, fc.spread, available_by_day, lead, fc.level_spread)
     cost = unit_days * settings.penalty_per_unit_day
 
     # urgent needs and draft lines
@@ -250,34 +267,63 @@ def plan_shop(
         if need is not None:
             lead_days = (need.arrives_on - as_of).days
             terms = "urgent terms" if need.urgent_terms else "normal terms"
-            draft_lines.append((need.supplier_id, lead_days, need.urgent_terms, DraftLine(
-                sku, need.quantity, need.unit_cost,
-                f"{need.quantity} units for waiting customers promised by {need.due.isoformat()}, {terms}"
-                + ("" if need.meets_promise else " (still late: fastest option)"))))
+            draft_lines.append(
+                (
+                    need.supplier_id,
+                    lead_days,
+                    need.urgent_terms,
+                    DraftLine(
+                        sku,
+                        need.quantity,
+                        need.unit_cost,
+                        f"{need.quantity} units for waiting customers promised by {need.due.isoformat()}, {terms}"
+                        + ("" if need.meets_promise else " (still late: fastest option)"),
+                    ),
+                )
+            )
             q -= need.quantity
         if q > 0 and choice is not None:
-            draft_lines.append((choice.supplier_id, lead[i], False, DraftLine(
-                sku, q, choice.unit_cost,
-                f"position {position[i]:.0f} <= reorder point {pol.reorder_point[i]:.1f}; "
-                f"up to {pol.order_up_to[i]:.1f}; {choice.reason}")))
+            draft_lines.append(
+                (
+                    choice.supplier_id,
+                    lead[i],
+                    False,
+                    DraftLine(
+                        sku,
+                        q,
+                        choice.unit_cost,
+                        f"position {position[i]:.0f} <= reorder point {pol.reorder_point[i]:.1f}; "
+                        f"up to {pol.order_up_to[i]:.1f}; {choice.reason}",
+                    ),
+                )
+            )
     drafts = group_drafts(shop, as_of, draft_lines)
 
     # the damped plan shared with each supplier
     r = settings.review_period_days
     periods = bullwhip.period_sums(fc.daily, r, settings.plan_periods)
     after_firm = position + suggested - periods[:, 0]
-    shared = bullwhip.damped_plan(periods[:, 1:], after_firm, pol.safety_stock, lead / r,
-                                  settings.damping_periods, settings.max_change_ratio) if settings.plan_periods > 1 \
+    shared = (
+        bullwhip.damped_plan(
+            periods[:, 1:], after_firm, pol.safety_stock, lead / r, settings.damping_periods, settings.max_change_ratio
+        )
+        if settings.plan_periods > 1
         else None
+    )
     per_supplier: dict[int, list[SupplierSkuPlan]] = defaultdict(list)
     for i, choice in enumerate(choices):
         if choice is None:
             continue
         later = () if shared is None else tuple(int(x) for x in shared.orders[i])
-        per_supplier[choice.supplier_id].append(SupplierSkuPlan(
-            skus[i], tuple(round(float(x), 1) for x in periods[i]), (int(suggested[i]),) + later, int(suggested[i])))
-    exports = tuple(SupplierExport(shop, suppliers_by_id[sid], as_of, r, tuple(items))
-                    for sid, items in sorted(per_supplier.items()))
+        per_supplier[choice.supplier_id].append(
+            SupplierSkuPlan(
+                skus[i], tuple(round(float(x), 1) for x in periods[i]), (int(suggested[i]),) + later, int(suggested[i])
+            )
+        )
+    exports = tuple(
+        SupplierExport(shop, suppliers_by_id[sid], as_of, r, tuple(items))
+        for sid, items in sorted(per_supplier.items())
+    )
 
     # signals and the per-SKU results
     flagged = signals.detect(history, fc, settings)
@@ -285,23 +331,39 @@ def plan_shop(
     results = []
     for i, sku in enumerate(skus):
         span = fc.daily[i, : max(1, min(cover[i], horizon))]
-        results.append(SkuPlan(
-            sku=sku, model=str(fc.model[i]), demand_class=str(fc.demand_class[i]),
-            forecast_per_day=float(span.mean()), forecast=tuple(round(float(x), 3) for x in span),
-            error=ForecastError(_opt(fc.rmse[i]), _opt(fc.mae[i]), _opt(fc.bias[i]), _opt(fc.rmsse[i])),
-            spread=float(fc.spread[i]), signals=flagged.get(sku, ()), supplier=choices[i],
-            lead_time_mean=float(lead[i]), lead_time_sd=float(lead_sd[i]),
-            stock=int(net[i]), incoming=int(incoming[i]), dropshipped=int(dropshipped[i]),
-            position=float(position[i]), safety_stock=float(pol.safety_stock[i]),
-            reorder_point=float(pol.reorder_point[i]), order_up_to=float(pol.order_up_to[i]),
-            suggested_quantity=int(suggested[i]), stockout_probability=float(p_out[i]),
-            expected_backorder_cost=float(cost[i]), urgent=urgent.get(sku),
-        ))
-    return ShopPlan(shop, as_of, tuple(results), drafts, tuple(routes), exports,
-                    tuple(agility[k] for k in sorted(agility)))
+        results.append(
+            SkuPlan(
+                sku=sku,
+                model=str(fc.model[i]),
+                demand_class=str(fc.demand_class[i]),
+                forecast_per_day=float(span.mean()),
+                forecast=tuple(round(float(x), 3) for x in span),
+                error=ForecastError(_opt(fc.rmse[i]), _opt(fc.mae[i]), _opt(fc.bias[i]), _opt(fc.rmsse[i])),
+                spread=float(fc.spread[i]),
+                signals=flagged.get(sku, ()),
+                supplier=choices[i],
+                lead_time_mean=float(lead[i]),
+                lead_time_sd=float(lead_sd[i]),
+                stock=int(net[i]),
+                incoming=int(incoming[i]),
+                dropshipped=int(dropshipped[i]),
+                position=float(position[i]),
+                safety_stock=float(pol.safety_stock[i]),
+                reorder_point=float(pol.reorder_point[i]),
+                order_up_to=float(pol.order_up_to[i]),
+                suggested_quantity=int(suggested[i]),
+                stockout_probability=float(p_out[i]),
+                expected_backorder_cost=float(cost[i]),
+                urgent=urgent.get(sku),
+            )
+        )
+    return ShopPlan(
+        shop, as_of, tuple(results), drafts, tuple(routes), exports, tuple(agility[k] for k in sorted(agility))
+    )
 
 
-def incoming_from_drafts(drafts: Sequence[DraftPurchaseOrder], approved: Iterable[int], reference_prefix: str
-                         ) -> list[PurchaseOrder]:
+def incoming_from_drafts(
+    drafts: Sequence[DraftPurchaseOrder], approved: Iterable[int], reference_prefix: str
+) -> list[PurchaseOrder]:
     """The drafts the merchant approved (by position), as purchase orders that count as incoming stock."""
     return [drafts[k].to_purchase_order(f"{reference_prefix}-{k + 1}", draft=False) for k in sorted(set(approved))]

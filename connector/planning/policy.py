@@ -38,8 +38,9 @@ def cumulative(daily: np.ndarray, days: np.ndarray) -> np.ndarray:
     return cum[idx, lo] + frac * (cum[idx, hi] - cum[idx, lo])
 
 
-def demand_over(daily: np.ndarray, spread: np.ndarray, days: np.ndarray, days_sd: np.ndarray,
-                level_spread: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def demand_over(
+    daily: np.ndarray, spread: np.ndarray, days: np.ndarray, days_sd: np.ndarray, level_spread: np.ndarray | float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of demand over a (random) number of days, per row."""
     mean = cumulative(daily, days)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -112,8 +113,9 @@ def reorder_policy(
     return Policy(safety, rop, up_to, mu_l, sd_l)
 
 
-def economic_order_quantity(daily_mean: np.ndarray, unit_cost: np.ndarray, ordering_cost: float,
-                            holding_rate: float) -> np.ndarray:
+def economic_order_quantity(
+    daily_mean: np.ndarray, unit_cost: np.ndarray, ordering_cost: float, holding_rate: float
+) -> np.ndarray:
     """Wilson's EOQ per SKU; zero where costs are not known (then the review period sets the size)."""
     annual = daily_mean * 365.0
     holding = unit_cost * holding_rate
@@ -150,7 +152,10 @@ def expected_shortage(available: np.ndarray, mean: np.ndarray, sd: np.ndarray) -
 
 
 def expected_backorder_unit_days(
-    daily: np.ndarray, spread: np.ndarray, available_by_day: np.ndarray, lead_time: np.ndarray,
+    daily: np.ndarray,
+    spread: np.ndarray,
+    available_by_day: np.ndarray,
+    lead_time: np.ndarray,
     level_spread: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Expected backordered unit-days from now until a delivery ordered now would arrive.

@@ -48,12 +48,27 @@ class PlanSettings:
     def __post_init__(self) -> None:
         if not 0.5 <= self.service_level < 1:
             raise PlanningSettingsError(f"service_level must be in [0.5, 1), got {self.service_level}")
-        for name in ("review_period_days", "history_days", "holdout_days", "min_train_days", "plan_periods",
-                     "n_jobs", "spike_window_days", "shift_window_days"):
+        for name in (
+            "review_period_days",
+            "history_days",
+            "holdout_days",
+            "min_train_days",
+            "plan_periods",
+            "n_jobs",
+            "spike_window_days",
+            "shift_window_days",
+        ):
             if getattr(self, name) < 1:
                 raise PlanningSettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("penalty_per_unit_day", "holding_cost_rate", "ordering_cost", "reliability_weight",
-                     "cost_weight_per_day", "dropship_value_threshold", "dropship_margin_days"):
+        for name in (
+            "penalty_per_unit_day",
+            "holding_cost_rate",
+            "ordering_cost",
+            "reliability_weight",
+            "cost_weight_per_day",
+            "dropship_value_threshold",
+            "dropship_margin_days",
+        ):
             if getattr(self, name) < 0:
                 raise PlanningSettingsError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.damping_periods < 1:
@@ -78,7 +93,7 @@ class PlanSettings:
         for key, raw in values.items():
             if not key.startswith(prefix):
                 continue
-            name = key[len(prefix):]
+            name = key[len(prefix) :]
             if name not in known:
                 raise PlanningSettingsError(f"unknown planning setting {key!r}")
             default = known[name].default

@@ -54,7 +54,7 @@ def level_shifts(history: DemandHistory, settings: PlanSettings) -> list[Signal]
     if values.shape[1] < 2 * w:
         return []
     recent = values[:, -w:]
-    before = values[:, -3 * w: -w] if values.shape[1] >= 3 * w else values[:, : -w]
+    before = values[:, -3 * w : -w] if values.shape[1] >= 3 * w else values[:, :-w]
     complete = ~np.isnan(recent).any(axis=1) & (np.sum(~np.isnan(before), axis=1) >= w)
     rows = np.flatnonzero(complete & ((np.nansum(recent, axis=1) + np.nansum(before, axis=1)) > 0))
     if rows.size == 0:
@@ -73,8 +73,15 @@ def level_shifts(history: DemandHistory, settings: PlanSettings) -> list[Signal]
     for i in np.flatnonzero(up | down):
         sku = history.skus[rows[i]]
         kind = "level_up" if up[i] else "level_down"
-        out.append(Signal(sku, kind, start, float(ratio[i]),
-                          f"demand {old[i]:.2f}/day -> {new[i]:.2f}/day over the last {w} days (p={p[i]:.1e})"))
+        out.append(
+            Signal(
+                sku,
+                kind,
+                start,
+                float(ratio[i]),
+                f"demand {old[i]:.2f}/day -> {new[i]:.2f}/day over the last {w} days (p={p[i]:.1e})",
+            )
+        )
     return out
 
 
@@ -101,9 +108,15 @@ def spikes(history: DemandHistory, forecasts: Forecasts, settings: PlanSettings)
     first = history.last_day - timedelta(days=w - 1)
     for r, c in zip(*np.nonzero(hits), strict=True):
         units = float(recent[r, c] - level[r, 0])
-        out.append(Signal(history.skus[r], "spike", first + timedelta(days=int(c)), units,
-                          f"{recent[r, c]:.0f} units against a forecast of {level[r, 0]:.2f}/day "
-                          f"(spread {spread[r, 0]:.2f})"))
+        out.append(
+            Signal(
+                history.skus[r],
+                "spike",
+                first + timedelta(days=int(c)),
+                units,
+                f"{recent[r, c]:.0f} units against a forecast of {level[r, 0]:.2f}/day (spread {spread[r, 0]:.2f})",
+            )
+        )
     return out
 
 

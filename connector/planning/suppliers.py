@@ -70,9 +70,11 @@ def choose_supplier(
         late_days = settings.reliability_weight * 10 * (1 - on_time) if on_time is not None else 0.0
         effective = mean + z * sd + late_days
         score = float(offer.cost) * (1 + settings.cost_weight_per_day * effective)
-        reason = (f"{supplier.name}: cost {offer.cost}, lead {mean:.1f}±{sd:.1f} d"
-                  + (f", on time {on_time:.0%}" if on_time is not None else "")
-                  + (" (primary)" if offer.primary else " (alternative)"))
+        reason = (
+            f"{supplier.name}: cost {offer.cost}, lead {mean:.1f}±{sd:.1f} d"
+            + (f", on time {on_time:.0%}" if on_time is not None else "")
+            + (" (primary)" if offer.primary else " (alternative)")
+        )
         if best is None or score < best.score - 1e-12:
             best = SupplierChoice(sku, offer.supplier_id, offer.cost, mean, sd, on_time, offer.primary, score, reason)
     return best
@@ -102,11 +104,17 @@ def service_dates(
     Supply is free stock today, then open purchase orders by expected date. The day is None when
     nothing on hand or on order covers the backorder.
     """
-    queue = sorted((b for b in waiting if b.sku == sku and b.state is BackorderState.WAITING),
-                   key=lambda b: (b.promise.made_at if b.promise else as_of, b.order_id, b.line_id))
-    arrivals = sorted((max(po.expected_on, as_of), li.incoming_quantity)
-                      for po in incoming if not po.draft and po.received_on is None
-                      for li in po.lines if li.sku == sku and li.incoming_quantity > 0)
+    queue = sorted(
+        (b for b in waiting if b.sku == sku and b.state is BackorderState.WAITING),
+        key=lambda b: (b.promise.made_at if b.promise else as_of, b.order_id, b.line_id),
+    )
+    arrivals = sorted(
+        (max(po.expected_on, as_of), li.incoming_quantity)
+        for po in incoming
+        if not po.draft and po.received_on is None
+        for li in po.lines
+        if li.sku == sku and li.incoming_quantity > 0
+    )
     supply = [(as_of, max(free_stock, 0))] + arrivals
     out: list[tuple[Backorder, date | None]] = []
     cumulative_supply, i, demand = 0, 0, 0
@@ -121,8 +129,7 @@ def service_dates(
 
 def late_backorders(served: Iterable[tuple[Backorder, date | None]]) -> list[tuple[Backorder, date | None]]:
     """Those of `service_dates` that would be served after their promise, or not at all."""
-    return [(b, day) for b, day in served
-            if b.promise is not None and (day is None or day > b.promise.promised)]
+    return [(b, day) for b, day in served if b.promise is not None and (day is None or day > b.promise.promised)]
 
 
 def urgent_need(
@@ -181,8 +188,12 @@ class DraftPurchaseOrder:
     def to_purchase_order(self, reference: str, draft: bool = True) -> PurchaseOrder:
         """The common-model purchase order; `draft=False` once the merchant approved it."""
         return PurchaseOrder(
-            id=None, shop=self.shop, supplier_id=self.supplier_id, reference=reference,
-            expected_on=self.expected_on, lines=tuple(PurchaseOrderLine(li.sku, li.quantity) for li in self.lines),
+            id=None,
+            shop=self.shop,
+            supplier_id=self.supplier_id,
+            reference=reference,
+            expected_on=self.expected_on,
+            lines=tuple(PurchaseOrderLine(li.sku, li.quantity) for li in self.lines),
             draft=draft,
         )
 
@@ -200,6 +211,13 @@ def group_drafts(
     drafts = []
     for (supplier_id, urgent), items in sorted(groups.items()):
         lead = max(lead for lead, _ in items)
-        drafts.append(DraftPurchaseOrder(shop, supplier_id, as_of + timedelta(days=round(lead)), urgent,
-                                         tuple(sorted((li for _, li in items), key=lambda li: li.sku))))
+        drafts.append(
+            DraftPurchaseOrder(
+                shop,
+                supplier_id,
+                as_of + timedelta(days=round(lead)),
+                urgent,
+                tuple(sorted((li for _, li in items), key=lambda li: li.sku)),
+            )
+        )
     return tuple(drafts)

@@ -8,11 +8,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from connector.storage.write_gate import WriteGate
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 7_305_117_001  # a PostgreSQL advisory lock key: one process migrates at a time
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -22,6 +25,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -41,18 +48,40 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            # SQLite: take the write lock at BEGIN, so concurrent writers queue instead of failing to upgrade.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # SQLite: a unit of work takes the write lock at BEGIN, so concurrent writers queue instead of
+            # failing to upgrade a read lock; a read-only one begins deferred and, in WAL mode, waits on nobody.
+            event.listen(self.engine, "begin", _begin)
             event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
+        self._gate = WriteGate() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def for_claim(self, query: Select, *of: object) -> Select:
+        """A claim query: on PostgreSQL lock the rows it selects and skip rows another worker has
+        locked, so concurrent workers take disjoint batches instead of queueing on the same rows.
+        SQLite needs nothing: BEGIN IMMEDIATE already serialises writers."""
+        if self.is_sqlite:
+            return query
+        return query.with_for_update(skip_locked=True, of=list(of) or None)
+
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+    def session(self, background: bool = False) -> Iterator[Session]:
+        """A unit of work. `background` work (workers, scheduler) yields to waiting foreground work."""
+        if self._gate is None:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        with self._gate.hold(background), self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite it takes no write lock and waits for no writer."""
+        with self._reads() as session, session.begin():
             yield session
 
     def migrate(self) -> None:
@@ -60,6 +89,8 @@ class Database:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # processes starting together: one migrates, the rest wait
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 

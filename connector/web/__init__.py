@@ -61,7 +61,7 @@ def create_cli_app() -> Flask:
 
 
 def _start_background(app: Flask, services: Services, config: Config) -> None:
-    if config.worker_enabled:
+    if config.worker_enabled and services.enqueue is None:  # with Celery, its workers do this work
         worker = Worker(services)
         worker.start()
         services.background.append(worker)

@@ -87,4 +87,4 @@ def register(app: Flask) -> None:
     @app.teardown_request
     def _wake(_exc: BaseException | None) -> None:
         if g.pop("wake_worker", False) and _exc is None:
-            services().wake.set()
+            services().notify("drain_outbox")

@@ -80,7 +80,7 @@ def retry_action(action_id: int) -> ResponseReturnValue:
             abort(404)
         shop_id = shop.id
     if services().outbox.retry_now(action_id, shop_id):
-        services().wake.set()
+        services().notify("drain_outbox")
         flash("The action will be tried again now.", "success")
     else:
         flash("That action is not failed any more.", "info")
@@ -99,7 +99,7 @@ def replay_delivery(delivery_id: int) -> ResponseReturnValue:
         if dashboard.delivery_of_shop(s, shop, delivery_id) is None:
             abort(404)
     if services().inbox.replay(delivery_id):
-        services().wake.set()
+        services().notify("process_inbox")
         flash("The webhook is queued again.", "success")
     else:
         flash("That webhook is not in the dead letter any more.", "info")

@@ -14,8 +14,16 @@ from sqlalchemy import select
 from connector import planning_actions as actions
 from connector.bootstrap import Services
 from connector.evaluation import shop_today
-from connector.planning_runs import DRAFT_PREFIX, latest_run, run_plan, running, shop_size, start_run
-from connector.storage.tables import PlanRunRow, PurchaseOrderRow, ShopRow, SkuPlanRow, SupplierRow
+from connector.planning_runs import (
+    DRAFT_PREFIX,
+    latest_run,
+    plan_detached,
+    run_plan,
+    running,
+    shop_size,
+    start_run,
+)
+from connector.storage.tables import PlanRunRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
 from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry
@@ -61,10 +69,7 @@ SYNC_SKUS = 2_000  # shops up to this size are planned while the merchant waits 
 
 def _plan_in_background(svc: Services, shop_id: int, run_id: int) -> None:
     try:
-        with svc.db.session() as s:
-            shop, run = s.get(ShopRow, shop_id), s.get(PlanRunRow, run_id)
-            if shop is not None and run is not None:
-                run_plan(s, shop, svc.clock(), run=run)
+        plan_detached(svc.db, shop_id, svc.clock, "merchant", run_id=run_id)
     except Exception:  # noqa: BLE001 - e.g. the database went away: the run stays "running" and expires
         log.exception("background planning of shop %s failed", shop_id)
 
@@ -125,7 +130,7 @@ def approve(po_id: int) -> ResponseReturnValue:
     except actions.PlanActionError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))
-    services().wake.set()
+    services().notify("drain_outbox")
     flash(f"{reference} approved: ordered today, its {len(skus)} SKU(s) now count as incoming and promises "
           "of waiting orders follow.", "success")
     return redirect(url_for(".index"))
@@ -173,7 +178,7 @@ def email_supplier(supplier_id: int) -> ResponseReturnValue:
     except actions.PlanActionError as exc:
         flash(f"Not sent: {exc}.", "error")
         return redirect(url_for(".index"))
-    services().wake.set()
+    services().notify("drain_outbox")
     flash(f"Forecast and planned orders emailed to {name}." if sent else f"Already emailed to {name} for this plan.",
           "success")
     return redirect(url_for(".index"))

@@ -52,5 +52,5 @@ def offer(token: str) -> ResponseReturnValue:
             token=token,
         )
     if outcome is not None:
-        services.wake.set()
+        services.notify("drain_outbox")
     return html, (400 if error else 200)

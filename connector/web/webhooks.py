@@ -21,7 +21,11 @@ def receive(platform: str) -> ResponseReturnValue:
         abort(404)
     body = request.get_data(cache=False)  # the raw bytes: signatures are over exactly these
     try:
-        result = adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform))
+        try:
+            result = adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform))
+        except (SignatureInvalid, UnknownShop):
+            # the cached secret may be older than a re-connect made by another process: read it afresh
+            result = adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform, True))
     except (SignatureInvalid, UnknownShop) as exc:
         current_app.logger.warning("rejected %s webhook: %s", platform, exc)
         return jsonify(error="signature could not be verified"), 401
@@ -29,5 +33,5 @@ def receive(platform: str) -> ResponseReturnValue:
         return jsonify(status="pong"), 200
     stored = services.inbox.store(result)
     if stored:
-        services.wake.set()
+        services.note_intake()
     return jsonify(status="accepted" if stored else "duplicate"), 200

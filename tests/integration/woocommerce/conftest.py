@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,10 @@ from cryptography.fernet import Fernet
 from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
 from connector.web import create_app
+from tests.conftest import Clock
 from tests.fake_woocommerce import FakeWooStore
 
 APP_URL = "https://connector.test"
-
-
-class Clock:
-    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture

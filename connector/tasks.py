@@ -1,0 +1,191 @@
+"""Celery tasks: the in-process worker's and the scheduler's work, for any number of Celery workers.
+
+Production runs `celery -A connector.tasks worker` processes on the Redis broker named by
+CELERY_BROKER_URL. Web processes store a delivery and enqueue `process_inbox`; the one elected
+scheduler process (`flask --app connector.web:create_cli_app scheduler`) enqueues the periodic
+tasks. Every task is safe to run in several workers at once and to run twice: deliveries and
+actions are claimed in the database (FOR UPDATE SKIP LOCKED on PostgreSQL), the work on one shop
+is serialised by its row lock, and the whole-shop sweeps take a named lease so one runs at a time.
+A lost or duplicated message therefore costs at most a delay, never a lost or repeated effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from dotenv import load_dotenv
+
+from connector import leases
+from connector.bootstrap import Services, build_services
+from connector.config import load_config
+
+log = logging.getLogger(__name__)
+
+PASSES = 20  # a task takes at most this many batches, then leaves the rest to the next task
+SWEEP_LEASE = timedelta(minutes=15)  # longer than any sweep takes; a crashed worker's lease runs out
+
+app = Celery("connector")
+app.conf.update(
+    task_default_queue="connector",
+    task_ignore_result=True,
+    task_acks_late=True,  # a worker killed mid-task leaves the message for another worker
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+)
+
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def configure(broker_url: str) -> Celery:
+    if broker_url:
+        app.conf.broker_url = broker_url
+    return app
+
+
+def enqueuer(broker_url: str) -> Callable[[str], None]:
+    """`Services.enqueue` for a process that sends tasks (web, scheduler, and the workers themselves)."""
+    configure(broker_url)
+    return enqueue
+
+
+def enqueue(name: str) -> None:
+    """Send the task `name`. A broker outage is logged, not raised: the work is already in the
+    database and the scheduler's periodic tasks pick it up."""
+    try:
+        TASKS[name].apply_async(retry=True, retry_policy={"max_retries": 2, "interval_start": 0.1})
+    except Exception:  # noqa: BLE001 - the delivery is stored; answering the store matters more
+        log.warning("could not enqueue %s; the scheduler's sweep will run it", name, exc_info=True)
+
+
+def bind(services: Services | None) -> None:
+    """Use these services in this process's tasks (tests, or a worker embedded in another process)."""
+    global _services
+    with _services_lock:
+        _services = services
+
+
+def services() -> Services:
+    """This worker process's services, built from the environment (and `.env`) on first use."""
+    global _services
+    with _services_lock:
+        if _services is None:
+            load_dotenv()
+            _services = build_services(load_config())
+        return _services
+
+
+@contextmanager
+def exclusive(svc: Services, name: str) -> Iterator[bool]:
+    """Hold the lease `task:<name>` while the block runs; yields False when another worker holds it."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    held = leases.acquire(svc.db, f"task:{name}", holder, SWEEP_LEASE, svc.clock())
+    try:
+        yield held
+    finally:
+        if held:
+            leases.release(svc.db, f"task:{name}", holder)
+
+
+@app.task(name="connector.process_inbox")
+def process_inbox() -> dict[str, int]:
+    """Normalise and apply stored deliveries, then have the actions they made executed."""
+    svc = services()
+    done = dead = retried = 0
+    for _ in range(PASSES):
+        batch = svc.inbox.process_pending()
+        done, dead, retried = done + batch.done, dead + batch.dead, retried + batch.retried
+        if batch.done + batch.dead + batch.retried == 0:
+            break
+    if done:
+        svc.notify("drain_outbox")
+    return {"done": done, "dead": dead, "retried": retried}
+
+
+@app.task(name="connector.drain_outbox")
+def drain_outbox() -> dict[str, int]:
+    """Execute the due actions (an order's next action becomes due when the one before it is done)."""
+    svc = services()
+    totals = {"done": 0, "retried": 0, "failed": 0, "dead": 0}
+    for _ in range(PASSES):
+        result = svc.outbox.drain()
+        for key in totals:
+            totals[key] += getattr(result, key)
+        if result.done + result.retried + result.failed + result.dead == 0:
+            break
+    return totals
+
+
+@app.task(name="connector.evaluate_settled")
+def evaluate_settled() -> int:
+    """Re-evaluate the SKUs whose stock drop has settled (see `connector.apply.SETTLE`)."""
+    svc = services()
+    with exclusive(svc, "evaluate_settled") as held:
+        actions = svc.inbox.evaluate_settled() if held else 0
+    if actions:
+        svc.notify("drain_outbox")
+    return actions
+
+
+@app.task(name="connector.evaluate_all")
+def evaluate_all() -> int:
+    from connector import scheduler
+
+    svc = services()
+    with exclusive(svc, "evaluate_all") as held:
+        return scheduler.evaluate_all(svc) if held else 0
+
+
+@app.task(name="connector.timers_all")
+def timers_all() -> int:
+    """Promises that passed and authorizations about to lapse (see `connector.timers`)."""
+    from connector import scheduler
+
+    svc = services()
+    with exclusive(svc, "timers_all") as held:
+        return scheduler.timers_all(svc) if held else 0
+
+
+@app.task(name="connector.reconcile_all")
+def reconcile_all() -> int:
+    from connector import scheduler
+
+    svc = services()
+    with exclusive(svc, "reconcile_all") as held:
+        return scheduler.reconcile_all(svc) if held else 0
+
+
+@app.task(name="connector.plan_all")
+def plan_all() -> int:
+    """The nightly planning of every shop whose day's plan is still to do (see `scheduler.plan_all`)."""
+    from connector import scheduler
+
+    svc = services()
+    with exclusive(svc, "plan_all") as held:
+        return scheduler.plan_all(svc) if held else 0
+
+
+TASKS: dict[str, Any] = {
+    "process_inbox": process_inbox,
+    "drain_outbox": drain_outbox,
+    "evaluate_settled": evaluate_settled,
+    "evaluate_all": evaluate_all,
+    "timers_all": timers_all,
+    "reconcile_all": reconcile_all,
+    "plan_all": plan_all,
+}
+
+# `celery -A connector.tasks worker`: the broker comes from the environment (or `.env`).
+load_dotenv()
+configure(os.environ.get("CELERY_BROKER_URL", ""))
