@@ -139,12 +139,15 @@ def save_purchase_order(
     return po, touched
 
 
-def approve_purchase_order(session: Session, shop_id: int, po_id: int) -> set[str]:
-    """A draft (e.g. proposed by planning) becomes an order: its stock counts as incoming."""
+def approve_purchase_order(session: Session, shop_id: int, po_id: int, today: date | None = None) -> set[str]:
+    """A draft (e.g. proposed by planning) becomes an order placed `today` (unless it has an order date):
+    its stock counts as incoming, and its lead time is measured from then (supplier agility)."""
     po = get_purchase_order(session, shop_id, po_id)
     if not po.draft:
         return set()
     po.draft = False
+    if po.ordered_on is None:
+        po.ordered_on = today
     session.flush()
     return {li.sku for li in po.lines}
 

@@ -59,7 +59,6 @@ def index() -> ResponseReturnValue:
             last=last, done=done, plans=plans, suppliers=suppliers, by_supplier=dict(by_supplier),
             exported=sorted(exported, key=lambda sid: suppliers[sid].name if sid in suppliers else ""),
             approved=approved, agility=done.agility if done else [],
-            cost_of={po.id: sum(li.quantity for li in po.lines) for po in drafts},
         )
         return render_template("app/planning.html", form=ActionForm(), **context)
 

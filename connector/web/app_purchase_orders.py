@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from connector import purchase_orders as svc
 from connector.csv_rows import CsvImportError
+from connector.evaluation import shop_today
 from connector.purchasing import ReceiveError, receive_purchase_order
 from connector.suppliers import InvalidInput, NotFound, list_suppliers
 from connector.web.app_common import reevaluate, services, shop_session
@@ -142,7 +143,7 @@ def approve(po_id: int) -> ResponseReturnValue:
         abort(400)
     with shop_session() as (s, shop):
         try:
-            skus = svc.approve_purchase_order(s, shop.id, po_id)
+            skus = svc.approve_purchase_order(s, shop.id, po_id, shop_today(shop, services().clock()))
         except NotFound:
             abort(404)
         reevaluate(s, shop, skus)

@@ -275,3 +275,17 @@ def test_a_second_run_waits_for_the_one_running(merchant, services, shop_id, clo
     assert "already running" in page and "running…" in page
     with services.db.session() as s:
         assert len(s.scalars(select(PlanRunRow)).all()) == 1
+
+
+def test_the_celery_task_plans_each_shop_once_a_day(services, sandbox, shop_id, backordered) -> None:  # type: ignore[no-untyped-def]
+    from connector import tasks
+
+    tasks.bind(services)
+    try:
+        assert tasks.plan_all.run() == 1
+        assert tasks.plan_all.run() == 0
+    finally:
+        tasks.bind(None)
+    with services.db.read() as s:
+        assert s.scalar(select(PlanRunRow.status)) == "done"
+        assert s.scalar(select(SkuPlanRow.sku).where(SkuPlanRow.sku == "TEE")) == "TEE"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -117,6 +118,7 @@ def test_a_draft_counts_only_once_approved_and_can_be_deleted(merchant, sandbox,
     assert post(merchant, f"/app/purchase-orders/{pid}/approve").status_code == 302
     with services.db.session() as s:
         assert s.scalar(select(BackorderRow.source)) == f"po:{pid}"
+        assert s.get(PurchaseOrderRow, pid).ordered_on == date(2026, 11, 2)  # placed when approved
     assert post(merchant, f"/app/purchase-orders/{pid}/delete").status_code == 302
     with services.db.session() as s:
         assert s.scalar(select(PurchaseOrderRow.id)) is None
