@@ -4,6 +4,7 @@ of that supplier from the plan)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -73,7 +74,8 @@ def supplier_export(session: Session, shop: ShopRow, supplier_id: int, run: Plan
 def export_csv(session: Session, shop: ShopRow, supplier_id: int) -> tuple[str, str]:
     """(file name, CSV text) of a supplier's export."""
     export = supplier_export(session, shop, supplier_id)
-    return f"forecast-{export.supplier.name}-{export.first_day.isoformat()}.csv".replace(" ", "_"), to_csv(export)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", export.supplier.name).strip("_") or f"supplier-{supplier_id}"
+    return f"forecast-{name}-{export.first_day.isoformat()}.csv", to_csv(export)
 
 
 def approved_plan_orders(session: Session, shop: ShopRow, supplier_id: int, run: PlanRunRow) -> list[PurchaseOrderRow]:

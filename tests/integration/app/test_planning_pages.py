@@ -136,6 +136,7 @@ def test_supplier_export_as_csv_and_email_only_after_approval(merchant, planned,
                                                               config) -> None:  # type: ignore[no-untyped-def]
     response = merchant.get(f"/app/planning/suppliers/{planned}/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert 'filename="forecast-Acme_Textiles-2026-11-02.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["sku"] for r in rows} == {"TEE"} and len(rows) == 8  # eight weekly periods
     assert int(rows[0]["firm_order_units"]) > 0 and rows[0]["period_start"] == "2026-11-02"
