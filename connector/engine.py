@@ -228,12 +228,16 @@ def _allocate_ordered(
     direct = Policy(policy.promise_quantile, 0)
     for line in ordered:
         quantity = line.quantity
-        routed = min(line.dropship.quantity, quantity) if line.dropship is not None else 0
-        quantity -= routed  # routed units come from the dropship supplier, never from stock or restock
+        ds = line.dropship
+        if ds is None:
+            routed = 0
+        else:  # routed units come from the dropship supplier, never from stock or restock
+            routed = min(ds.quantity, quantity)
+            quantity -= routed
         in_stock = quantity if 0 <= quantity <= pool else min(max(pool, 0), quantity)
         pool -= in_stock
         waiting = quantity - in_stock
-        if waiting == 0 and routed == 0:
+        if waiting == 0 and not routed:
             emit(allocation(line.key, line.order_key, line.sku, in_stock, 0))
             continue
         # The line's ETA is the arrival of the last unit it waits for.
@@ -256,9 +260,7 @@ def _allocate_ordered(
             if eta is None:
                 eta = lead_etas[start] = _eta(start, lead.mean_days, lead.spread_days, policy)
             source = lead.source
-        if routed:
-            ds = line.dropship
-            assert ds is not None
+        if ds is not None and routed:
             # the supplier ships to the customer: no handling of ours
             routed_eta = _eta(ds.since, ds.lead_time.mean_days, ds.lead_time.spread_days, direct)
             if eta is None or routed_eta[2] >= eta[2]:
