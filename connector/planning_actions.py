@@ -110,3 +110,15 @@ def email_export(session: Session, shop: ShopRow, supplier_id: int, now: datetim
     return enqueue(session, shop_id=shop.id, order_id=None, kind=Kind.EMAIL,
                    key=f"{shop.platform}:{shop.domain}:plan:{run.id}:supplier:{supplier_id}:export",
                    payload=payload, now=now)
+
+
+def ordered_from_plan(session: Session, shop: ShopRow, run: PlanRunRow) -> dict[str, int]:
+    """Units per SKU on this run's drafts the merchant approved (the run's figures predate them)."""
+    prefix = f"{DRAFT_PREFIX}{run.as_of:%Y%m%d}-{run.id}-"
+    units: dict[str, int] = {}
+    for po in session.scalars(select(PurchaseOrderRow).where(
+            PurchaseOrderRow.shop_id == shop.id, PurchaseOrderRow.draft.is_(False),
+            PurchaseOrderRow.reference.startswith(prefix))):
+        for li in po.lines:
+            units[li.sku] = units.get(li.sku, 0) + li.quantity
+    return units

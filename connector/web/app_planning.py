@@ -59,6 +59,7 @@ def index() -> ResponseReturnValue:
             last=last, done=done, plans=plans, suppliers=suppliers, by_supplier=dict(by_supplier),
             exported=sorted(exported, key=lambda sid: suppliers[sid].name if sid in suppliers else ""),
             approved=approved, agility=done.agility if done else [],
+            ordered=actions.ordered_from_plan(s, shop, done) if done else {},
         )
         return render_template("app/planning.html", form=ActionForm(), **context)
 

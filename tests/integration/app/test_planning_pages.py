@@ -114,10 +114,13 @@ def test_approving_a_draft_makes_it_incoming_and_moves_the_promise(merchant, pla
     with services.db.session() as s:
         po = s.get(PurchaseOrderRow, draft_id)
         assert po.draft is False and po.ordered_on == date(2026, 11, 2)
+        units = sum(li.quantity for li in po.lines)
         bo = s.scalar(select(BackorderRow))
         assert bo.source == f"po:{draft_id}"
         assert bo.promised_on == expected + timedelta(days=1)  # + 1 handling day
     assert sandbox.store.orders[order_id]["eta"] == bo.promised_on.isoformat() != before
+    row = re.search(r'data-sku="TEE">(.*?)</tr>', merchant.get("/app/planning").get_data(as_text=True), re.S).group(1)
+    assert f"{units} ordered" in row
     # a second approval is refused without changing anything
     post(merchant, f"/app/planning/drafts/{draft_id}/approve")
     assert "not a draft any more" in merchant.get("/app/planning").get_data(as_text=True)
