@@ -293,3 +293,14 @@ def test_the_celery_task_plans_each_shop_once_a_day(services, sandbox, shop_id, 
     with services.db.read() as s:
         assert s.scalar(select(PlanRunRow.status)) == "done"
         assert s.scalar(select(SkuPlanRow.sku).where(SkuPlanRow.sku == "TEE")) == "TEE"
+
+
+def test_the_plan_command(app, services, sandbox, backordered) -> None:  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+    with app.app_context():  # as the `flask` command provides
+        result = runner.invoke(args=["plan", "--platform", "sandbox", "--shop", sandbox.store.domain,
+                                     "--models", "fast"])
+        missing = runner.invoke(args=["plan", "--platform", "sandbox", "--shop", "nope.sandbox"])
+    assert result.exit_code == 0, result.output
+    assert "2 SKUs planned, 0 draft purchase orders" in result.output  # nobody supplies the tee yet
+    assert missing.exit_code != 0 and "no shop" in missing.output
