@@ -159,3 +159,22 @@ def test_authorization_expiry_can_ask_the_customer_to_pay_again(app, services, c
     assert got[("send_email", "payment_request")] == 1
     assert got["capture_payment"] == 0
     assert got[("send_email", "authorization_expiring")] == 0  # no merchant address set: no warning to send
+
+
+def test_an_order_ahead_of_its_stock_report_releases_no_one(sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    """The store reports the new order before its own stock drop: the stored level does not count it yet."""
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    sandbox.settle()
+    assert store.orders[first["id"]]["tags"] == ["backorder"]
+    store.listeners.clear()  # hold back the stock webhook the next order causes
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    sandbox.deliver("orders/create", store.order_payload(second["id"]))
+    sandbox.work()
+    calls = [c[0] for c in store.calls if c[1] == first["id"]]
+    assert calls == ["add_tags", "hold", "set_eta"]  # no release, no capture of the first customer
+    assert store.orders[second["id"]]["tags"] == ["backorder"]  # and the new order waits too
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # the stock report arrives
+    sandbox.settle()
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == ["add_tags", "hold", "set_eta"]
