@@ -143,6 +143,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
                 OrderLineRow.shop_id == shop_id,
                 OrderLineRow.sku.in_(chunk),
                 OrderRow.cancelled.is_(False),
+                OrderRow.reserves_stock.is_(True),  # awaiting payment: not a sale yet
                 OrderLineRow.requires_shipping.is_(True),
                 OrderLineRow.quantity > OrderLineRow.fulfilled_quantity,
             )
