@@ -101,6 +101,7 @@ def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applie
     row.source_updated_at = order.updated_at
     row.payment_status = str(order.payment_status)
     row.cancelled = order.cancelled  # a failed order later paid, or a trashed one restored, is live again
+    row.reserves_stock = order.reserves_stock
     row.tags = list(order.tags)
     row.total_price = order.total
     if order.authorized_at is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -111,8 +111,21 @@ def load_supplies(
 
 
 def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[engine.LineDemand]:
+    """The open lines of these SKUs, each marked whether the store's stock figure already counts it.
+
+    A store subtracts an order from its stock when the order is placed, and reports the new level
+    in a webhook of its own that may come after the order's. Until a stock report newer than the
+    order arrives, the stored level does not count the order yet; counting it as subtracted would
+    add a unit that is not there (and release someone else's waiting line for a moment)."""
     lines: list[engine.LineDemand] = []
     for chunk in _chunks(skus):
+        reported = dict(
+            session.execute(
+                select(StockLevelRow.sku, func.max(StockLevelRow.updated_at))
+                .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+                .group_by(StockLevelRow.sku)
+            ).all()
+        )
         rows = session.execute(
             select(
                 OrderLineRow.id,
@@ -130,13 +143,18 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
                 OrderLineRow.shop_id == shop_id,
                 OrderLineRow.sku.in_(chunk),
                 OrderRow.cancelled.is_(False),
+                OrderRow.reserves_stock.is_(True),  # awaiting payment: not a sale yet
                 OrderLineRow.requires_shipping.is_(True),
                 OrderLineRow.quantity > OrderLineRow.fulfilled_quantity,
             )
         )
         for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
             anchor = waiting_since.date() if waiting_since is not None and state == BackorderState.WAITING else None
-            lines.append(engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, True, anchor))
+            stock_at = reported.get(sku)
+            committed = stock_at is None or _as_utc(stock_at) >= placed_at
+            lines.append(
+                engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
+            )
     routes = routing.load_routes(session, shop_id) if lines else {}
     if routes:
         lines = [replace(li, dropship=routes[li.key]) if li.key in routes else li for li in lines]
@@ -246,6 +264,10 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
             )
         )
     return changed
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _close(row: BackorderRow, state: BackorderState, now: datetime) -> None:

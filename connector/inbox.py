@@ -80,8 +80,8 @@ class Inbox:
             "received_at": self.clock(),
         }
         try:
-            with self.db.session() as s:
-                s.connection().execute(_INSERT_DELIVERY, values)
+            with self.db.write() as connection:
+                connection.execute(_INSERT_DELIVERY, values)
         except IntegrityError:
             return False
         return True

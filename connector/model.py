@@ -87,6 +87,9 @@ class Order:
     tags: tuple[str, ...] = ()
     total: Decimal | None = None  # what the customer pays in all (taxes, shipping); None when unknown
     authorized_at: datetime | None = None  # when an authorization (to capture later) was made
+    # Whether the store has taken the order's units off its stock. False while a WooCommerce order
+    # awaits payment ("pending"): not a sale yet, so it claims no stock and waits for nothing.
+    reserves_stock: bool = True
 
     @property
     def stocked_lines(self) -> tuple[OrderLine, ...]:

@@ -63,7 +63,7 @@ def receive_purchase_order(
         line.received_quantity += qty
         units[line.sku] = units.get(line.sku, 0) + qty
         if settings.po_receipt_updates_store_stock:
-            location = _add_local_stock(session, shop.id, line.sku, qty, now)
+            location = _add_local_stock(session, shop.id, line.sku, qty)
             enqueue(
                 session,
                 shop_id=shop.id,
@@ -88,7 +88,7 @@ def receive_purchase_order(
     return Received(units, complete, evaluation)
 
 
-def _add_local_stock(session: Session, shop_id: int, sku: str, qty: int, now: datetime) -> str:
+def _add_local_stock(session: Session, shop_id: int, sku: str, qty: int) -> str:
     row = session.scalars(
         select(StockLevelRow)
         .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku == sku)
@@ -97,8 +97,7 @@ def _add_local_stock(session: Session, shop_id: int, sku: str, qty: int, now: da
     if row is None:
         row = StockLevelRow(shop_id=shop_id, sku=sku, location=DEFAULT_LOCATION, available=0)
         session.add(row)
-    row.available += qty
-    row.updated_at = now
+    row.available += qty  # updated_at stays: it says which orders the store's own figure counts
     return row.location
 
 

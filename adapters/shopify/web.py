@@ -80,11 +80,22 @@ def make_blueprint(config: ShopifyConfig) -> Blueprint:
             stored = shops().credentials(Platform.SHOPIFY, shop) or {}
             if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
                     shop, str(stored["access_token"])):
+                # Shopify signed this launch for the shop's staff: open the merchant app for that shop.
+                if _sign_in(ref.id):
+                    return redirect(f"{request.script_root}/app")
                 return redirect(f"{request.script_root}/shopify/installed?shop={shop}")
         state = flow.new_state()
         session[SESSION_KEY] = {"state": state, "shop": shop}
         url = flow.authorize_url(shop, state)
         return _top_level_redirect(url) if params.get("embedded") == "1" else redirect(url)
+
+    def _sign_in(shop_id: int) -> bool:
+        """Sign the browser in to the merchant app (the core's hook; absent when the app is not mounted)."""
+        sign_in = current_app.extensions.get("merchant_sign_in")
+        if sign_in is None:
+            return False
+        sign_in(shop_id)
+        return True
 
     def _webhooks_repaired(shop: str, token: str) -> bool:
         """On each launch, put back any webhook subscription Shopify dropped (it deletes ones that keep
@@ -120,8 +131,9 @@ def make_blueprint(config: ShopifyConfig) -> Blueprint:
             details = shop_details(gql, shop)
         except StoreError as exc:
             return _text(f"Shopify could not be reached to finish the install ({exc}). Please try again.", 502)
-        shops().connect(Platform.SHOPIFY, shop, name=details.name, credentials=grant.credentials(),
-                        currency=details.currency, locale=details.locale, timezone=details.timezone)
+        ref = shops().connect(Platform.SHOPIFY, shop, name=details.name, credentials=grant.credentials(),
+                              currency=details.currency, locale=details.locale, timezone=details.timezone)
+        _sign_in(ref.id)
         try:
             report = ensure_webhooks(gql, config.webhook_url)
         except StoreError as exc:

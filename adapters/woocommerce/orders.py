@@ -25,6 +25,8 @@ Orders
   other (plugin)  paid if ``date_paid`` else pending                      upsert
   ==============  ======================================================  ==================
 
+  A pending order (awaiting payment) has not reduced stock yet: it is stored with
+  ``reserves_stock=False`` and claims no stock until it is paid or put on hold.
   A failed order is marked cancelled (it holds no stock) but gets no `OrderCancelled`: the
   shopper may still pay it. WooCommerce has no
   partial fulfilment, so a completed order's lines are fully fulfilled and others not at all.
@@ -54,6 +56,8 @@ from connector.model import Customer, Event, Order, OrderCancelled, OrderLine, O
 TERMINAL_STATUSES = frozenset({"cancelled", "refunded", "trash"})
 CANCELLED_STATUSES = TERMINAL_STATUSES | {"failed"}
 IGNORED_STATUSES = frozenset({"checkout-draft"})
+# WooCommerce takes an order's units off stock when it is paid or put on hold, not while it awaits payment.
+AWAITING_PAYMENT = frozenset({"pending"})
 CASH_ON_DELIVERY = "cod"
 
 _FLAG_TRUE = frozenset({"1", "yes", "true", "on", "y"})
@@ -202,6 +206,7 @@ def order_from_payload(shop: str, order: Mapping[str, Any], options: NormaliseOp
         payment_status=payment_status(order),
         lines=tuple(_line(item, status == "completed") for item in items),
         cancelled=status in CANCELLED_STATUSES,
+        reserves_stock=status not in AWAITING_PAYMENT,
         tags=meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS)),
         total=money(order["total"]) if order.get("total") not in (None, "") else None,
     )

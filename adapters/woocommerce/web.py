@@ -65,8 +65,11 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
         )
         return page, status
 
-    def result(title: str, message: str, shop: str | None = None, status: int = 200) -> ResponseReturnValue:
-        return render_template("app/woocommerce/result.html", title=title, message=message, shop=shop), status
+    def result(
+        title: str, message: str, shop: str | None = None, status: int = 200, app_url: str | None = None
+    ) -> ResponseReturnValue:
+        page = render_template("app/woocommerce/result.html", title=title, message=message, shop=shop, app_url=app_url)
+        return page, status
 
     def csrf_ok() -> bool:
         try:
@@ -161,7 +164,9 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
                 "The store approved, but its keys did not reach us. Try again, or paste REST API keys.",
                 status=502,
             )
-        return result("Store connected", "Backorders from this store are now handled.", shop=shop)
+        signed_in = _sign_in(shops().ref(Platform.WOOCOMMERCE, shop))
+        return result("Store connected", "Backorders from this store are now handled.", shop=shop,
+                      app_url=f"{request.script_root}/app" if signed_in else None)
 
     @bp.post("/keys")
     def paste_keys() -> ResponseReturnValue:
@@ -178,7 +183,18 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
             connection = finish(store_url(typed), key, secret)
         except (InvalidStoreUrl, StoreError, ConnectError) as exc:
             return form(failure_message(exc), 400, store_url=typed, keys_open=True)
-        return result("Store connected", "Backorders from this store are now handled.", shop=connection.info.shop)
+        signed_in = _sign_in(shops().ref(Platform.WOOCOMMERCE, connection.info.shop))
+        return result("Store connected", "Backorders from this store are now handled.", shop=connection.info.shop,
+                      app_url=f"{request.script_root}/app" if signed_in else None)
+
+    def _sign_in(ref: Any) -> bool:
+        """The merchant proved control of the store (approved in wp-admin, or pasted its keys): sign the
+        browser in to the merchant app, through the core's hook (absent when the app is not mounted)."""
+        sign_in = current_app.extensions.get("merchant_sign_in")
+        if ref is None or sign_in is None:
+            return False
+        sign_in(ref.id)
+        return True
 
     return bp
 

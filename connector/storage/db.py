@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy import Connection, Engine, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -77,6 +77,16 @@ class Database:
             return
         with self._gate.hold(background), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write(self, background: bool = False) -> Iterator[Connection]:
+        """A Core transaction, for hot paths that need no ORM (storing a webhook)."""
+        if self._gate is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._gate.hold(background), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

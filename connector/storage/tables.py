@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,7 @@ class OrderRow(Base):
     source_updated_at: Mapped[datetime]
     payment_status: Mapped[str] = mapped_column(String(20))
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    reserves_stock: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)  # lower ships first; merchant "expedite" sets -1
     total_price: Mapped[Decimal | None] = mapped_column(Money)

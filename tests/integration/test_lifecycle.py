@@ -159,3 +159,50 @@ def test_authorization_expiry_can_ask_the_customer_to_pay_again(app, services, c
     assert got[("send_email", "payment_request")] == 1
     assert got["capture_payment"] == 0
     assert got[("send_email", "authorization_expiring")] == 0  # no merchant address set: no warning to send
+
+
+def test_an_order_ahead_of_its_stock_report_releases_no_one(sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    """The store reports the new order before its own stock drop: the stored level does not count it yet."""
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    sandbox.settle()
+    assert store.orders[first["id"]]["tags"] == ["backorder"]
+    store.listeners.clear()  # hold back the stock webhook the next order causes
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    sandbox.deliver("orders/create", store.order_payload(second["id"]))
+    sandbox.work()
+    calls = [c[0] for c in store.calls if c[1] == first["id"]]
+    assert calls == ["add_tags", "hold", "set_eta"]  # no release, no capture of the first customer
+    assert store.orders[second["id"]]["tags"] == ["backorder"]  # and the new order waits too
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # the stock report arrives
+    sandbox.settle()
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == ["add_tags", "hold", "set_eta"]
+
+
+def test_an_order_awaiting_payment_claims_no_stock(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from adapters.sandbox.normalise import _order
+    from connector.model import OrderUpserted
+
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    sandbox.settle()
+    clock.advance(minutes=1)
+    store.listeners.clear()  # the order and its payment are fed in by hand below
+    unpaid = store.place_order(RETAIL, [("TEE", 1)])
+    shop_id = services.shops.ref("sandbox", store.domain).id
+
+    def feed(**changes):  # type: ignore[no-untyped-def]
+        with services.db.session() as s:
+            order = replace(_order(store.domain, store.order_payload(unpaid["id"])), **changes)
+            services.inbox.apply(s, s.get(ShopRow, shop_id), [OrderUpserted(order)])
+        sandbox.settle()
+
+    feed(reserves_stock=False)
+    assert kinds(services, unpaid["id"]) == Counter()  # not a sale yet: no hold, no tag, no email
+    clock.advance(minutes=5)
+    feed(reserves_stock=True, updated_at=clock())  # paid: now it waits like any other order
+    assert kinds(services, unpaid["id"])[("send_email", "backorder_confirmation")] == 1
+    assert store.orders[unpaid["id"]]["tags"] == ["backorder"]

@@ -97,10 +97,12 @@ def test_launch_of_an_installed_shop_skips_oauth_unless_scopes_changed(harness: 
     h.admin.expected_token = TOKEN
     h.store.subscriptions = [s for s in h.store.subscriptions if s["topic"] != "ORDERS_CREATE"]  # dropped by Shopify
     opened = launch(h)
-    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/shopify/installed?shop={TEST_SHOP}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/app")  # the merchant app, signed in
     assert "ORDERS_CREATE" in {s["topic"] for s in h.store.subscriptions}, "the launch repairs the subscriptions"
     page = h.http.get(opened.headers["Location"])
-    assert page.status_code == 200 and "active" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Backorder Test Shop" in page.get_data(as_text=True)
+    status = h.http.get(f"/shopify/installed?shop={TEST_SHOP}")
+    assert status.status_code == 200 and "active" in status.get_data(as_text=True)
     # the service now asks for one more scope: the next launch goes through OAuth again
     h.app.extensions["connector"].shops.connect(
         Platform.SHOPIFY, TEST_SHOP, name="Backorder Test Shop",

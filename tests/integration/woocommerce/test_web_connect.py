@@ -100,6 +100,7 @@ def test_the_store_home_url_names_the_shop(app, rsps, woo_services):
     assert woo_services.shops.ref(Platform.WOOCOMMERCE, "www.shop2.example.com") is not None
     back = http.get("/woocommerce/return", query_string={"success": "1", "user_id": query["user_id"]})
     assert b"www.shop2.example.com" in back.data
+    assert http.get("/app").status_code == 200  # back from wp-admin, the merchant is signed in
 
 
 def test_pasted_keys_are_checked_then_connect(app, store, woo_services):
@@ -127,3 +128,6 @@ def test_pasted_keys_are_checked_then_connect(app, store, woo_services):
     )
     assert ok.status_code == 200 and b"Store connected" in ok.data
     assert len(store.webhooks) == 4
+    assert b'href="/app"' in ok.data  # the merchant who pasted the keys is signed in to this shop's app
+    dashboard = http.get("/app")
+    assert dashboard.status_code == 200 and b"shop.example.com" in dashboard.data

@@ -399,3 +399,13 @@ def test_an_order_without_dates_says_so():
         payload.pop(key)
     with pytest.raises(NormalisationError, match="order 727: .*creation date"):
         normalise("order.updated", payload)
+
+
+@pytest.mark.parametrize(
+    ("status", "reserves"),
+    [("pending", False), ("processing", True), ("on-hold", True), ("completed", True), ("failed", True)],
+)
+def test_an_order_awaiting_payment_has_not_taken_stock(status: str, reserves: bool) -> None:
+    payload = dict(fixture("rest_v3_order_retrieve.json"), status=status)
+    [upserted, *_] = normalise("order.updated", payload)
+    assert upserted.order.reserves_stock is reserves
