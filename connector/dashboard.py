@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector import engine
+from connector.evaluation import load_open_lines, load_supplies
 from connector.model import BackorderState, PaymentStatus
 from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
@@ -45,6 +47,9 @@ class SkuBacklog:
     latest_promise: date | None
     incoming: int
     next_arrival: date | None
+    on_hand: int = 0  # units there for open lines (the store's figure + what open lines hold)
+    committed: int = 0  # units open lines claim
+    available_to_promise: int = 0  # on hand + incoming - committed; negative: promised beyond supply
 
 
 @dataclass(frozen=True)
@@ -154,8 +159,10 @@ def backlog_by_sku(session: Session, shop_id: int) -> list[SkuBacklog]:
         waiting[bo.sku].append((bo, order, line))
     incoming = incoming_by_sku(session, shop_id)
     titles = dict(session.execute(select(VariantRow.sku, VariantRow.title).where(VariantRow.shop_id == shop_id)).all())
+    positions = _positions(session, shop_id, sorted(waiting))
     result = []
     for sku, rows in waiting.items():
+        pos = positions.get(sku)
         promises = [bo.promised_on for bo, _, _ in rows if bo.promised_on]
         arrivals = incoming.get(sku, [])
         result.append(
@@ -168,9 +175,23 @@ def backlog_by_sku(session: Session, shop_id: int) -> list[SkuBacklog]:
                 latest_promise=max(promises, default=None),
                 incoming=sum(q for _, q, _ in arrivals),
                 next_arrival=arrivals[0][0] if arrivals else None,
+                on_hand=pos.on_hand if pos else 0,
+                committed=pos.committed if pos else 0,
+                available_to_promise=pos.available_to_promise if pos else 0,
             )
         )
     return sorted(result, key=lambda r: (-r.waiting, r.sku))
+
+
+def _positions(session: Session, shop_id: int, skus: list[str]) -> dict[str, engine.SkuPosition]:
+    """Available-to-promise per SKU, from the same facts the engine allocates with."""
+    shop = session.get(ShopRow, shop_id)
+    settings = ShopSettings.from_mapping(shop.settings if shop else None)
+    supplies = load_supplies(session, shop_id, skus, settings)
+    lines: dict[str, list[engine.LineDemand]] = defaultdict(list)
+    for line in load_open_lines(session, shop_id, skus):
+        lines[line.sku].append(line)
+    return {sku: engine.position(supply, lines[sku]) for sku, supply in supplies.items()}
 
 
 def _routes(session: Session, shop_id: int) -> dict[int, tuple[str, str]]:

@@ -15,6 +15,7 @@ def test_the_dashboard_shows_the_backlog_held_charges_and_the_chart(merchant, ba
     assert 'data-kpi="waiting-units">2<' in html and 'data-kpi="waiting-orders">1<' in html
     sku_row = html.split('<tr data-sku="TEE">')[1].split("</tr>")[0]
     assert "Organic tee" in sku_row and "17 Nov" in sku_row
+    assert 'data-atp="-2"' in sku_row  # nothing on hand or coming, two promised: shown negative, as it is
     order_row = html.split('<tr data-order="#1001">')[1].split("</tr>")[0]
     assert "Ada Lovelace" in order_row and "Expedite" in order_row and "authorized" in order_row
     charges = html.split('id="charges"')[1].split("</section>")[0]
