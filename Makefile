@@ -2,17 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# One stamp per install set, so `make run` does not pull in the test tools (browser driver, servers).
+STAMP := $(VENV)/.installed-run
+SCALE_STAMP := $(VENV)/.installed-scale
+TEST_STAMP := $(VENV)/.installed-test
+PIP_INSTALL = $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test test-pg lint install env bench clean worker scheduler
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
-	touch $(STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) .
+	touch $@
+
+$(SCALE_STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) '.[scale]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) '.[test]'
+	touch $@ $(STAMP) $(SCALE_STAMP)
 
 install: $(STAMP)
 
@@ -26,25 +40,25 @@ run: $(STAMP) .env
 	SANDBOX_ENABLED=$${SANDBOX_ENABLED:-1} $(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) \
 		--workers 1 --threads 8 --timeout 60 --access-logfile -
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The unit and integration tests again, each on a fresh database of a throw-away PostgreSQL server.
-test-pg: $(STAMP)
+test-pg: $(TEST_STAMP)
 	CONNECTOR_TEST_DATABASE=postgresql $(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 # Production shape (README, "Production"): Celery workers and the one scheduler process.
 # Both need CELERY_BROKER_URL and DATABASE_URL (PostgreSQL) in the environment or .env.
-worker: $(STAMP) .env
+worker: $(SCALE_STAMP) .env
 	$(VENV)/bin/celery -A connector.tasks worker --loglevel=INFO --concurrency=$${WORKER_CONCURRENCY:-4}
 
-scheduler: $(STAMP) .env
+scheduler: $(SCALE_STAMP) .env
 	$(VENV)/bin/flask --app connector.web:create_cli_app scheduler
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/intake.py
 	$(PY) benchmarks/shopify_normalise.py
