@@ -64,6 +64,17 @@ class OrderActions:
             self.order.captured_amount = (self.order.captured_amount or ZERO) + amount
 
 
+def email_locale(customer: str | None, shop: str | None, languages: tuple[str, ...]) -> str:
+    """The customer's language when the shop writes emails in it, else the shop's, else the first it uses.
+
+    Locales keep their region ("it-IT") so dates and money are formatted the customer's way."""
+    allowed = {lang.split("-")[0].split("_")[0].lower() for lang in languages} or {"en"}
+    for locale in (customer, shop):
+        if locale and locale.replace("_", "-").split("-")[0].lower() in allowed:
+            return locale
+    return languages[0] if languages else "en"
+
+
 def email_payload(
     template: str,
     shop: ShopRow,
@@ -76,7 +87,7 @@ def email_payload(
     return {
         "template": template,
         "to": order.customer_email,
-        "locale": order.customer_locale or shop.locale or "en",
+        "locale": email_locale(order.customer_locale, shop.locale, settings.email_languages),
         "shop": {
             "name": shop.name,
             "domain": shop.domain,
