@@ -31,6 +31,7 @@ from connector.model import Event, Platform
 from connector.outbox import backoff
 from connector.shops import find_row, lock_shop
 from connector.storage.db import Database
+from connector.storage.group_commit import GroupInsert
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import utcnow
 
@@ -61,6 +62,8 @@ class Inbox:
         self.adapters = adapters
         self.clock = clock
         self.settle = settle
+        # SQLite: the request threads' inserts go through one writer thread, a few per transaction.
+        self._group = GroupInsert(db, DeliveryRow.__table__) if db.is_sqlite else None
 
     # ---- intake ------------------------------------------------------------------------
 
@@ -79,8 +82,10 @@ class Inbox:
             "attempts": 0,
             "received_at": self.clock(),
         }
+        if self._group is not None:
+            return self._group.insert(values)
         try:
-            with self.db.write() as connection:
+            with self.db.transaction() as connection:
                 connection.execute(_INSERT_DELIVERY, values)
         except IntegrityError:
             return False

@@ -79,8 +79,8 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self, background: bool = False) -> Iterator[Connection]:
-        """A Core transaction, for hot paths that need no ORM (storing a webhook)."""
+    def transaction(self, background: bool = False) -> Iterator[Connection]:
+        """A Core transaction, for hot paths that need no ORM."""
         if self._gate is None:
             with self.engine.begin() as connection:
                 yield connection
