@@ -138,42 +138,35 @@ def evaluate_settled() -> int:
     return actions
 
 
-@app.task(name="connector.evaluate_all")
-def evaluate_all() -> int:
+def _sweep(name: str) -> int:
+    """Run `connector.scheduler.<name>` over every shop, in one worker at a time (0 when another has it)."""
     from connector import scheduler
 
     svc = services()
-    with exclusive(svc, "evaluate_all") as held:
-        return scheduler.evaluate_all(svc) if held else 0
+    with exclusive(svc, name) as held:
+        return getattr(scheduler, name)(svc) if held else 0
+
+
+@app.task(name="connector.evaluate_all")
+def evaluate_all() -> int:
+    return _sweep("evaluate_all")
 
 
 @app.task(name="connector.timers_all")
 def timers_all() -> int:
     """Promises that passed and authorizations about to lapse (see `connector.timers`)."""
-    from connector import scheduler
-
-    svc = services()
-    with exclusive(svc, "timers_all") as held:
-        return scheduler.timers_all(svc) if held else 0
+    return _sweep("timers_all")
 
 
 @app.task(name="connector.reconcile_all")
 def reconcile_all() -> int:
-    from connector import scheduler
-
-    svc = services()
-    with exclusive(svc, "reconcile_all") as held:
-        return scheduler.reconcile_all(svc) if held else 0
+    return _sweep("reconcile_all")
 
 
 @app.task(name="connector.plan_all")
 def plan_all() -> int:
     """The nightly planning of every shop whose day's plan is still to do (see `scheduler.plan_all`)."""
-    from connector import scheduler
-
-    svc = services()
-    with exclusive(svc, "plan_all") as held:
-        return scheduler.plan_all(svc) if held else 0
+    return _sweep("plan_all")
 
 
 TASKS: dict[str, Any] = {
