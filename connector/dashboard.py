@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector import engine
-from connector.evaluation import load_open_lines, load_supplies
+from connector.evaluation import load_open_lines, load_supplies, open_purchase_lines
 from connector.model import BackorderState, PaymentStatus
 from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
@@ -136,15 +136,7 @@ def _waiting_rows(session: Session, shop_id: int) -> list[tuple[BackorderRow, Or
 
 def incoming_by_sku(session: Session, shop_id: int) -> dict[str, list[tuple[date, int, PurchaseOrderRow]]]:
     out: dict[str, list[tuple[date, int, PurchaseOrderRow]]] = defaultdict(list)
-    for line, po in session.execute(
-        select(PurchaseOrderLineRow, PurchaseOrderRow)
-        .join(PurchaseOrderRow)
-        .where(
-            PurchaseOrderRow.shop_id == shop_id,
-            PurchaseOrderRow.draft.is_(False),
-            PurchaseOrderRow.received_on.is_(None),
-        )
-    ).all():
+    for line, po in session.execute(open_purchase_lines(shop_id)).all():
         qty = line.quantity - line.received_quantity
         if qty > 0:
             out[line.sku].append((po.expected_on, qty, po))

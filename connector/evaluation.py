@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connector import engine, lifecycle, routing
@@ -56,6 +56,19 @@ def _all_skus(session: Session, shop_id: int) -> list[str]:
     return list(rows)
 
 
+def open_purchase_lines(shop_id: int) -> Select[tuple[PurchaseOrderLineRow, PurchaseOrderRow]]:
+    """(line, order) of the shop's approved purchase orders not yet received: stock on its way."""
+    return (
+        select(PurchaseOrderLineRow, PurchaseOrderRow)
+        .join(PurchaseOrderRow)
+        .where(
+            PurchaseOrderRow.shop_id == shop_id,
+            PurchaseOrderRow.draft.is_(False),
+            PurchaseOrderRow.received_on.is_(None),
+        )
+    )
+
+
 def load_supplies(
     session: Session, shop_id: int, skus: list[str], settings: ShopSettings
 ) -> dict[str, engine.SkuSupply]:
@@ -72,16 +85,7 @@ def load_supplies(
             .group_by(StockLevelRow.sku)
         ):
             available[sku] = int(total)
-        for po_line, po in session.execute(
-            select(PurchaseOrderLineRow, PurchaseOrderRow)
-            .join(PurchaseOrderRow)
-            .where(
-                PurchaseOrderRow.shop_id == shop_id,
-                PurchaseOrderRow.draft.is_(False),
-                PurchaseOrderRow.received_on.is_(None),
-                PurchaseOrderLineRow.sku.in_(chunk),
-            )
-        ):
+        for po_line, po in session.execute(open_purchase_lines(shop_id).where(PurchaseOrderLineRow.sku.in_(chunk))):
             qty = po_line.quantity - po_line.received_quantity
             if qty > 0:
                 incoming[po_line.sku].append(engine.Incoming(po.expected_on, qty, f"po:{po.id}"))

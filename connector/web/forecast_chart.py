@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from connector.web.chart import HEIGHT, WIDTH, Bar, Tick, nice_scale
-
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 34
+from connector.web.chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, Bar, Tick, nice_scale
 
 
 @dataclass(frozen=True)
