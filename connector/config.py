@@ -39,6 +39,7 @@ class Config:
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
     stock_settle_seconds: float = 30.0
+    allow_private_store_addresses: bool = False  # development only: stores on loopback/private networks
     celery_broker_url: str = ""  # set: Celery workers do the background work (see connector/tasks.py)
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
 
@@ -76,6 +77,7 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
         stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
         celery_broker_url=env.get("CELERY_BROKER_URL", ""),
+        allow_private_store_addresses=_bool(env.get("ALLOW_PRIVATE_STORE_ADDRESSES"), False),
         platform=platform,
     )
     values.update(overrides)
