@@ -122,6 +122,6 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         verifier=WooWebhookVerifier(),
         normaliser=WooNormaliser(options),
         client_factory=client_factory,
-        blueprint=make_blueprint(config, rest_factory),
+        blueprint=make_blueprint(config, rest_factory, address_policy(config)),
         upkeep=upkeep,
     )
