@@ -260,3 +260,39 @@ def test_a_session_token_for_another_app_signs_nobody_in(app, victim):
     stranger = app.test_client()
     assert stranger.get("/app", headers={"Authorization": f"Bearer {token}"}).status_code in (302, 401)
     assert not signed_in(stranger)
+
+
+# ---- Shopify install, callback and launch ----------------------------------------------------------------------
+
+
+def test_shopify_a_stale_launch_url_goes_through_oauth_and_signs_nobody_in(harness):
+    import time
+
+    from tests.integration.shopify.app_harness import TOKEN, signed_query
+    from tests.shopify_webhooks import TEST_SHOP
+
+    h = harness
+    h.install()
+    h.admin.expected_token = TOKEN
+    stranger = h.app.test_client()  # found a launch URL from an hour ago (a log, the history)
+    an_hour_ago = str(int(time.time()) - 3600)
+    old = stranger.get("/shopify/install?" + signed_query({"shop": TEST_SHOP, "timestamp": an_hour_ago}))
+    assert old.status_code == 302 and "/admin/oauth/authorize" in old.headers["Location"]
+    assert stranger.get("/app").status_code != 200
+    fresh = h.app.test_client().get(
+        "/shopify/install?" + signed_query({"shop": TEST_SHOP, "timestamp": str(int(time.time()))}))
+    assert fresh.headers["Location"].endswith("/app")  # a fresh launch from the admin still opens the app
+
+
+def test_shopify_a_signed_callback_in_a_browser_that_did_not_start_the_install_signs_nobody_in(harness):
+    import time
+
+    from tests.integration.shopify.app_harness import signed_query
+    from tests.shopify_webhooks import TEST_SHOP
+
+    h = harness
+    h.install()
+    stranger = h.app.test_client()
+    answer = stranger.get("/shopify/callback?" + signed_query(
+        {"code": "stolen", "shop": TEST_SHOP, "state": "guessed", "timestamp": str(int(time.time()))}))
+    assert answer.status_code == 400 and stranger.get("/app").status_code != 200
