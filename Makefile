@@ -38,7 +38,8 @@ env: .env
 
 # The sandbox store posts its webhooks to where this server listens (APP_URL may be a public tunnel).
 run: $(STAMP) .env
-	SANDBOX_ENABLED=$${SANDBOX_ENABLED:-1} SANDBOX_WEBHOOK_URL=$${SANDBOX_WEBHOOK_URL:-http://$(HOST):$(PORT)/webhooks/sandbox} \
+	SANDBOX_ENABLED=$${SANDBOX_ENABLED:-1} ALLOW_PRIVATE_STORE_ADDRESSES=$${ALLOW_PRIVATE_STORE_ADDRESSES:-1} \
+		SANDBOX_WEBHOOK_URL=$${SANDBOX_WEBHOOK_URL:-http://$(HOST):$(PORT)/webhooks/sandbox} \
 		$(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) \
 		--workers 1 --threads 8 --timeout 60 --access-logfile -
 

@@ -39,6 +39,9 @@ class Config:
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
     stock_settle_seconds: float = 30.0
+    allow_private_store_addresses: bool = False  # development only: stores on loopback/private networks
+    connect_rate_limit: str = "10 per minute;100 per hour"  # per client address, on the connect endpoints
+    rate_limit_storage_url: str = ""  # empty: Redis of CELERY_BROKER_URL when it is one, else memory
     celery_broker_url: str = ""  # set: Celery workers do the background work (see connector/tasks.py)
     platform: dict[str, Any] = field(default_factory=dict)  # adapter settings (SHOPIFY_*, WOOCOMMERCE_*)
 
@@ -76,6 +79,9 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
         stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
         celery_broker_url=env.get("CELERY_BROKER_URL", ""),
+        connect_rate_limit=env.get("CONNECT_RATE_LIMIT") or "10 per minute;100 per hour",
+        rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL", ""),
+        allow_private_store_addresses=_bool(env.get("ALLOW_PRIVATE_STORE_ADDRESSES"), False),
         platform=platform,
     )
     values.update(overrides)

@@ -25,6 +25,10 @@ from .config import ShopifyConfig
 from .ids import InvalidShopDomain, shop_domain
 
 TIMESTAMP_WINDOW = 24 * 60 * 60  # seconds a signed callback stays valid
+# A signed launch from the admin signs the browser in straight away only while it is this fresh: the
+# launch URL is a bearer credential (it sits in logs and browser history), and the admin makes a new
+# one on every open. An older one goes through OAuth, whose state nonce binds it to this browser.
+LAUNCH_SIGN_IN_WINDOW = 5 * 60
 CLOCK_SKEW = 5 * 60  # seconds a callback may come from the future
 
 
@@ -96,6 +100,14 @@ class ShopifyOAuth:
         if stamp < now - TIMESTAMP_WINDOW or stamp > now + CLOCK_SKEW:
             raise InstallError("the request's timestamp is outside the 24 hour window")
         return domain
+
+    def fresh_launch(self, params: Mapping[str, Any], window: float = LAUNCH_SIGN_IN_WINDOW) -> bool:
+        """Whether a verified signed request was made within `window` seconds (see `LAUNCH_SIGN_IN_WINDOW`)."""
+        try:
+            stamp = int(params.get("timestamp", ""))
+        except (TypeError, ValueError):
+            return False
+        return self._clock() - window <= stamp <= self._clock() + CLOCK_SKEW
 
     def verify_callback(self, params: Mapping[str, Any], expected_state: str | None) -> str:
         """Check the OAuth callback: signed query, and the state nonce this browser was given."""

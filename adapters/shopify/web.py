@@ -76,7 +76,7 @@ def make_blueprint(config: ShopifyConfig) -> Blueprint:
             except InvalidShopDomain as exc:
                 raise InstallError(str(exc)) from None
         ref = shops().ref(Platform.SHOPIFY, shop)
-        if ref is not None and ref.status == "active" and "hmac" in params:
+        if ref is not None and ref.status == "active" and "hmac" in params and flow.fresh_launch(params):
             stored = shops().credentials(Platform.SHOPIFY, shop) or {}
             if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
                     shop, str(stored["access_token"])):

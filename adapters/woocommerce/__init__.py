@@ -11,6 +11,8 @@ Configuration read by `make_adapter` (all optional):
   ``WOOCOMMERCE_MAX_WAIT`` (longest back-off between retries, seconds, 30);
 - ``WOOCOMMERCE_REFUND_VIA_GATEWAY`` (true), ``WOOCOMMERCE_ETA_NOTE_TO_CUSTOMER`` (true);
 - ``WOOCOMMERCE_QUERY_STRING_AUTH`` (false; for hosts that strip the Authorization header);
+- ``ALLOW_PRIVATE_STORE_ADDRESSES`` (false; development only: let store addresses be loopback or
+  private-network hosts — see `adapters.netguard`);
 - ``WOOCOMMERCE_APP_NAME`` (shown to the merchant when approving) and ``APP_URL`` (the service's
   public https address: key callback and webhook delivery URLs are built from it).
 """
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.base import PlatformAdapter, StoreClient, UpkeepContext
+from adapters.netguard import AddressPolicy
 from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
 from adapters.woocommerce.normalise import WooNormaliser
@@ -59,6 +62,11 @@ def options_from_config(config: Mapping[str, Any]) -> NormaliseOptions:
     )
 
 
+def address_policy(config: Mapping[str, Any]) -> AddressPolicy:
+    """Which store addresses may be called: public hosts only, unless development allows private ones."""
+    return AddressPolicy(allow_private=_flag(config.get("ALLOW_PRIVATE_STORE_ADDRESSES"), False))
+
+
 def rest_from_credentials(credentials: Mapping[str, Any], config: Mapping[str, Any]) -> WooRest:
     try:
         url, key, secret = credentials["url"], credentials["consumer_key"], credentials["consumer_secret"]
@@ -72,6 +80,7 @@ def rest_from_credentials(credentials: Mapping[str, Any], config: Mapping[str, A
         attempts=int(config.get("WOOCOMMERCE_ATTEMPTS", 4)),
         max_wait=float(config.get("WOOCOMMERCE_MAX_WAIT", 30)),
         query_string_auth=_flag(config.get("WOOCOMMERCE_QUERY_STRING_AUTH"), False),
+        policy=address_policy(config),
     )
 
 
@@ -113,6 +122,6 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         verifier=WooWebhookVerifier(),
         normaliser=WooNormaliser(options),
         client_factory=client_factory,
-        blueprint=make_blueprint(config, rest_factory),
+        blueprint=make_blueprint(config, rest_factory, address_policy(config)),
         upkeep=upkeep,
     )

@@ -6,9 +6,15 @@
    the keys it brings to the store the merchant asked to connect.
 2. The store POSTs the keys to the callback as JSON; `parse_callback` validates them. The
    callback must answer 200 or WooCommerce shows the merchant an error.
-3. `check_keys` makes a real REST call (``system_status``) and learns the store's home URL —
-   the shop key webhooks will carry — its currency and language.
-4. `ensure_webhooks` makes our hooks exist and be active with our per-store secret. Run again
+3. `check_keys` makes a real REST call (``system_status``) at the address *we* contacted and
+   learns the store's currency and language. The shop is the address we contacted: the home URL
+   the store reports about itself (the key its webhooks will carry) must name that same address
+   (`names_same_store`), or the connection is refused — a server anyone runs can claim any home URL.
+4. `admit` decides whether this proven store may (re)bind the shop: a new shop, yes; an existing
+   active one only from the store we already know (same base URL as the stored keys) or for a
+   merchant already signed in to that shop. The shop's webhook secret is kept only when the
+   store is the one it belongs to; otherwise a new one is made.
+5. `ensure_webhooks` makes our hooks exist and be active with our per-store secret. Run again
    later it also repairs: WooCommerce disables a hook after repeated failed deliveries
    (status "disabled"); such hooks are deleted and created afresh (a clean failure count).
 """
@@ -120,18 +126,59 @@ def parse_callback(body: bytes) -> KeyGrant:
     return KeyGrant(key_id, str(data["user_id"]), key, secret, data["key_permissions"])
 
 
+class IdentityMismatch(ConnectError):
+    """The store says it lives at another address than the one we contacted."""
+
+
+class ReconnectRefused(ConnectError):
+    """An existing shop would be re-bound by someone who has not shown it is theirs."""
+
+
+def _without_www(key: str) -> str:
+    return key[4:] if key.startswith("www.") else key
+
+
+def names_same_store(contacted: str, home: str) -> bool:
+    """Whether the home URL a store reports names the address we contacted.
+
+    Equal shop keys (host, non-default port, path; scheme and default ports ignored), or keys that
+    differ only by a leading ``www.`` on the host. The ``www.`` latitude is safe: ``www.x`` and
+    ``x`` are both names in the zone of ``x``, so whoever answers at one with working keys runs
+    that domain's DNS or its host; and merchants often type the bare domain of a WordPress whose
+    home URL is ``www.``. Anything else (another host, a sub-domain, another port or path — a
+    sub-directory install may belong to someone else on a shared host) is a different store."""
+    try:
+        a, b = shop_key(contacted), shop_key(home)
+    except InvalidStoreUrl:
+        return False
+    return a == b or _without_www(a) == _without_www(b)
+
+
+def same_base_url(stored: str, contacted: str) -> bool:
+    """The store we already know: same shop key and no downgrade from https to plain http."""
+    try:
+        same = shop_key(stored) == shop_key(contacted)
+    except InvalidStoreUrl:
+        return False
+    downgrade = stored.startswith("https://") and not contacted.startswith("https://")
+    return same and not downgrade
+
+
 def check_keys(rest: WooRest) -> StoreInfo:
-    """A real authenticated call; `AuthRevoked` when the store refuses the keys."""
+    """A real authenticated call; `AuthRevoked` when the store refuses the keys, `IdentityMismatch`
+    when the store's home URL is not the address we contacted (`rest.url`)."""
     status = rest.get("system_status", _fields="environment,settings")
     if not isinstance(status, dict):
         raise ConnectError("the store's system status is not a JSON object")
     env = status.get("environment") or {}
     settings = status.get("settings") or {}
+    if not isinstance(env, dict) or not isinstance(settings, dict):
+        raise ConnectError("the store's system status is not a WooCommerce one")
     home = env.get("home_url") or env.get("site_url") or rest.url
-    try:
-        shop = shop_key(home)
-    except InvalidStoreUrl as exc:
-        raise ConnectError(f"the store reports an unusable home URL {home!r}") from exc
+    if not isinstance(home, str) or not names_same_store(rest.url, home):
+        raise IdentityMismatch(f"the store at {rest.url} reports its home URL as {str(home)[:200]!r}")
+    # Filed under the home URL's key (what X-WC-Webhook-Source will say), which names the contacted store.
+    shop = shop_key(home)
     language = (env.get("language") or "en").replace("_", "-")
     return StoreInfo(
         url=rest.url,
@@ -212,6 +259,33 @@ class Connection:
     webhooks: WebhookReport
 
 
+@dataclass(frozen=True)
+class KnownShop:
+    """What the service already holds for the shop a store turned out to be."""
+
+    status: str  # "active", "needs_reconnect", "uninstalled"
+    url: str | None  # base URL of the stored keys (the store we already know)
+    webhook_secret: bytes | None
+    merchant_signed_in: bool  # the browser behind this attempt is signed in as this shop's merchant
+
+
+def admit(info: StoreInfo, known: KnownShop | None) -> str | None:
+    """May this proven store (re)bind the shop? The webhook secret to keep, or None to make a new one.
+
+    Raises `ReconnectRefused` for an active shop re-bound neither from the store we know nor by its
+    signed-in merchant. The existing secret goes only to the store it belongs to (the stored base URL)."""
+    if known is None:
+        return None
+    same = known.url is not None and same_base_url(known.url, info.url)
+    if known.status == "active" and not (same or known.merchant_signed_in):
+        raise ReconnectRefused(
+            f"{info.shop} is connected from {known.url!r}; a re-connect from {info.url!r} needs its merchant signed in"
+        )
+    if same and known.webhook_secret:
+        return known.webhook_secret.decode()
+    return None
+
+
 def connect_store(
     rest: WooRest,
     consumer_key: str,
@@ -219,14 +293,15 @@ def connect_store(
     *,
     delivery_url: str,
     app_name: str,
-    secret_for: Callable[[str], bytes | None],
+    known_shop: Callable[[str], KnownShop | None],
 ) -> Connection:
-    """Check the keys for real, then make our hooks, keeping the shop's secret if it has one.
+    """Check the keys for real at the contacted address, decide (`admit`), then make our hooks.
 
+    Nothing is written to the store before the store proved to be the shop and was admitted.
     Raises `AuthRevoked` (keys refused), `StoreError` (store unreachable) or `ConnectError`."""
     info = check_keys(rest)
-    known = secret_for(info.shop)
-    secret = known.decode() if known else new_webhook_secret()
+    kept = admit(info, known_shop(info.shop))
+    secret = kept or new_webhook_secret()
     report = ensure_webhooks(rest, delivery_url=delivery_url, secret=secret, app_name=app_name, connecting=True)
     credentials = {"url": info.url, "consumer_key": consumer_key, "consumer_secret": consumer_secret}
     return Connection(info, credentials, secret, report)

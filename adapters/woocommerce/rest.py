@@ -15,12 +15,15 @@ non-retryable `StoreError`.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
+from requests.auth import HTTPBasicAuth
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -32,6 +35,7 @@ from tenacity import (
 from woocommerce import API
 
 from adapters.base import AuthRevoked, StoreError, UserError
+from adapters.netguard import AddressPolicy, guarded_session
 
 _CREDENTIAL_PARAMS = re.compile(r"(consumer_key|consumer_secret|oauth_signature)=[^&\s'\"]+")
 
@@ -74,6 +78,37 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+class _SessionAPI(API):
+    """The package's `API`, sending through our session instead of a fresh unguarded one per call.
+
+    The package calls ``requests.request`` (a new default session each time), so there is no
+    other place to put the address guard. This repeats its private ``__request`` (woocommerce
+    3.0.0), the same URL, auth and OAuth 1.0a signing, with the session and no redirects."""
+
+    def __init__(self, *args: Any, session: requests.Session, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session = session
+
+    def _API__request(self, method, endpoint, data, params=None, **kwargs):  # noqa: ANN001, ANN202
+        params = {} if params is None else params
+        url = self._API__get_url(endpoint)
+        auth = None
+        headers = {"user-agent": f"{self.user_agent}", "accept": "application/json"}
+        if self.is_ssl and not self.query_string_auth:
+            auth = HTTPBasicAuth(self.consumer_key, self.consumer_secret)
+        elif self.is_ssl:
+            params.update({"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret})
+        else:
+            url = self._API__get_oauth_url(f"{url}?{urlencode(params)}", method, **kwargs)
+        if data is not None:
+            data = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            headers["content-type"] = "application/json;charset=utf-8"
+        return self._session.request(
+            method=method, url=url, verify=self.verify_ssl, auth=auth, params=params, data=data,
+            timeout=self.timeout, headers=headers, allow_redirects=False,  # a redirect is refused below
+        )
+
+
 class WooRest:
     """Calls one store's REST API with its consumer key and secret."""
 
@@ -88,9 +123,12 @@ class WooRest:
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         query_string_auth: bool = False,
+        policy: AddressPolicy | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self.api = API(
+        # Every store address came from a merchant's hand: only public hosts, checked at connect time.
+        self.api = _SessionAPI(
+            session=guarded_session(policy or AddressPolicy()),
             url=self.url,
             consumer_key=consumer_key,
             consumer_secret=consumer_secret,
@@ -125,6 +163,11 @@ class WooRest:
             detail = _CREDENTIAL_PARAMS.sub(r"\1=***", str(exc))  # the URL may carry the keys
             raise _Transient(f"{method} {endpoint}: {type(exc).__name__}: {detail}", not_processed=never_sent) from None
         status = response.status_code
+        if 300 <= status < 400:
+            # Never followed: the new address could be anywhere. The merchant connects with the final one.
+            where = response.headers.get("Location", "")[:200]
+            raise StoreError(f"{method} {endpoint}: the store redirects (HTTP {status}) to {where!r}",
+                             retryable=False, status=status)
         if status < 400:
             return response
         message, details = _store_message(response)

@@ -9,29 +9,46 @@ directory), then answer 200. Any failure answers an error: WooCommerce then dele
 it made and shows the merchant an error, and nothing half-connected is left. The store then
 sends the browser to ``/woocommerce/return``.
 
+Proof of control before identity (see `connect`): the shop is the address we contacted, never
+what the remote says of itself; a connected shop is re-bound only from the store we know or by its
+signed-in merchant; a browser is signed in only by a step it completed that proved control —
+pasting working keys, or coming back to ``/return`` from an approval *it* started (a nonce in its
+session cookie, matched against the attempt the store's callback completed). The ``user_id``
+token travels in URLs (the store's pages, its logs, the browser's history), so holding it proves
+nothing by itself.
+
+Every failure to connect reads the same to the user (`CONNECT_FAILED`): a refused, unreachable,
+private or non-WooCommerce address must not be told apart from the outside (no port scanning
+through this form). The details go to the log.
+
 The blueprint reaches the core only through the app's shop directory
 (``current_app.extensions["connector"].shops``: `connect`, `webhook_secret`, `ref`, `active`,
-`credentials`), the `ConnectShop` port of `adapters.base`.
+`credentials`), the `ConnectShop` port of `adapters.base`, and the app's sign-in hooks
+(``merchant_sign_in``, ``merchant_signed_in``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import ValidationError
 
-from adapters.base import AuthRevoked, StoreError
+from adapters.base import StoreError
+from adapters.netguard import AddressPolicy, AddressRefused, check_url
 from adapters.woocommerce.connect import (
     WEBHOOK_PATH,
     ConnectError,
     Connection,
+    KnownShop,
     authorize_url,
     connect_store,
     parse_callback,
@@ -44,12 +61,28 @@ log = logging.getLogger(__name__)
 
 TOKEN_MAX_AGE = 3600  # seconds the merchant has to approve in the store
 DEFAULT_APP_NAME = "Backorder Connector"
+SESSION_KEY = "woocommerce_connect"  # this browser's pending connect attempts (nonces)
+PENDING_ATTEMPTS = 3
+CONNECT_FAILED = (
+    "We could not connect a WooCommerce store at this address with these keys. Check the address (the one "
+    "your shop opens at), that the keys are Read/Write keys of an administrator, and try again. If this store "
+    "is already connected from another address, sign in to its app first."
+)
 
 RestFactory = Callable[[Mapping[str, Any]], WooRest]
 
 
-def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blueprint:
+def attempt_digest(nonce: str) -> str:
+    """What the stored credentials keep of the connect attempt that bound them."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def make_blueprint(
+    config: Mapping[str, Any], rest_factory: RestFactory, policy: AddressPolicy | None = None
+) -> Blueprint:
     bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
+    policy = policy or AddressPolicy(allow_private=str(config.get("ALLOW_PRIVATE_STORE_ADDRESSES", "")).lower()
+                                     in ("1", "true", "yes", "on"))
     app_url = str(config.get("APP_URL", "")).rstrip("/")
     app_name = str(config.get("WOOCOMMERCE_APP_NAME") or DEFAULT_APP_NAME)
 
@@ -78,8 +111,33 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
             return False
         return True
 
-    def finish(url: str, consumer_key: str, consumer_secret: str) -> Connection:
-        """Check the keys, make the hooks, store the shop. Raises what `connect_store` raises."""
+    def merchant_shop_id() -> int | None:
+        """The shop this browser is signed in to (the core's hook; None when the app is not mounted)."""
+        signed_in = current_app.extensions.get("merchant_signed_in")
+        return signed_in() if signed_in is not None else None
+
+    def known_shop(merchant: int | None) -> Callable[[str], KnownShop | None]:
+        directory = shops()
+
+        def known(shop: str) -> KnownShop | None:
+            ref = directory.ref(Platform.WOOCOMMERCE, shop)
+            if ref is None:
+                return None
+            stored = directory.credentials(Platform.WOOCOMMERCE, shop) or {}
+            return KnownShop(
+                status=ref.status,
+                url=stored.get("url"),
+                webhook_secret=directory.webhook_secret(Platform.WOOCOMMERCE, shop, fresh=True),
+                merchant_signed_in=merchant is not None and merchant == ref.id,
+            )
+
+        return known
+
+    def finish(
+        url: str, consumer_key: str, consumer_secret: str, *, merchant: int | None, attempt: str | None = None
+    ) -> Connection:
+        """Check the keys at `url`, decide, make the hooks, store the shop. Raises what `connect_store` raises."""
+        check_url(url, policy)  # early and without DNS; the connection checks again with resolution
         rest = rest_factory({"url": url, "consumer_key": consumer_key, "consumer_secret": consumer_secret})
         directory = shops()
         connection = connect_store(
@@ -88,13 +146,16 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
             consumer_secret,
             delivery_url=app_url + WEBHOOK_PATH,
             app_name=app_name,
-            secret_for=lambda shop: directory.webhook_secret(Platform.WOOCOMMERCE, shop),
+            known_shop=known_shop(merchant),
         )
+        credentials = dict(connection.credentials)
+        if attempt:
+            credentials["attempt"] = attempt_digest(attempt)
         directory.connect(
             Platform.WOOCOMMERCE,
             connection.info.shop,
             name=connection.info.shop,
-            credentials=connection.credentials,
+            credentials=credentials,
             webhook_secret=connection.webhook_secret,
             currency=connection.info.currency,
             locale=connection.info.locale,
@@ -103,12 +164,15 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
         log.info("connected WooCommerce store %s (hooks: %s)", connection.info.shop, connection.webhooks)
         return connection
 
-    def failure_message(exc: Exception) -> str:
-        if isinstance(exc, AuthRevoked):
-            return "The store refused the keys. Check they are Read/Write keys of an administrator and try again."
-        if isinstance(exc, StoreError):
-            return f"The store could not be reached or answered an error: {exc}"
-        return str(exc)
+    def remember_attempt(nonce: str) -> None:
+        pending = [n for n in session.get(SESSION_KEY, []) if isinstance(n, str)][-(PENDING_ATTEMPTS - 1):]
+        session[SESSION_KEY] = [*pending, nonce]
+
+    def started_here(nonce: str) -> bool:
+        pending = session.get(SESSION_KEY, [])
+        return isinstance(pending, list) and any(
+            isinstance(n, str) and hmac.compare_digest(n, nonce) for n in pending
+        )
 
     @bp.get("/connect")
     def start() -> ResponseReturnValue:
@@ -121,7 +185,16 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
             return form("The form expired; please send it again.", 400, store_url=typed)
         try:
             url = store_url(typed)
-            token = serializer().dumps({"store": url, "n": secrets.token_urlsafe(8)})
+        except InvalidStoreUrl as exc:
+            return form(str(exc), 400, store_url=typed)
+        try:
+            check_url(url, policy)
+        except AddressRefused as exc:
+            log.warning("WooCommerce connect to %s refused: %s", url, exc)
+            return form(CONNECT_FAILED, 400, store_url=typed)
+        nonce = secrets.token_urlsafe(16)
+        try:
+            token = serializer().dumps({"store": url, "n": nonce, "m": merchant_shop_id()})
             target = authorize_url(
                 url,
                 app_name=app_name,
@@ -129,35 +202,48 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
                 return_url=f"{app_url}/woocommerce/return",
                 callback_url=f"{app_url}/woocommerce/callback",
             )
-        except (InvalidStoreUrl, ConnectError) as exc:
+        except ConnectError as exc:  # our own set-up (APP_URL not https): say so
             return form(str(exc), 400, store_url=typed)
+        remember_attempt(nonce)
         return redirect(target, code=302)
 
     @bp.post("/callback")
     def callback() -> ResponseReturnValue:
         try:
             grant = parse_callback(request.get_data(cache=False))
-            asked = serializer().loads(grant.user_id, max_age=TOKEN_MAX_AGE)["store"]
+            claims = serializer().loads(grant.user_id, max_age=TOKEN_MAX_AGE)
+            asked, nonce, merchant = str(claims["store"]), str(claims["n"]), claims.get("m")
         except ConnectError as exc:
             return jsonify(error=str(exc)), 400
         except (BadData, KeyError, TypeError):
             return jsonify(error="unknown or expired connect request"), 400
         try:
-            connection = finish(asked, grant.consumer_key, grant.consumer_secret)
+            connection = finish(
+                asked, grant.consumer_key, grant.consumer_secret,
+                merchant=merchant if isinstance(merchant, int) else None, attempt=nonce,
+            )
         except (StoreError, ConnectError) as exc:
-            log.warning("WooCommerce connect of %s failed: %s", asked, exc)
-            return jsonify(error=failure_message(exc)), 502
+            log.warning("WooCommerce connect of %s failed: %s: %s", asked, type(exc).__name__, exc)
+            return jsonify(error=CONNECT_FAILED), 502
         return jsonify(status="connected", shop=connection.info.shop), 200
 
     @bp.get("/return")
     def returned() -> ResponseReturnValue:
         try:
-            asked = serializer().loads(request.args.get("user_id", ""), max_age=TOKEN_MAX_AGE * 24)["store"]
+            claims = serializer().loads(request.args.get("user_id", ""), max_age=TOKEN_MAX_AGE * 24)
+            asked, nonce = str(claims["store"]), str(claims["n"])
         except (BadData, KeyError, TypeError):
             return result("Unknown connect request", "This link is not one of ours or has expired.", status=400)
         if request.args.get("success") != "1":
             return result("Not connected", "The store did not approve the connection. You can try again.")
-        shop = _find_shop(shops(), asked)
+        if not started_here(nonce):
+            # The token is in URLs others can see: only the browser that started this attempt goes on.
+            return result(
+                "Open the connection from your browser",
+                "This approval was started in another browser. Go back to that browser, or connect again here.",
+                status=403,
+            )
+        shop = _find_shop(shops(), asked, attempt_digest(nonce))
         if shop is None:
             return result(
                 "Not connected yet",
@@ -180,16 +266,22 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
                 "The consumer key starts with ck_ and the secret with cs_.", 400, store_url=typed, keys_open=True
             )
         try:
-            connection = finish(store_url(typed), key, secret)
-        except (InvalidStoreUrl, StoreError, ConnectError) as exc:
-            return form(failure_message(exc), 400, store_url=typed, keys_open=True)
+            url = store_url(typed)
+        except InvalidStoreUrl as exc:
+            return form(str(exc), 400, store_url=typed, keys_open=True)
+        try:
+            connection = finish(url, key, secret, merchant=merchant_shop_id())
+        except (StoreError, ConnectError) as exc:
+            log.warning("WooCommerce keys for %s refused: %s: %s", url, type(exc).__name__, exc)
+            return form(CONNECT_FAILED, 400, store_url=typed, keys_open=True)
+        # Working admin keys for the very store the shop is: this browser's user controls it.
         signed_in = _sign_in(shops().ref(Platform.WOOCOMMERCE, connection.info.shop))
         return result("Store connected", "Backorders from this store are now handled.", shop=connection.info.shop,
                       app_url=f"{request.script_root}/app" if signed_in else None)
 
     def _sign_in(ref: Any) -> bool:
-        """The merchant proved control of the store (approved in wp-admin, or pasted its keys): sign the
-        browser in to the merchant app, through the core's hook (absent when the app is not mounted)."""
+        """The browser proved control of the store (pasted working keys, or came back from the approval it
+        started): sign it in to the merchant app, through the core's hook (absent when the app is not mounted)."""
         sign_in = current_app.extensions.get("merchant_sign_in")
         if ref is None or sign_in is None:
             return False
@@ -199,15 +291,16 @@ def make_blueprint(config: Mapping[str, Any], rest_factory: RestFactory) -> Blue
     return bp
 
 
-def _find_shop(directory: Any, asked_url: str) -> str | None:
-    """The connected shop for the address the merchant typed (its home URL may differ, e.g. www.)."""
+def _find_shop(directory: Any, asked_url: str, attempt: str) -> str | None:
+    """The active shop that the connect attempt `attempt` bound (its callback stored these keys)."""
     key = shop_key(asked_url)
-    ref = directory.ref(Platform.WOOCOMMERCE, key)
-    if ref is not None and ref.status == "active":
-        return key
-    for ref in directory.active():
-        if ref.platform == Platform.WOOCOMMERCE:
-            credentials = directory.credentials(Platform.WOOCOMMERCE, ref.domain) or {}
-            if credentials.get("url") == asked_url:
-                return ref.domain
+    bare = key.removeprefix("www.")
+    # The shop is filed under its home URL's key, which names the asked address up to a leading www.
+    for domain in dict.fromkeys((key, bare, "www." + bare)):
+        ref = directory.ref(Platform.WOOCOMMERCE, domain)
+        if ref is None or ref.status != "active":
+            continue
+        stored = directory.credentials(Platform.WOOCOMMERCE, domain) or {}
+        if hmac.compare_digest(str(stored.get("attempt", "")), attempt):
+            return domain
     return None

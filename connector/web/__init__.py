@@ -46,6 +46,9 @@ def create_app(
     # Exempt from CSRF: webhooks (HMAC-verified), adapters' callbacks, and the shopper's offer page,
     # whose signed link is itself the credential (a forged cross-site post would need the link).
     merchant.register(app, config, exempt=[webhooks.bp, offers.bp, *(a.blueprint for a in services.adapters.values())])
+    from connector.web import limits
+
+    limits.register(app, config)
 
     from connector import cli
 

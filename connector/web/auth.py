@@ -138,6 +138,12 @@ def current_shop() -> SignedInShop | None:
     return shop
 
 
+def signed_in_shop_id() -> int | None:
+    """The id of the shop this request is signed in to, or None."""
+    shop = current_shop()
+    return shop.id if shop is not None else None
+
+
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
@@ -287,4 +293,7 @@ def register(app: Flask) -> None:
     # vouched for the merchant, ``current_app.extensions["merchant_sign_in"](shop_id)`` signs them in,
     # and ``current_app.extensions["merchant_sign_in_link"](shop_id)`` gives a link to hand over.
     app.extensions["merchant_sign_in"] = sign_in_shop
+    # ``current_app.extensions["merchant_signed_in"]()``: the id of the shop this browser is signed in to, or None
+    # (a connect view lets a shop's own merchant re-connect it from a new address).
+    app.extensions["merchant_signed_in"] = signed_in_shop_id
     app.extensions["merchant_sign_in_link"] = make_sign_in_link
