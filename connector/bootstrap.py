@@ -40,7 +40,7 @@ class Services:
     wake: threading.Event = field(default_factory=threading.Event)
     last_intake: float = 0.0  # time.monotonic() of the last stored webhook
     background: list[Any] = field(default_factory=list)
-    # With CELERY_BROKER_URL: sends a task by name (see connector/tasks.py); None: the in-process worker.
+    # With CELERY_BROKER_URL: sends a task by name (see connector/celery_app.py); None: the in-process worker.
     enqueue: Callable[[str], None] | None = None
 
     def notify(self, task: str) -> None:
@@ -95,9 +95,9 @@ def build_services(
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
     if config.celery_broker_url:
-        from connector import tasks  # Celery is needed only when configured
+        from connector.celery_app import enqueuer  # Celery is needed only when configured
 
-        services.enqueue = tasks.enqueuer(config.celery_broker_url)
+        services.enqueue = enqueuer(config.celery_broker_url)
     return services
 
 
