@@ -86,7 +86,7 @@ def build_services(
     db.migrate()
     box = CredentialBox(config.encryption_key)
     registry = (
-        dict(adapters) if adapters is not None else build_registry({**config.platform, "APP_URL": config.app_url})
+        dict(adapters) if adapters is not None else build_registry(config.adapter_settings())
     )
     if send_mail is None:
         send_mail = make_send_mail(sender_from_url(config.effective_mail_url), config.mail_from)
