@@ -36,11 +36,12 @@ install: $(STAMP)
 
 env: .env
 
-# The sandbox store posts its webhooks to where this server listens (APP_URL may be a public tunnel).
+# The app is told where it listens (HOST, PORT): with APP_URL empty its links point there, and the
+# sandbox store posts its webhooks there (APP_URL may be a public tunnel). See .env.example.
+SERVED := HOST=$(HOST) PORT=$(PORT)
+
 run: $(STAMP) .env
-	SANDBOX_ENABLED=$${SANDBOX_ENABLED:-1} ALLOW_PRIVATE_STORE_ADDRESSES=$${ALLOW_PRIVATE_STORE_ADDRESSES:-1} \
-		SANDBOX_WEBHOOK_URL=$${SANDBOX_WEBHOOK_URL:-http://$(HOST):$(PORT)/webhooks/sandbox} \
-		$(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) \
+	ALLOW_PRIVATE_STORE_ADDRESSES=$${ALLOW_PRIVATE_STORE_ADDRESSES:-1} $(SERVED) $(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) \
 		--workers 1 --threads 8 --timeout 60 --access-logfile -
 
 test: $(TEST_STAMP)
@@ -53,10 +54,10 @@ test-pg: $(TEST_STAMP)
 # Production shape (README, "Production"): Celery workers and the one scheduler process.
 # Both need CELERY_BROKER_URL and DATABASE_URL (PostgreSQL) in the environment or .env.
 worker: $(SCALE_STAMP) .env
-	$(VENV)/bin/celery -A connector.tasks worker --loglevel=INFO --concurrency=$${WORKER_CONCURRENCY:-4}
+	$(SERVED) $(VENV)/bin/celery -A connector.tasks worker --loglevel=INFO --concurrency=$${WORKER_CONCURRENCY:-4}
 
 scheduler: $(SCALE_STAMP) .env
-	$(VENV)/bin/flask --app connector.web:create_cli_app scheduler
+	$(SERVED) $(VENV)/bin/flask --app connector.web:create_cli_app scheduler
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -40,7 +40,7 @@ class Services:
     wake: threading.Event = field(default_factory=threading.Event)
     last_intake: float = 0.0  # time.monotonic() of the last stored webhook
     background: list[Any] = field(default_factory=list)
-    # With CELERY_BROKER_URL: sends a task by name (see connector/tasks.py); None: the in-process worker.
+    # With CELERY_BROKER_URL: sends a task by name (see connector/celery_app.py); None: the in-process worker.
     enqueue: Callable[[str], None] | None = None
 
     def notify(self, task: str) -> None:
@@ -86,10 +86,7 @@ def build_services(
     db.migrate()
     box = CredentialBox(config.encryption_key)
     registry = (
-        dict(adapters) if adapters is not None else build_registry({
-            **config.platform, "APP_URL": config.app_url,
-            "ALLOW_PRIVATE_STORE_ADDRESSES": config.allow_private_store_addresses,
-        })
+        dict(adapters) if adapters is not None else build_registry(config.adapter_settings())
     )
     if send_mail is None:
         send_mail = make_send_mail(sender_from_url(config.effective_mail_url), config.mail_from)
@@ -98,9 +95,9 @@ def build_services(
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
     if config.celery_broker_url:
-        from connector import tasks  # Celery is needed only when configured
+        from connector.celery_app import enqueuer  # Celery is needed only when configured
 
-        services.enqueue = tasks.enqueuer(config.celery_broker_url)
+        services.enqueue = enqueuer(config.celery_broker_url)
     return services
 
 

@@ -15,8 +15,8 @@ from connector.bootstrap import Services
 from connector.evaluation import evaluate
 from connector.model import Platform
 from connector.planning_runs import run_plan
-from connector.scheduler import reconcile_all
 from connector.shops import find_row
+from connector.sweeps import reconcile_all
 
 
 def _services() -> Services:

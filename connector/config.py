@@ -34,7 +34,6 @@ class Config:
     sandbox_webhook_url: str = ""
     mail_url: str = ""
     mail_from: str = "Backorder Connector <backorders@localhost>"
-    default_lead_time_days: int = 14
     reconcile_interval_seconds: int = 600
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
@@ -53,27 +52,49 @@ class Config:
     def as_flask(self) -> dict[str, Any]:
         return {"SECRET_KEY": self.secret_key, "CONNECTOR": self, **self.platform}
 
+    def adapter_settings(self) -> dict[str, Any]:
+        """What the platform adapters are built from (adapters/registry.py): their own SHOPIFY_* and
+        WOOCOMMERCE_* keys as given, and the service's values they need, already parsed here."""
+        return {
+            **self.platform,
+            "APP_URL": self.app_url,
+            "ALLOW_PRIVATE_STORE_ADDRESSES": self.allow_private_store_addresses,
+            "SANDBOX_ENABLED": self.sandbox_enabled,
+            "SANDBOX_ORDER_INTERVAL_SECONDS": self.sandbox_order_interval_seconds,
+        }
+
+
+def served_url(host: str | None, port: str | None) -> str:
+    """The address a local server bound to `host:port` answers on (`make run HOST=... PORT=...`)."""
+    host = (host or "").strip()
+    if host in {"", "0.0.0.0", "::", "[::]"}:  # every interface: this machine is reached on loopback
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{int(port or 8000)}"
+
 
 def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
     """Build the configuration from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     instance = Path(env.get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'connector.sqlite3'}"
-    platform = {k: v for k, v in env.items() if k.startswith(("SHOPIFY_", "WOOCOMMERCE_", "SANDBOX_"))}
+    platform = {k: v for k, v in env.items() if k.startswith(("SHOPIFY_", "WOOCOMMERCE_"))}
     values: dict[str, Any] = dict(
         secret_key=env.get("SECRET_KEY", ""),
         database_url=database_url,
         encryption_key=env.get("ENCRYPTION_KEY", ""),
-        app_url=(env.get("APP_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        # Unset: where `make run` serves (it passes HOST and PORT), so printed links open.
+        app_url=(env.get("APP_URL") or served_url(env.get("HOST"), env.get("PORT"))).rstrip("/"),
         instance_path=instance,
         scheduler_enabled=_bool(env.get("SCHEDULER_ENABLED"), True),
         worker_enabled=_bool(env.get("WORKER_ENABLED"), True),
         sandbox_enabled=_bool(env.get("SANDBOX_ENABLED"), False),
         sandbox_order_interval_seconds=float(env.get("SANDBOX_ORDER_INTERVAL_SECONDS") or 5.0),
-        sandbox_webhook_url=env.get("SANDBOX_WEBHOOK_URL", ""),
+        sandbox_webhook_url=env.get("SANDBOX_WEBHOOK_URL")
+        or (f"{served_url(env.get('HOST'), env.get('PORT'))}/webhooks/sandbox" if env.get("PORT") else ""),
         mail_url=env.get("MAIL_URL", ""),
         mail_from=env.get("MAIL_FROM") or "Backorder Connector <backorders@localhost>",
-        default_lead_time_days=int(env.get("DEFAULT_LEAD_TIME_DAYS") or 14),
         reconcile_interval_seconds=int(env.get("RECONCILE_INTERVAL_SECONDS") or 600),
         evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),

@@ -186,6 +186,44 @@ def purchase_orders_csv(session: Session, shop_id: int) -> str:
     return write_rows(EXPORT_COLUMNS, rows)
 
 
+def _po_row(
+    row: dict[str, str], suppliers: dict[str, int]
+) -> tuple[date | None, date | None, int, bool, int | None, list[str]]:
+    """One CSV row's expected date, order date, quantity, draft flag and supplier, and what is wrong with it."""
+    problems: list[str] = []
+    if not row["reference"]:
+        problems.append("the reference is missing")
+    try:
+        expected = parse_date(row["expected_on"], "expected_on")
+    except ValueError as exc:
+        problems.append(str(exc))
+        expected = None
+    ordered = None
+    if row.get("ordered_on"):
+        try:
+            ordered = parse_date(row["ordered_on"], "ordered_on")
+        except ValueError as exc:
+            problems.append(str(exc))
+    try:
+        qty = parse_int(row["quantity"], "quantity")
+    except ValueError as exc:
+        problems.append(str(exc))
+        qty = 0
+    try:
+        draft = parse_bool(row.get("draft", ""), "draft", default=False)
+    except ValueError as exc:
+        problems.append(str(exc))
+        draft = False
+    supplier_id = None
+    if row.get("supplier"):
+        supplier_id = suppliers.get(row["supplier"].lower())
+        if supplier_id is None:
+            problems.append(f"no supplier called {row['supplier']!r} (add it first)")
+    if not row["sku"]:
+        problems.append("the SKU is missing")
+    return expected, ordered, qty, draft, supplier_id, problems
+
+
 def import_purchase_orders_csv(session: Session, shop_id: int, text: str, now: datetime) -> PoImportResult:
     """Import new purchase orders, one row per line (rows sharing a reference make one PO).
 
@@ -206,40 +244,10 @@ def import_purchase_orders_csv(session: Session, shop_id: int, text: str, now: d
     errors: list[tuple[int, str]] = []
     orders: dict[str, dict] = {}
     for number, row in rows:
-        problems: list[str] = []
         ref = row["reference"]
-        if not ref:
-            problems.append("the reference is missing")
-        elif ref in existing:
-            problems.append(f"purchase order {ref} already exists")
-        try:
-            expected = parse_date(row["expected_on"], "expected_on")
-        except ValueError as exc:
-            problems.append(str(exc))
-            expected = None
-        ordered = None
-        if row.get("ordered_on"):
-            try:
-                ordered = parse_date(row["ordered_on"], "ordered_on")
-            except ValueError as exc:
-                problems.append(str(exc))
-        try:
-            qty = parse_int(row["quantity"], "quantity")
-        except ValueError as exc:
-            problems.append(str(exc))
-            qty = 0
-        try:
-            draft = parse_bool(row.get("draft", ""), "draft", default=False)
-        except ValueError as exc:
-            problems.append(str(exc))
-            draft = False
-        supplier_id = None
-        if row.get("supplier"):
-            supplier_id = suppliers.get(row["supplier"].lower())
-            if supplier_id is None:
-                problems.append(f"no supplier called {row['supplier']!r} (add it first)")
-        if not row["sku"]:
-            problems.append("the SKU is missing")
+        expected, ordered, qty, draft, supplier_id, problems = _po_row(row, suppliers)
+        if ref in existing:
+            problems.insert(0, f"purchase order {ref} already exists")
         order = orders.setdefault(
             ref,
             {

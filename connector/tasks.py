@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery
 from dotenv import load_dotenv
 
-from connector import leases
+from connector import leases, sweeps
 from connector.bootstrap import Services, build_services
+from connector.celery_app import TASK_NAMES, app, configure
 from connector.config import load_config
 
 log = logging.getLogger(__name__)
@@ -33,40 +33,8 @@ log = logging.getLogger(__name__)
 PASSES = 20  # a task takes at most this many batches, then leaves the rest to the next task
 SWEEP_LEASE = timedelta(minutes=15)  # longer than any sweep takes; a crashed worker's lease runs out
 
-app = Celery("connector")
-app.conf.update(
-    task_default_queue="connector",
-    task_ignore_result=True,
-    task_acks_late=True,  # a worker killed mid-task leaves the message for another worker
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,
-)
-
 _services: Services | None = None
 _services_lock = threading.Lock()
-
-
-def configure(broker_url: str) -> Celery:
-    if broker_url:
-        app.conf.broker_url = broker_url
-    return app
-
-
-def enqueuer(broker_url: str) -> Callable[[str], None]:
-    """`Services.enqueue` for a process that sends tasks (web, scheduler, and the workers themselves)."""
-    configure(broker_url)
-    return enqueue
-
-
-def enqueue(name: str) -> None:
-    """Send the task `name`. A broker outage is logged, not raised: the work is already in the
-    database and the scheduler's periodic tasks pick it up."""
-    try:
-        TASKS[name].apply_async(retry=True, retry_policy={"max_retries": 2, "interval_start": 0.1})
-    except Exception:  # noqa: BLE001 - the delivery is stored; answering the store matters more
-        log.warning("could not enqueue %s; the scheduler's sweep will run it", name, exc_info=True)
 
 
 def bind(services: Services | None) -> None:
@@ -138,35 +106,33 @@ def evaluate_settled() -> int:
     return actions
 
 
-def _sweep(name: str) -> int:
-    """Run `connector.scheduler.<name>` over every shop, in one worker at a time (0 when another has it)."""
-    from connector import scheduler
-
+def _sweep(name: str, sweep: Callable[[Services], int]) -> int:
+    """Run a sweep of `connector.sweeps` over every shop, in one worker at a time (0 when another has it)."""
     svc = services()
     with exclusive(svc, name) as held:
-        return getattr(scheduler, name)(svc) if held else 0
+        return sweep(svc) if held else 0
 
 
 @app.task(name="connector.evaluate_all")
 def evaluate_all() -> int:
-    return _sweep("evaluate_all")
+    return _sweep("evaluate_all", sweeps.evaluate_all)
 
 
 @app.task(name="connector.timers_all")
 def timers_all() -> int:
     """Promises that passed and authorizations about to lapse (see `connector.timers`)."""
-    return _sweep("timers_all")
+    return _sweep("timers_all", sweeps.timers_all)
 
 
 @app.task(name="connector.reconcile_all")
 def reconcile_all() -> int:
-    return _sweep("reconcile_all")
+    return _sweep("reconcile_all", sweeps.reconcile_all)
 
 
 @app.task(name="connector.plan_all")
 def plan_all() -> int:
-    """The nightly planning of every shop whose day's plan is still to do (see `scheduler.plan_all`)."""
-    return _sweep("plan_all")
+    """The nightly planning of every shop whose day's plan is still to do (see `sweeps.plan_all`)."""
+    return _sweep("plan_all", sweeps.plan_all)
 
 
 TASKS: dict[str, Any] = {
@@ -178,6 +144,8 @@ TASKS: dict[str, Any] = {
     "reconcile_all": reconcile_all,
     "plan_all": plan_all,
 }
+if set(TASKS) != TASK_NAMES:  # connector/celery_app.py sends by these names
+    raise RuntimeError(f"connector.celery_app.TASK_NAMES {sorted(TASK_NAMES)} differ from the tasks {sorted(TASKS)}")
 
 # `celery -A connector.tasks worker`: the broker comes from the environment (or `.env`).
 load_dotenv()

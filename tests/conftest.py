@@ -58,7 +58,7 @@ def test_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     env = {
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-" + "0123456789abcdef" * 2,
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": test_database_url(request, tmp_path),
@@ -67,7 +67,7 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
         "SCHEDULER_ENABLED": "0",
         "MAIL_URL": f"file://{tmp_path / 'mail'}",
         "SHOPIFY_API_KEY": "test-api-key",
-        "SHOPIFY_API_SECRET": "test-api-secret",
+        "SHOPIFY_API_SECRET": "test-api-secret-" + "0123456789abcdef" * 2,
     }
     return load_config(env)
 

@@ -78,7 +78,7 @@ def start_demo(config: Mapping[str, Any], context: StartContext) -> Simulator:
 
 
 def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
-    enabled = str(config.get("SANDBOX_ENABLED", "")).lower() in {"1", "true", "yes", "on"}
+    enabled = config.get("SANDBOX_ENABLED") is True  # a bool: parsed by connector/config.py
     return PlatformAdapter(
         platform=Platform.SANDBOX,
         verifier=SandboxVerifier(),

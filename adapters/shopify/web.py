@@ -46,113 +46,120 @@ def _top_level_redirect(url: str) -> Response:
 
 def make_blueprint(config: ShopifyConfig) -> Blueprint:
     bp = Blueprint("shopify", __name__, url_prefix="/shopify")
-    configured = bool(config.api_key and config.api_secret and config.app_url)
-
-    def oauth() -> ShopifyOAuth:
-        return ShopifyOAuth(config)
-
-    def shops() -> Any:
-        return current_app.extensions["connector"].shops
-
-    def admin_app_url(shop: str) -> str:
-        return f"https://{shop}/admin/apps/{config.api_key}"
-
-    @bp.errorhandler(InstallError)
-    def install_refused(exc: InstallError) -> ResponseReturnValue:
-        current_app.logger.warning("Shopify install refused: %s", exc)
-        return _text(f"The install could not be completed: {exc}. Please start it again from Shopify.", 400)
-
-    @bp.get("/install")
-    def install() -> ResponseReturnValue:
-        if not configured:
-            return _text("The Shopify app is not configured on this service (SHOPIFY_API_KEY/SECRET, APP_URL).", 503)
-        params = query_params(request.args)
-        flow = oauth()
-        if "hmac" in params:
-            shop = flow.verify_request(params)  # a launch from the Shopify admin
-        else:
-            try:
-                shop = shop_domain(params.get("shop"))
-            except InvalidShopDomain as exc:
-                raise InstallError(str(exc)) from None
-        ref = shops().ref(Platform.SHOPIFY, shop)
-        if ref is not None and ref.status == "active" and "hmac" in params and flow.fresh_launch(params):
-            stored = shops().credentials(Platform.SHOPIFY, shop) or {}
-            if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
-                    shop, str(stored["access_token"])):
-                # Shopify signed this launch for the shop's staff: open the merchant app for that shop.
-                if _sign_in(ref.id):
-                    return redirect(f"{request.script_root}/app")
-                return redirect(f"{request.script_root}/shopify/installed?shop={shop}")
-        state = flow.new_state()
-        session[SESSION_KEY] = {"state": state, "shop": shop}
-        url = flow.authorize_url(shop, state)
-        return _top_level_redirect(url) if params.get("embedded") == "1" else redirect(url)
-
-    def _sign_in(shop_id: int) -> bool:
-        """Sign the browser in to the merchant app (the core's hook; absent when the app is not mounted)."""
-        sign_in = current_app.extensions.get("merchant_sign_in")
-        if sign_in is None:
-            return False
-        sign_in(shop_id)
-        return True
-
-    def _webhooks_repaired(shop: str, token: str) -> bool:
-        """On each launch, put back any webhook subscription Shopify dropped (it deletes ones that keep
-        failing). False when the token no longer works: the launch then goes through OAuth again."""
-        try:
-            report = ensure_webhooks(GraphQLClient(shop, token, config.api_version), config.webhook_url)
-        except AuthRevoked:
-            return False
-        except StoreError as exc:  # Shopify is slow or down: the app opens anyway, the next launch retries
-            current_app.logger.warning("could not check %s's webhook subscriptions: %s", shop, exc)
-            return True
-        if report.created or report.updated:
-            current_app.logger.info("repaired %s's webhooks: created %s, repointed %s", shop, report.created,
-                                    report.updated)
-        return True
-
-    @bp.get("/callback")
-    def callback() -> ResponseReturnValue:
-        if not configured:
-            return _text("The Shopify app is not configured on this service.", 503)
-        params = query_params(request.args)
-        pending = session.pop(SESSION_KEY, None) or {}
-        flow = oauth()
-        shop = flow.verify_callback(params, pending.get("state"))
-        if pending.get("shop") != shop:
-            raise InstallError("the callback is for another shop than the install this browser started")
-        grant = flow.exchange_code(shop, str(params["code"]))
-        missing = flow.missing_scopes(grant.scopes)
-        if missing:
-            raise InstallError(f"Shopify granted fewer permissions than the app needs: {', '.join(missing)}")
-        gql = GraphQLClient(shop, grant.access_token, config.api_version)
-        try:
-            details = shop_details(gql, shop)
-        except StoreError as exc:
-            return _text(f"Shopify could not be reached to finish the install ({exc}). Please try again.", 502)
-        ref = shops().connect(Platform.SHOPIFY, shop, name=details.name, credentials=grant.credentials(),
-                              currency=details.currency, locale=details.locale, timezone=details.timezone)
-        _sign_in(ref.id)
-        try:
-            report = ensure_webhooks(gql, config.webhook_url)
-        except StoreError as exc:
-            # The token is stored and reconciliation already covers the shop; opening the app again retries.
-            return _text(f"Installed, but subscribing to Shopify's webhooks failed ({exc}). Please open the app "
-                         "again from Shopify to retry.", 502)
-        current_app.logger.info("Shopify shop %s installed: webhooks created %s, repointed %s",
-                                shop, report.created, report.updated)
-        return redirect(admin_app_url(shop))
-
-    @bp.get("/installed")
-    def installed() -> ResponseReturnValue:
-        try:
-            shop = shop_domain(request.args.get("shop"))
-        except InvalidShopDomain:
-            return _text("Unknown shop.", 404)
-        ref = shops().ref(Platform.SHOPIFY, shop)
-        if ref is None:
-            return _text("This shop has not installed Backorder Connector.", 404)
-        return _text(f"Backorder Connector is {ref.status.replace('_', ' ')} on {shop}.", 200)
-
+    bp.register_error_handler(InstallError, _install_refused)
+    bp.add_url_rule("/install", "install", lambda: _install(config), methods=["GET"])
+    bp.add_url_rule("/callback", "callback", lambda: _callback(config), methods=["GET"])
+    bp.add_url_rule("/installed", "installed", _installed, methods=["GET"])
     return bp
+
+
+def _configured(config: ShopifyConfig) -> bool:
+    return bool(config.api_key and config.api_secret and config.app_url)
+
+
+def _shops() -> Any:
+    return current_app.extensions["connector"].shops
+
+
+def _admin_app_url(config: ShopifyConfig, shop: str) -> str:
+    return f"https://{shop}/admin/apps/{config.api_key}"
+
+
+def _install_refused(exc: InstallError) -> ResponseReturnValue:
+    current_app.logger.warning("Shopify install refused: %s", exc)
+    return _text(f"The install could not be completed: {exc}. Please start it again from Shopify.", 400)
+
+
+def _install(config: ShopifyConfig) -> ResponseReturnValue:
+    if not _configured(config):
+        return _text("The Shopify app is not configured on this service (SHOPIFY_API_KEY/SECRET, APP_URL).", 503)
+    params = query_params(request.args)
+    flow = ShopifyOAuth(config)
+    if "hmac" in params:
+        shop = flow.verify_request(params)  # a launch from the Shopify admin
+    else:
+        try:
+            shop = shop_domain(params.get("shop"))
+        except InvalidShopDomain as exc:
+            raise InstallError(str(exc)) from None
+    ref = _shops().ref(Platform.SHOPIFY, shop)
+    if ref is not None and ref.status == "active" and "hmac" in params and flow.fresh_launch(params):
+        stored = _shops().credentials(Platform.SHOPIFY, shop) or {}
+        if stored.get("access_token") and not flow.missing_scopes(stored.get("scopes")) and _webhooks_repaired(
+                config, shop, str(stored["access_token"])):
+            # Shopify signed this launch for the shop's staff: open the merchant app for that shop.
+            if _sign_in(ref.id):
+                return redirect(f"{request.script_root}/app")
+            return redirect(f"{request.script_root}/shopify/installed?shop={shop}")
+    state = flow.new_state()
+    session[SESSION_KEY] = {"state": state, "shop": shop}
+    url = flow.authorize_url(shop, state)
+    return _top_level_redirect(url) if params.get("embedded") == "1" else redirect(url)
+
+
+def _sign_in(shop_id: int) -> bool:
+    """Sign the browser in to the merchant app (the core's hook; absent when the app is not mounted)."""
+    sign_in = current_app.extensions.get("merchant_sign_in")
+    if sign_in is None:
+        return False
+    sign_in(shop_id)
+    return True
+
+
+def _webhooks_repaired(config: ShopifyConfig, shop: str, token: str) -> bool:
+    """On each launch, put back any webhook subscription Shopify dropped (it deletes ones that keep
+    failing). False when the token no longer works: the launch then goes through OAuth again."""
+    try:
+        report = ensure_webhooks(GraphQLClient(shop, token, config.api_version), config.webhook_url)
+    except AuthRevoked:
+        return False
+    except StoreError as exc:  # Shopify is slow or down: the app opens anyway, the next launch retries
+        current_app.logger.warning("could not check %s's webhook subscriptions: %s", shop, exc)
+        return True
+    if report.created or report.updated:
+        current_app.logger.info("repaired %s's webhooks: created %s, repointed %s", shop, report.created,
+                                report.updated)
+    return True
+
+
+def _callback(config: ShopifyConfig) -> ResponseReturnValue:
+    if not _configured(config):
+        return _text("The Shopify app is not configured on this service.", 503)
+    params = query_params(request.args)
+    pending = session.pop(SESSION_KEY, None) or {}
+    flow = ShopifyOAuth(config)
+    shop = flow.verify_callback(params, pending.get("state"))
+    if pending.get("shop") != shop:
+        raise InstallError("the callback is for another shop than the install this browser started")
+    grant = flow.exchange_code(shop, str(params["code"]))
+    missing = flow.missing_scopes(grant.scopes)
+    if missing:
+        raise InstallError(f"Shopify granted fewer permissions than the app needs: {', '.join(missing)}")
+    gql = GraphQLClient(shop, grant.access_token, config.api_version)
+    try:
+        details = shop_details(gql, shop)
+    except StoreError as exc:
+        return _text(f"Shopify could not be reached to finish the install ({exc}). Please try again.", 502)
+    ref = _shops().connect(Platform.SHOPIFY, shop, name=details.name, credentials=grant.credentials(),
+                           currency=details.currency, locale=details.locale, timezone=details.timezone)
+    _sign_in(ref.id)
+    try:
+        report = ensure_webhooks(gql, config.webhook_url)
+    except StoreError as exc:
+        # The token is stored and reconciliation already covers the shop; opening the app again retries.
+        return _text(f"Installed, but subscribing to Shopify's webhooks failed ({exc}). Please open the app "
+                     "again from Shopify to retry.", 502)
+    current_app.logger.info("Shopify shop %s installed: webhooks created %s, repointed %s",
+                            shop, report.created, report.updated)
+    return redirect(_admin_app_url(config, shop))
+
+
+def _installed() -> ResponseReturnValue:
+    try:
+        shop = shop_domain(request.args.get("shop"))
+    except InvalidShopDomain:
+        return _text("Unknown shop.", 404)
+    ref = _shops().ref(Platform.SHOPIFY, shop)
+    if ref is None:
+        return _text("This shop has not installed Backorder Connector.", 404)
+    return _text(f"Backorder Connector is {ref.status.replace('_', ' ')} on {shop}.", 200)

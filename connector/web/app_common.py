@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from connector.bootstrap import Services
 from connector.evaluation import evaluate, shop_today
-from connector.storage.tables import ShopRow
 from connector.web.auth import SignedInShop
+from connector.web.read_models.shops import ShopRecord, shop_row
 
 
 def services() -> Services:
@@ -27,16 +27,16 @@ def signed_in() -> SignedInShop:
 
 
 @contextmanager
-def shop_session() -> Iterator[tuple[Session, ShopRow]]:
+def shop_session() -> Iterator[tuple[Session, ShopRecord]]:
     """A unit of work on the signed-in shop's row (commits on success)."""
     with services().db.session() as s:
-        shop = s.get(ShopRow, signed_in().id)
+        shop = shop_row(s, signed_in().id)
         if shop is None:
             abort(404)
         yield s, shop
 
 
-def reevaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None) -> None:
+def reevaluate(session: Session, shop: ShopRecord, skus: Iterable[str] | None) -> None:
     """Re-evaluate SKUs whose facts the merchant just changed (None: all of the shop's), in the same
     transaction, so promises follow at once; the worker is woken to carry out what changed."""
     wanted = None if skus is None else set(skus)
@@ -48,7 +48,7 @@ def reevaluate(session: Session, shop: ShopRow, skus: Iterable[str] | None) -> N
 
 def today() -> date:
     with services().db.session() as s:
-        shop = s.get(ShopRow, signed_in().id)
+        shop = shop_row(s, signed_in().id)
         assert shop is not None
         return shop_today(shop, services().clock())
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from connector import dashboard
 from connector.evaluation import shop_today
 from connector.planning_runs import latest_run
-from connector.storage.tables import OrderLineRow, OrderRow
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
+from connector.web.read_models.orders import order_skus, shop_order
 
 bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
 
@@ -59,12 +58,11 @@ def expedite(order_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     with shop_session() as (s, shop):
-        order = s.get(OrderRow, order_id)
-        if order is None or order.shop_id != shop.id:
+        order = shop_order(s, shop.id, order_id)
+        if order is None:
             abort(404)
         order.priority = -1
-        skus = set(s.scalars(select(OrderLineRow.sku).where(OrderLineRow.order_id == order.id)))
-        reevaluate(s, shop, skus)
+        reevaluate(s, shop, order_skus(s, order.id))
         name = order.name
     flash(f"Order {name} moved to the front of the queue.", "success")
     return redirect(url_for(".dashboard_view", _anchor="orders"))

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from connector import planning_actions as actions
 from connector.bootstrap import Services
 from connector.evaluation import shop_today
 from connector.planning_runs import (
-    DRAFT_PREFIX,
     latest_run,
     plan_detached,
     run_plan,
@@ -23,11 +20,16 @@ from connector.planning_runs import (
     shop_size,
     start_run,
 )
-from connector.storage.tables import PlanRunRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
 from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry
 from connector.web.forms import ActionForm
+from connector.web.read_models.planning import (
+    planning_overview,
+    purchase_order_reference,
+    sku_plan_detail,
+    supplier_name,
+)
 
 bp = Blueprint("app_planning", __name__, url_prefix="/app/planning")
 log = logging.getLogger(__name__)
@@ -44,19 +46,12 @@ def index() -> ResponseReturnValue:
     with shop_session() as (s, shop):
         last = latest_run(s, shop.id)
         done = latest_run(s, shop.id, done=True)
-        plans = list(s.scalars(select(SkuPlanRow).where(SkuPlanRow.shop_id == shop.id).order_by(
-            SkuPlanRow.suggested_quantity.desc(), SkuPlanRow.stockout_probability.desc(), SkuPlanRow.sku)))
-        suppliers = {r.id: r for r in s.scalars(select(SupplierRow).where(SupplierRow.shop_id == shop.id))}
-        drafts = list(s.scalars(select(PurchaseOrderRow).where(
-            PurchaseOrderRow.shop_id == shop.id, PurchaseOrderRow.draft.is_(True),
-            PurchaseOrderRow.reference.startswith(DRAFT_PREFIX)).order_by(PurchaseOrderRow.id)))
-        by_supplier: dict[int | None, list[PurchaseOrderRow]] = defaultdict(list)
-        for po in drafts:
-            by_supplier[po.supplier_id].append(po)
+        overview = planning_overview(s, shop.id)
+        suppliers = overview.suppliers
         exported = {e["supplier_id"] for e in (done.exports if done else [])}
         approved = {sid: bool(actions.approved_plan_orders(s, shop, sid, done)) for sid in exported} if done else {}
         context = dict(
-            last=last, done=done, plans=plans, suppliers=suppliers, by_supplier=dict(by_supplier),
+            last=last, done=done, plans=overview.plans, suppliers=suppliers, by_supplier=overview.drafts_by_supplier,
             exported=sorted(exported, key=lambda sid: suppliers[sid].name if sid in suppliers else ""),
             approved=approved, agility=done.agility if done else [],
             ordered=actions.ordered_from_plan(s, shop, done) if done else {},
@@ -107,14 +102,13 @@ def run_now() -> ResponseReturnValue:
 @login_required
 def sku_detail(sku: str) -> ResponseReturnValue:
     with shop_session() as (s, shop):
-        plan = s.scalar(select(SkuPlanRow).where(SkuPlanRow.shop_id == shop.id, SkuPlanRow.sku == sku))
-        if plan is None:
+        detail = sku_plan_detail(s, shop.id, sku)
+        if detail is None:
             abort(404)
-        run = s.get(PlanRunRow, plan.run_id)
+        plan, run = detail.plan, detail.run
         today = run.as_of if run else shop_today(shop, services().clock())
         chart = forecast_geometry(list(plan.history or []), list(plan.forecast or []), today)
-        supplier = s.get(SupplierRow, plan.supplier_id) if plan.supplier_id else None
-        return render_template("app/planning_sku.html", plan=plan, run=run, chart=chart, supplier=supplier)
+        return render_template("app/planning_sku.html", plan=plan, run=run, chart=chart, supplier=detail.supplier)
 
 
 @bp.post("/drafts/<int:po_id>/approve")
@@ -124,7 +118,7 @@ def approve(po_id: int) -> ResponseReturnValue:
     try:
         with shop_session() as (s, shop):
             skus = actions.approve_draft(s, shop, po_id, services().clock())
-            reference = s.get(PurchaseOrderRow, po_id).reference  # type: ignore[union-attr]
+            reference = purchase_order_reference(s, po_id)
     except LookupError:
         abort(404)
     except actions.PlanActionError as exc:
@@ -172,7 +166,7 @@ def email_supplier(supplier_id: int) -> ResponseReturnValue:
     try:
         with shop_session() as (s, shop):
             sent = actions.email_export(s, shop, supplier_id, services().clock())
-            name = s.get(SupplierRow, supplier_id).name  # type: ignore[union-attr]
+            name = supplier_name(s, supplier_id)
     except LookupError:
         abort(404)
     except actions.PlanActionError as exc:

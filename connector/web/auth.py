@@ -33,7 +33,7 @@ from connector.bootstrap import Services
 from connector.config import Config
 from connector.model import Platform
 from connector.shops import ACTIVE, find_row
-from connector.storage.tables import ShopRow
+from connector.web.read_models.shops import shop_row
 
 SIGN_IN_SALT = "merchant-sign-in"
 SIGN_IN_MAX_AGE = 7 * 24 * 3600  # a link from connect time or the CLI works for a week
@@ -85,7 +85,7 @@ def make_sign_in_link(shop_id: int, config: Config | None = None, services: Serv
     config = config or current_app.config["CONNECTOR"]
     services = services or current_app.extensions["connector"]
     with services.db.session() as s:
-        row = s.get(ShopRow, shop_id)
+        row = shop_row(s, shop_id)
         if row is None:
             raise LookupError(f"no shop {shop_id}")
         token = make_sign_in_token(config.secret_key, row.id, row.platform, row.domain)
@@ -99,7 +99,7 @@ def sign_in_shop(shop_id: int) -> None:
     """Bind this browser's session to a shop. Call it from install/connect views once the store vouched."""
     services: Services = current_app.extensions["connector"]
     with services.db.session() as s:
-        row = s.get(ShopRow, shop_id)
+        row = shop_row(s, shop_id)
         if row is None:
             raise LookupError(f"no shop {shop_id}")
         platform, domain = row.platform, row.domain
@@ -115,7 +115,7 @@ def sign_out() -> None:
 def _load(shop_id: int, platform: str, domain: str) -> SignedInShop | None:
     services: Services = current_app.extensions["connector"]
     with services.db.session() as s:
-        row = s.get(ShopRow, shop_id)
+        row = shop_row(s, shop_id)
         if row is None or row.platform != platform or row.domain != domain or row.status == "uninstalled":
             return None
         return SignedInShop(

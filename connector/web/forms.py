@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
 )
 from wtforms import Form as PlainForm
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="enter an email address like name@example.com")
@@ -45,7 +46,9 @@ class OfferForm(FlaskForm):
     cost = DecimalField("Unit cost", [InputRequired(), NumberRange(min=0)], places=2)
     lead_time_days = FloatField("Lead time for this SKU (days, optional)", [Optional(), NumberRange(min=0, max=365)])
     primary = SelectField(
-        "Role", choices=[("primary", "Primary supplier"), ("alternative", "Alternative")], default="primary"
+        "Role",
+        choices=[SelectChoice("primary", "Primary supplier"), SelectChoice("alternative", "Alternative")],
+        default="primary",
     )
 
 
@@ -63,7 +66,10 @@ class PurchaseOrderForm(FlaskForm):
     lines = FieldList(FormField(PoLineForm), min_entries=PO_LINE_ROWS)
 
     def set_suppliers(self, suppliers: list[tuple[int, str]]) -> None:
-        self.supplier_id.choices = [(None, "— no supplier —"), *suppliers]
+        self.supplier_id.choices = [
+            SelectChoice(None, "— no supplier —"),  # type: ignore[arg-type]
+            *(SelectChoice(value, label) for value, label in suppliers),  # type: ignore[arg-type]
+        ]
 
     def line_values(self) -> list[tuple[str, int]]:
         out = []

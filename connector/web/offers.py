@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from connector.bootstrap import Services
 from connector.mail.links import RefundTokenError, read_refund_token
 from connector.refunds import OfferError, answer_offer, load_offer
-from connector.storage.tables import OrderRow, ShopRow
+from connector.web.read_models.orders import offer_order_and_shop
 
 bp = Blueprint("offers", __name__)
 TOKEN_MAX_AGE = timedelta(days=90)  # the offer's own expiry (days, from settings) is checked in the database
@@ -32,8 +32,7 @@ def offer(token: str) -> ResponseReturnValue:
     outcome = None
     with services.db.session() as s:
         row = _load(services, s, token)
-        order = s.get(OrderRow, row.order_id)
-        shop = s.get(ShopRow, row.shop_id)
+        order, shop = offer_order_and_shop(s, row.order_id, row.shop_id)
         if request.method == "POST":
             try:
                 outcome = answer_offer(s, row, choice, services.clock())

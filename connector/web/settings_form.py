@@ -16,6 +16,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,15 +26,18 @@ from connector.shop_settings import SettingsError, ShopSettings
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="enter an email address like name@example.com")
 LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "de": "Deutsch", "fr": "Français", "es": "Español"}
 PERCENTILES = [
-    (0.5, "P50: the median (half arrive later)"),
-    (0.75, "P75"),
-    (0.8, "P80"),
-    (0.85, "P85"),
-    (0.9, "P90: 9 in 10 arrive by then (recommended)"),
-    (0.95, "P95"),
-    (0.98, "P98: very safe"),
+    SelectChoice(0.5, "P50: the median (half arrive later)"),
+    SelectChoice(0.75, "P75"),
+    SelectChoice(0.8, "P80"),
+    SelectChoice(0.85, "P85"),
+    SelectChoice(0.9, "P90: 9 in 10 arrive by then (recommended)"),
+    SelectChoice(0.95, "P95"),
+    SelectChoice(0.98, "P98: very safe"),
 ]
-SHIPPING = [("complete", "Ship complete, when everything is in"), ("partial", "Ship what is in now, the rest later")]
+SHIPPING = [
+    SelectChoice("complete", "Ship complete, when everything is in"),
+    SelectChoice("partial", "Ship what is in now, the rest later"),
+]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -58,8 +62,8 @@ class SettingsForm(FlaskForm):
     charge_policy = SelectField(
         "Charge policy",
         choices=[
-            ("authorize_then_capture", "Authorize now, capture when the goods ship"),
-            ("capture_at_purchase", "Capture all at purchase"),
+            SelectChoice("authorize_then_capture", "Authorize now, capture when the goods ship"),
+            SelectChoice("capture_at_purchase", "Capture all at purchase"),
         ],
     )
     capture_per_shipment = BooleanField(
@@ -70,8 +74,8 @@ class SettingsForm(FlaskForm):
     auth_expiry_policy = SelectField(
         "When an authorization is about to expire",
         choices=[
-            ("capture_now", "Capture it before it lapses"),
-            ("request_payment", "Let it lapse, email a payment request"),
+            SelectChoice("capture_now", "Capture it before it lapses"),
+            SelectChoice("request_payment", "Let it lapse, email a payment request"),
         ],
     )
     auth_warning_hours = IntegerField("Act this many hours before expiry", [InputRequired()])
@@ -176,7 +180,7 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email_languages.choices = [
-            (code, LANGUAGE_NAMES.get(code, code)) for code in sorted(available_languages())
+            SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in sorted(available_languages())
         ]
 
     def validate_logo_url(self, field: StringField) -> None:

@@ -11,7 +11,6 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from connector.availability import SkuQuote, Status, load_quote, sku_for_variant
 from connector.bootstrap import Services
@@ -19,8 +18,8 @@ from connector.dashboard import incoming_by_sku
 from connector.evaluation import load_supplies, shop_today
 from connector.model import Platform
 from connector.shop_settings import ShopSettings
-from connector.shops import ACTIVE, find_row
-from connector.storage.tables import ShopRow, VariantRow
+from connector.web.read_models.shops import ShopRecord, active_shop
+from connector.web.read_models.storefront import VariantRecord, variant_for_sku, variants_by_title
 
 bp = Blueprint("storefront", __name__, url_prefix="/storefront/<platform>/<domain>")
 MAX_AGE = 60
@@ -31,13 +30,13 @@ def _services() -> Services:
     return current_app.extensions["connector"]
 
 
-def _shop(session, platform: str, domain: str) -> ShopRow:  # type: ignore[no-untyped-def]
+def _shop(session, platform: str, domain: str) -> ShopRecord:  # type: ignore[no-untyped-def]
     try:
         Platform(platform)
     except ValueError:
         abort(404)
-    row = find_row(session, platform, domain)
-    if row is None or row.status != ACTIVE:
+    row = active_shop(session, platform, domain)
+    if row is None:
         abort(404)
     return row
 
@@ -49,7 +48,7 @@ def _public(response: Response) -> Response:
     return response
 
 
-def quote_json(shop: ShopRow, found: SkuQuote, today: date) -> dict:
+def quote_json(shop: ShopRecord, found: SkuQuote, today: date) -> dict:
     q = found.quote
     body: dict = {
         "shop": shop.domain,
@@ -105,7 +104,7 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
         shop = _shop(s, platform, domain)
         settings = ShopSettings.from_mapping(shop.settings)
         today = shop_today(shop, now)
-        variants = list(s.scalars(select(VariantRow).where(VariantRow.shop_id == shop.id).order_by(VariantRow.title)))
+        variants = variants_by_title(s, shop.id)
         supplies = load_supplies(s, shop.id, [v.sku for v in variants], settings)
         incoming = incoming_by_sku(s, shop.id)
         items = []
@@ -141,7 +140,7 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
     return response
 
 
-def _product_link(shop: ShopRow, variant: VariantRow) -> str | None:
+def _product_link(shop: ShopRecord, variant: VariantRecord) -> str | None:
     if shop.platform == Platform.SANDBOX:  # the sandbox store's pages exist only here
         return url_for("storefront.demo_product", platform=shop.platform, domain=shop.domain, sku=variant.sku)
     return variant.product_url
@@ -155,7 +154,7 @@ def demo_product(platform: str, domain: str, sku: str) -> ResponseReturnValue:
     services = _services()
     with services.db.session() as s:
         shop = _shop(s, platform, domain)
-        variant = s.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == sku))
+        variant = variant_for_sku(s, shop.id, sku)
         if variant is None:
             abort(404)
         product = {"sku": variant.sku, "title": variant.title, "price": variant.price}

@@ -7,8 +7,8 @@ from collections import Counter
 from sqlalchemy import select
 
 from connector.evaluation import evaluate
-from connector.scheduler import timers_all
 from connector.storage.tables import ActionRow, OrderRow, ShopRow
+from connector.sweeps import timers_all
 from tests.sandbox_helpers import connect_sandbox
 
 RETAIL = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}

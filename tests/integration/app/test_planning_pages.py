@@ -15,7 +15,6 @@ from sqlalchemy import select
 from connector.mail.send import list_outbox
 from connector.model import Platform
 from connector.planning_runs import run_plan
-from connector.scheduler import plan_all
 from connector.storage.tables import (
     ActionRow,
     BackorderRow,
@@ -29,6 +28,7 @@ from connector.storage.tables import (
     SupplierOfferRow,
     SupplierRow,
 )
+from connector.sweeps import plan_all
 from tests.integration.app.helpers import post
 from tests.integration.app.test_suppliers_pages import add_supplier
 

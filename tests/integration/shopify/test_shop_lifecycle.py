@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from adapters.shopify.config import DEFAULT_SCOPES
 from connector.model import Platform
-from connector.scheduler import reconcile_all
 from connector.storage.tables import ComplianceRequestRow, OrderRow, ShopRow
+from connector.sweeps import reconcile_all
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import TEST_SHOP, compliance_body
 

@@ -1,0 +1,84 @@
+"""The periodic sweeps over every active shop: evaluate, timers, reconcile, plan.
+
+One module, imported directly by both runners: the in-process scheduler (connector/scheduler.py)
+and the Celery tasks (connector/tasks.py). Every sweep is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connector.bootstrap import Services
+from connector.evaluation import evaluate
+from connector.planning_runs import plan_detached, plan_due
+from connector.reconcile import reconcile_shop, upkeep_shop
+from connector.shops import lock_shop
+from connector.storage.tables import ShopRow
+from connector.timers import run_timers
+
+log = logging.getLogger(__name__)
+
+PLAN_CHECK_SECONDS = 3600  # hourly: each shop is planned on the first check of its new day
+
+
+def evaluate_all(services: Services) -> int:
+    """Re-evaluate every active shop: promises that passed, stock that changed without a webhook."""
+    actions = 0
+    for ref in services.shops.active():
+        with services.db.session(background=True) as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                actions += evaluate(s, shop, None, services.clock()).actions
+    if actions:
+        services.notify("drain_outbox")
+    return actions
+
+
+def timers_all(services: Services) -> int:
+    """Promises that passed (refund offers) and authorizations about to lapse, in every active shop."""
+    done = 0
+    cfg = services.config
+    for ref in services.shops.active():
+        with services.db.session(background=True) as s:
+            shop = s.get(ShopRow, ref.id)
+            if shop is not None and shop.status == "active":
+                lock_shop(s, shop.id)  # decides on the same orders as evaluation does
+                r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
+                done += r.offers + r.warnings + r.policy_actions
+    if done:
+        services.notify("drain_outbox")
+    return done
+
+
+def plan_all(services: Services, model_set: str | None = None) -> int:
+    """The nightly planning run of every active shop: once per shop and shop day (a shop planned
+    today, nightly or on demand, is skipped), so running it twice or hourly plans nothing twice."""
+    runs = 0
+    for ref in services.shops.active():
+        with services.db.read() as s:
+            shop = s.get(ShopRow, ref.id)
+            due = shop is not None and shop.status == "active" and plan_due(s, shop, services.clock())
+        if due:
+            plan_detached(services.db, ref.id, services.clock, "nightly", model_set)
+            runs += 1
+    return runs
+
+
+def reconcile_all(services: Services) -> int:
+    events = 0
+    for ref in services.shops.active():
+        try:
+            adapter = services.adapters.get(ref.platform)
+            webhook_url = f"{services.config.app_url}/webhooks/{ref.platform}"
+            if adapter is not None and not upkeep_shop(adapter, services.shops, ref, webhook_url):
+                continue
+        except Exception:  # noqa: BLE001 - a failed upkeep must not stop reconciliation, which catches what it missed
+            log.exception("connection upkeep of %s failed", ref.domain)
+        try:
+            events += reconcile_shop(
+                services.inbox, services.shops, ref.id, services.client_for(ref.id), services.clock
+            )
+        except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
+            log.exception("reconciliation of %s failed", ref.domain)
+    services.notify("drain_outbox")
+    return events
