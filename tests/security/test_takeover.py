@@ -256,7 +256,7 @@ def test_a_session_token_for_another_app_signs_nobody_in(app, victim):
     now = int(time.time())
     claims = {"iss": "https://x.myshopify.com/admin", "dest": "https://x.myshopify.com", "aud": "someone-else",
               "exp": now + 60, "nbf": now - 5, "sub": "1"}
-    token = jwt.encode(claims, "guessed-secret", algorithm="HS256")
+    token = jwt.encode(claims, "a-guessed-secret-of-a-proper-length-32+", algorithm="HS256")
     stranger = app.test_client()
     assert stranger.get("/app", headers={"Authorization": f"Bearer {token}"}).status_code in (302, 401)
     assert not signed_in(stranger)
