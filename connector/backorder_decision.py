@@ -13,9 +13,6 @@ actions plus the new flags:
 - nothing waits any more: release the hold, untag, capture the rest, email "on its way";
 - the order is cancelled: drop our state, cancel what is still pending, send nothing further.
 
-`authorization_due` is the other decision time makes: a payment authorization nears its expiry
-while lines wait (warn the merchant, then capture or ask the customer to pay again).
-
 Idempotency keys are relative to the order (whoever enqueues namespaces them by platform, shop and
 order) and name the backorder *generation* (it grows each time the order starts waiting anew) and
 what changed, so the same decision made twice enqueues nothing new.
@@ -29,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,8 +34,7 @@ from connector.model import ActionKind, PaymentStatus
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-ACT_BEFORE_EXPIRY = timedelta(hours=6)  # the expiry policy acts this long before the authorization lapses
-_CAPTURING = (PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_PAID)  # partly captured still holds the rest
+CAPTURING = (PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_PAID)  # partly captured still holds the rest
 
 
 # --- the picture -------------------------------------------------------------------------------
@@ -159,7 +155,7 @@ class OrderPicture:
     released: tuple[Released, ...] = ()
     flags: Flags = Flags()
     payment: Payment = Payment()
-    now: datetime | None = None  # only decisions about time (`authorization_due`) read it
+    now: datetime | None = None  # only decisions about time (`authorization_decision`) read it
 
     @property
     def partial(self) -> bool:
@@ -170,7 +166,7 @@ class OrderPicture:
     @property
     def captures_later(self) -> bool:
         """Whether we hold an authorization to capture from."""
-        return self.settings.charge_policy == "authorize_then_capture" and self.payment.status in _CAPTURING
+        return self.settings.charge_policy == "authorize_then_capture" and self.payment.status in CAPTURING
 
     @property
     def can_email(self) -> bool:
@@ -287,10 +283,10 @@ def _start_waiting(p: OrderPicture) -> Decision:
     if p.can_email:
         promised_on = w.promised and w.promised.isoformat()
         lines = [_line_view(p, x) for x in w.waiting]
-        payload = _email("backorder_confirmation", p, lines, promised_on=promised_on)
+        payload = order_email("backorder_confirmation", p, lines, promised_on=promised_on)
         actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:confirmation", payload))
     flags = Flags(gen, True, True, w.promised, w.sig, version)
-    return Decision(flags, _present(actions))
+    return Decision(flags, keep_actions(actions))
 
 
 def _keep_waiting(p: OrderPicture) -> Decision:
@@ -310,7 +306,7 @@ def _keep_waiting(p: OrderPicture) -> Decision:
         actions.append(Action(ActionKind.SET_ETA, f"g{gen}:eta:v{version}", w.eta_payload()))
         if p.can_email and w.promised and previous:
             template = "eta_later" if w.promised > previous else "eta_earlier"
-            payload = _email(
+            payload = order_email(
                 template,
                 p,
                 [_line_view(p, x) for x in w.waiting],
@@ -319,7 +315,7 @@ def _keep_waiting(p: OrderPicture) -> Decision:
             )
             actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:{template}:v{version}", payload))
         flags = replace(flags, promised_on=w.promised, promise_version=version)
-    return Decision(flags, _present(actions), announced)
+    return Decision(flags, keep_actions(actions), announced)
 
 
 def _announce_shipped(p: OrderPicture, w: _Waits, released: list[Released]) -> list[Action | None]:
@@ -339,7 +335,7 @@ def _announce_shipped(p: OrderPicture, w: _Waits, released: list[Released]) -> l
             }
             for r in released
         ]
-        payload = _email("on_its_way", p, shipped, still_waiting=[_line_view(p, x) for x in w.waiting])
+        payload = order_email("on_its_way", p, shipped, still_waiting=[_line_view(p, x) for x in w.waiting])
         actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:shipping:{w.sig}", payload))
     return actions
 
@@ -358,73 +354,18 @@ def _release(p: OrderPicture) -> Decision:
         if li.requires_shipping and li.open_quantity > 0
     ]
     if p.can_email and shipping:
-        payload = _email("on_its_way", p, shipping, still_waiting=[])
+        payload = order_email("on_its_way", p, shipping, still_waiting=[])
         actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:on_its_way", payload))
     flags = replace(p.flags, held=False, tagged=False, promised_on=None, hold_signature=None)
-    return Decision(flags, _present(actions), frozenset(r.backorder_id for r in p.released))
+    return Decision(flags, keep_actions(actions), frozenset(r.backorder_id for r in p.released))
 
 
-def _email(template: str, p: OrderPicture, lines: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+def order_email(template: str, p: OrderPicture, lines: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
     return email_payload(template, p.shop, p.settings, p.order, lines, **context)
 
 
-def _present(actions: Sequence[Action | None]) -> tuple[Action, ...]:
+def keep_actions(actions: Sequence[Action | None]) -> tuple[Action, ...]:
     return tuple(a for a in actions if a is not None)
-
-
-# --- authorizations ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationDue:
-    warning: tuple[Action, ...] = ()  # to the merchant, ahead of time
-    policy: tuple[Action, ...] = ()  # capture, or ask the customer to pay again; and a note
-
-
-def authorization_due(p: OrderPicture) -> AuthorizationDue:
-    """A payment authorization nears its expiry: warn the merchant, then follow the shop's policy before
-    it lapses. Keys name the authorization, so each step happens once per authorization."""
-    authorized_at, now, s = p.payment.authorized_at, p.now, p.settings
-    if authorized_at is None or now is None or p.payment.status not in _CAPTURING:
-        return AuthorizationDue()
-    expires = authorized_at + timedelta(days=s.authorization_validity_days)
-    amount = p.outstanding()
-    if amount <= 0 or now >= expires:
-        return AuthorizationDue()
-    stamp, money = authorized_at.isoformat(), str(amount.quantize(CENT))
-    planned = "capture" if s.auth_expiry_policy == "capture_now" else "payment_request"
-    lines = {li.id: li for li in p.lines}
-    mail_lines = [
-        {"line_id": li.external_id, "sku": li.sku, "title": li.title, "quantity": w.quantity}
-        for w in sorted(p.waiting, key=lambda w: w.line_id)
-        for li in (lines[w.line_id],)
-    ] or [{"line_id": li.external_id, "sku": li.sku, "title": li.title, "quantity": li.quantity} for li in p.lines]
-    warning: list[Action | None] = []
-    if now >= expires - timedelta(hours=s.auth_warning_hours) and s.merchant_email:
-        payload = _email(
-            "authorization_expiring",
-            p,
-            mail_lines,
-            amount=money,
-            expires_at=expires.isoformat(),
-            planned_action=planned,
-            customer_name=p.order.customer_name,
-        )
-        payload.update(to=s.merchant_email, locale=p.shop.locale or "en")
-        warning.append(Action(ActionKind.EMAIL, f"auth:{stamp}:warning", payload))
-    policy: list[Action | None] = []
-    if now >= expires - ACT_BEFORE_EXPIRY:
-        if planned == "capture":
-            policy.append(capture_action(amount, f"auth:{stamp}:capture", p.order.currency))
-        elif p.order.customer_email:
-            payment_url = s.payment_url or f"https://{p.shop.domain}/account"
-            payload = _email("payment_request", p, mail_lines, amount=money, payment_url=payment_url, pay_by=None)
-            policy.append(Action(ActionKind.EMAIL, f"auth:{stamp}:payment_request", payload))
-        captured = planned == "capture"
-        done = "the outstanding amount was captured." if captured else "the customer was asked to pay again."
-        text = f"The payment authorization expires {expires.isoformat()}; {done}"
-        policy.append(Action(ActionKind.NOTE, f"auth:{stamp}:note", {"text": text, "customer_visible": False}))
-    return AuthorizationDue(_present(warning), _present(policy))
 
 
 # --- what every email about an order carries ---------------------------------------------------

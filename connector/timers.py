@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorder_decision import authorization_due
+from connector.authorization_decision import authorization_due
 from connector.evaluation import shop_today
 from connector.lifecycle import load_picture
 from connector.mail.links import RefundOffer, make_refund_token

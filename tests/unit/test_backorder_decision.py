@@ -22,7 +22,6 @@ from connector.backorder_decision import (
     Settings,
     Shop,
     Waiting,
-    authorization_due,
     decide,
     signature,
 )
@@ -253,69 +252,9 @@ def test_a_customer_without_email_gets_no_email() -> None:
     assert K.EMAIL not in {a.kind for a in decision.actions}
 
 
-# --- authorization near expiry ------------------------------------------------------------------
-
-MERCHANT = Settings(merchant_email="owner@cups.example")
-AUTH_AT = NOW - timedelta(days=7)  # expires at NOW with the default 7 days' validity
-STAMP = AUTH_AT.isoformat()
-
-# name, hours before expiry, settings, (kind, key) of the warning, of the policy's actions
-AUTH_CASES: list[tuple[str, float, Settings, list[tuple[K, str]], list[tuple[K, str]]]] = [
-    ("two days ahead: nothing yet", 48, MERCHANT, [], []),
-    ("within the warning window: the merchant is warned", 20, MERCHANT, [(K.EMAIL, f"auth:{STAMP}:warning")], []),
-    ("no merchant email: no warning", 20, Settings(), [], []),
-    (
-        "shortly before expiry, capture policy: capture and note",
-        5,
-        MERCHANT,
-        [(K.EMAIL, f"auth:{STAMP}:warning")],
-        [(K.CAPTURE, f"auth:{STAMP}:capture"), (K.NOTE, f"auth:{STAMP}:note")],
-    ),
-    (
-        "shortly before expiry, payment request policy: ask the customer and note",
-        5,
-        replace(MERCHANT, auth_expiry_policy="request_payment"),
-        [(K.EMAIL, f"auth:{STAMP}:warning")],
-        [(K.EMAIL, f"auth:{STAMP}:payment_request"), (K.NOTE, f"auth:{STAMP}:note")],
-    ),
-    ("already expired: too late to act", -1, MERCHANT, [], []),
-]
-
-
-@pytest.mark.parametrize(("name", "hours", "settings", "warning", "policy"), AUTH_CASES,
-                         ids=[c[0] for c in AUTH_CASES])
-def test_authorization_near_expiry(name: str, hours: float, settings: Settings, warning: list, policy: list) -> None:
-    pic = picture(waiting=TEE_WAITS, flags=HELD, settings=settings, payment=replace(AUTHORIZED, authorized_at=AUTH_AT),
-                  now=NOW - timedelta(hours=hours))
-    due = authorization_due(pic)
-    assert [(a.kind, a.key) for a in due.warning] == warning
-    assert [(a.kind, a.key) for a in due.policy] == policy
-
-
-def test_authorization_payloads() -> None:
-    pic = picture(waiting=TEE_WAITS, flags=HELD, settings=MERCHANT, now=NOW - timedelta(hours=5),
-                  payment=replace(AUTHORIZED, authorized_at=AUTH_AT, captured=Decimal("45.00")))
-    due = authorization_due(pic)
-    warning = due.warning[0].payload
-    assert warning["to"] == "owner@cups.example" and warning["locale"] == "it"
-    assert warning["amount"] == "100.00" and warning["planned_action"] == "capture"
-    assert warning["lines"] == [{"line_id": "L2", "sku": "TEE", "title": "Tee", "quantity": 4}]
-    capture = due.policy[0]
-    assert capture.payload == {"amount": "100.00", "currency": "EUR"} and capture.captures == Decimal("100.00")
-    assert "captured" in due.policy[1].payload["text"]
-
-
-def test_nothing_outstanding_or_not_authorized_needs_no_action() -> None:
-    near = {"flags": HELD, "settings": MERCHANT, "now": NOW - timedelta(hours=5)}
-    paid = picture(payment=Payment("paid", Decimal("145.00"), Decimal("145.00"), authorized_at=AUTH_AT), **near)
-    captured = picture(payment=replace(AUTHORIZED, authorized_at=AUTH_AT, captured=Decimal("145.00")), **near)
-    assert authorization_due(paid) == authorization_due(captured) == authorization_due(picture(**near))
-    assert authorization_due(paid).warning == () and authorization_due(paid).policy == ()
-
-
-def test_the_decision_module_imports_no_database_framework_or_http() -> None:
+def test_the_decision_modules_import_no_database_framework_or_http() -> None:
     code = (
-        "import sys, connector.backorder_decision\n"
+        "import sys, connector.backorder_decision, connector.authorization_decision\n"
         "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'flask', 'requests', 'werkzeug'})\n"
         "assert not bad, bad\n"
     )
