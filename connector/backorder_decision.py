@@ -234,7 +234,6 @@ class _Waits:
     def __post_init__(self) -> None:
         self.sig = signature([f"{lid}x{q}" for lid, q in self.held])
 
-    @property
     def hold_payload(self) -> dict[str, Any]:
         return {"lines": [{"line_id": lid, "quantity": q} for lid, q in self.held], "reason": "awaiting stock"}
 
@@ -269,9 +268,9 @@ def _line_view(p: OrderPicture, w: Waiting) -> dict[str, Any]:
 def _start_waiting(p: OrderPicture) -> Decision:
     w = _waits(p)
     gen, version = p.flags.generation + 1, (p.flags.promise_version or 0) + 1
-    actions = [
+    actions: list[Action | None] = [
         Action(ActionKind.ADD_TAGS, f"g{gen}:tag", {"tags": [p.settings.backorder_tag]}),
-        Action(ActionKind.HOLD, f"g{gen}:hold:{w.sig}", w.hold_payload),
+        Action(ActionKind.HOLD, f"g{gen}:hold:{w.sig}", w.hold_payload()),
         Action(ActionKind.SET_ETA, f"g{gen}:eta:v{version}", w.eta_payload()),
     ]
     if p.captures_later and p.partial and p.settings.capture_per_shipment:
@@ -290,10 +289,11 @@ def _start_waiting(p: OrderPicture) -> Decision:
 
 
 def _keep_waiting(p: OrderPicture) -> Decision:
-    w, flags, actions = _waits(p), p.flags, []
-    gen, announced = flags.generation, frozenset[int]()
+    w, flags, gen = _waits(p), p.flags, p.flags.generation
+    actions: list[Action | None] = []
+    announced: frozenset[int] = frozenset()
     if w.sig != flags.hold_signature:
-        actions.append(Action(ActionKind.HOLD, f"g{gen}:hold:{w.sig}", w.hold_payload))  # exactly these lines
+        actions.append(Action(ActionKind.HOLD, f"g{gen}:hold:{w.sig}", w.hold_payload()))  # exactly these lines
         released = sorted(p.released, key=lambda r: r.backorder_id)
         if released and p.partial:
             actions.extend(_announce_shipped(p, w, released))
