@@ -20,23 +20,9 @@ from connector import backorder_decision as decision
 from connector.backorder_decision import email_locale as email_locale  # where callers have always found it
 from connector.outbox import Kind, enqueue
 from connector.shop_settings import ShopSettings
-from connector.storage.tables import OrderLineRow, OrderRow, ShopRow
+from connector.storage.tables import OrderRow, ShopRow
 
 ZERO = Decimal(0)
-
-
-def line_amount(line: OrderLineRow, quantity: int) -> Decimal:
-    return (line.unit_price or ZERO) * quantity
-
-
-def outstanding(order: OrderRow) -> Decimal:
-    """What is authorized and neither captured nor refunded yet."""
-    total = (
-        order.total_price
-        if order.total_price is not None
-        else sum((line_amount(li, li.quantity) for li in order.lines), ZERO)
-    )
-    return total - (order.captured_amount or ZERO) - (order.refunded_amount or ZERO)
 
 
 # --- rows as the plain values pure decisions take -----------------------------------------------
