@@ -114,12 +114,6 @@ class OrderActions:
             self.order.captured_amount = (self.order.captured_amount or ZERO) + action.captures
         return new
 
-    def capture(self, amount: Decimal, key: str) -> None:
-        """Capture part of the authorization, and count it as captured from now on."""
-        action = decision.capture_action(amount, key, self.order.currency)
-        if action is not None:
-            self.put(action)
-
 
 def email_payload(
     template: str,
