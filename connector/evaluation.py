@@ -183,9 +183,8 @@ def evaluate(
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
     allocations = engine.allocate(supplies, lines, today, policy)
     routed = routing.route_backorders(session, shop, settings, lines, allocations, today, now)
-    if routed:  # newly routed lines leave stock and restock to the others: allocate again
-        lines = [replace(li, dropship=routed[li.key]) if li.key in routed else li for li in lines]
-        allocations = engine.allocate(supplies, lines, today, policy)
+    if routed:
+        allocations = reallocate_routed(supplies, lines, allocations, routed, today, policy)
     result.lines = len(allocations)
     result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
     touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
@@ -194,6 +193,26 @@ def evaluate(
         result.actions += added
         result.orders_changed += 1 if added else 0
     return result
+
+
+def reallocate_routed(
+    supplies: dict[str, engine.SkuSupply],
+    lines: list[engine.LineDemand],
+    allocations: dict[int, engine.LineAllocation],
+    routed: dict[int, engine.Dropship],
+    today: date,
+    policy: engine.Policy,
+) -> dict[int, engine.LineAllocation]:
+    """The allocation once `routed` lines go to dropship suppliers: their units leave stock and restock
+    to the other lines of their SKUs, so those SKUs (only those: SKUs share no stock) are allocated again."""
+    skus = {li.sku for li in lines if li.key in routed}
+    again = engine.allocate(
+        supplies,
+        [replace(li, dropship=routed[li.key]) if li.key in routed else li for li in lines if li.sku in skus],
+        today,
+        policy,
+    )
+    return {**allocations, **again}  # same keys in the same order: only the routed SKUs' values change
 
 
 def record_backorders(

@@ -35,6 +35,21 @@ class PaymentStatus(StrEnum):
     VOIDED = "voided"
 
 
+class ActionKind(StrEnum):
+    """What the core asks of a store or a mail server (an outbox action's kind)."""
+
+    ADD_TAGS = "add_tags"
+    REMOVE_TAGS = "remove_tags"
+    HOLD = "hold_fulfillment"
+    RELEASE = "release_fulfillment"
+    CAPTURE = "capture_payment"
+    SET_ETA = "set_eta"
+    NOTE = "add_note"
+    REFUND = "refund_lines"
+    EMAIL = "send_email"
+    ADJUST_STOCK = "adjust_stock"
+
+
 class BackorderState(StrEnum):
     WAITING = "waiting"  # no stock yet: held, promised a date
     RELEASED = "released"  # stock allocated: hold released, charge captured, shipping

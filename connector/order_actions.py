@@ -2,37 +2,88 @@
 
 Shared by the lifecycle (decisions on evaluation), the timers (promises and authorizations that
 run out) and refunds (the customer's answer to an offer). Keys are namespaced by platform, shop
-and order, so the same decision made twice enqueues nothing new.
+and order, so the same decision made twice enqueues nothing new. Also turns an order's rows into
+the plain values the pure decisions (`connector.backorder_decision`) take.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from connector import backorder_decision as decision
+from connector.backorder_decision import email_locale as email_locale  # where callers have always found it
 from connector.outbox import Kind, enqueue
 from connector.shop_settings import ShopSettings
-from connector.storage.tables import OrderLineRow, OrderRow, ShopRow
+from connector.storage.tables import OrderRow, ShopRow
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 
-def line_amount(line: OrderLineRow, quantity: int) -> Decimal:
-    return (line.unit_price or ZERO) * quantity
+# --- rows as the plain values pure decisions take -----------------------------------------------
 
 
-def outstanding(order: OrderRow) -> Decimal:
-    """What is authorized and neither captured nor refunded yet."""
-    total = (
-        order.total_price
-        if order.total_price is not None
-        else sum((line_amount(li, li.quantity) for li in order.lines), ZERO)
+def shop_values(shop: ShopRow) -> decision.Shop:
+    return decision.Shop(shop.name, shop.domain, shop.timezone, shop.locale)
+
+
+def settings_values(settings: ShopSettings) -> decision.Settings:
+    return decision.Settings(**{f.name: getattr(settings, f.name) for f in fields(decision.Settings)})
+
+
+def order_values(order: OrderRow) -> decision.Order:
+    return decision.Order(
+        order.external_id,
+        order.name,
+        order.currency,
+        order.customer_email,
+        order.customer_name,
+        order.customer_locale,
+        bool(order.is_reseller),
+        bool(order.cancelled),
     )
-    return total - (order.captured_amount or ZERO) - (order.refunded_amount or ZERO)
+
+
+def line_values(order: OrderRow) -> tuple[decision.Line, ...]:
+    return tuple(
+        decision.Line(
+            li.id,
+            li.external_id,
+            li.sku,
+            li.title,
+            li.quantity,
+            li.fulfilled_quantity or 0,
+            li.unit_price,
+            bool(li.requires_shipping),
+        )
+        for li in order.lines
+    )
+
+
+def payment_values(order: OrderRow) -> decision.Payment:
+    return decision.Payment(
+        order.payment_status,
+        order.total_price,
+        order.captured_amount or ZERO,
+        order.refunded_amount or ZERO,
+        order.authorized_at,
+    )
+
+
+def flag_values(order: OrderRow) -> decision.Flags:
+    return decision.Flags(
+        order.bo_generation or 0,
+        bool(order.bo_tagged),
+        bool(order.bo_held),
+        order.bo_promised_on,
+        order.bo_hold_signature,
+        order.bo_promise_version or 0,
+    )
 
 
 class OrderActions:
@@ -42,7 +93,7 @@ class OrderActions:
         self.session, self.shop, self.order, self.now = session, shop, order, now
         self.added = 0
 
-    def add(self, kind: Kind, key: str, payload: dict[str, Any]) -> bool:
+    def add(self, kind: Kind, key: str, payload: Mapping[str, Any]) -> bool:
         full_key = f"{self.shop.platform}:{self.shop.domain}:order:{self.order.external_id}:{key}"
         new = enqueue(
             self.session,
@@ -56,23 +107,12 @@ class OrderActions:
         self.added += new
         return new
 
-    def capture(self, amount: Decimal, key: str) -> None:
-        """Capture part of the authorization, and count it as captured from now on."""
-        if amount <= 0:
-            return
-        if self.add(Kind.CAPTURE, key, {"amount": str(amount.quantize(CENT)), "currency": self.order.currency}):
-            self.order.captured_amount = (self.order.captured_amount or ZERO) + amount
-
-
-def email_locale(customer: str | None, shop: str | None, languages: tuple[str, ...]) -> str:
-    """The customer's language when the shop writes emails in it, else the shop's, else the first it uses.
-
-    Locales keep their region ("it-IT") so dates and money are formatted the customer's way."""
-    allowed = {lang.split("-")[0].split("_")[0].lower() for lang in languages} or {"en"}
-    for locale in (customer, shop):
-        if locale and locale.replace("_", "-").split("-")[0].lower() in allowed:
-            return locale
-    return languages[0] if languages else "en"
+    def put(self, action: decision.Action) -> bool:
+        """Enqueue a decided action; a new capture counts as captured from now on."""
+        new = self.add(action.kind, action.key, action.payload)
+        if new and action.captures is not None:
+            self.order.captured_amount = (self.order.captured_amount or ZERO) + action.captures
+        return new
 
 
 def email_payload(
@@ -84,21 +124,5 @@ def email_payload(
     **context: Any,
 ) -> dict[str, Any]:
     """Everything an email needs, frozen at decision time (the send may happen later)."""
-    return {
-        "template": template,
-        "to": order.customer_email,
-        "locale": email_locale(order.customer_locale, shop.locale, settings.email_languages),
-        "shop": {
-            "name": shop.name,
-            "domain": shop.domain,
-            "timezone": shop.timezone,
-            "currency": order.currency,
-            "sender_name": settings.sender_name or shop.name,
-            "reply_to": settings.reply_to,
-            "brand_color": settings.brand_color,
-            "logo_url": settings.logo_url,
-        },
-        "order": {"id": order.external_id, "name": order.name, "customer_name": order.customer_name},
-        "lines": lines,
-        **context,
-    }
+    values = shop_values(shop), settings_values(settings), order_values(order)
+    return decision.email_payload(template, *values, lines, **context)

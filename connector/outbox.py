@@ -20,13 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, LineQuantity, StoreClient
+from connector.model import ActionKind
 from connector.storage.db import Database
 from connector.storage.tables import ActionRow, ShopRow
 from connector.storage.types import utcnow
@@ -39,17 +39,7 @@ MAX_DELAY = timedelta(hours=6)
 LEASE = timedelta(minutes=5)
 
 
-class Kind(StrEnum):
-    ADD_TAGS = "add_tags"
-    REMOVE_TAGS = "remove_tags"
-    HOLD = "hold_fulfillment"
-    RELEASE = "release_fulfillment"
-    CAPTURE = "capture_payment"
-    SET_ETA = "set_eta"
-    NOTE = "add_note"
-    REFUND = "refund_lines"
-    EMAIL = "send_email"
-    ADJUST_STOCK = "adjust_stock"
+Kind = ActionKind  # the kinds live in the common model, where pure decisions name them
 
 
 def enqueue(

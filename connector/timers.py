@@ -5,7 +5,8 @@
   the order for the merchant. One offer per order and promised date.
 - A payment authorization nears its expiry while lines wait: warn the merchant ahead of time,
   then follow the shop's policy before it lapses: capture what is outstanding, or email the
-  customer a payment request. A charge never lapses silently.
+  customer a payment request. A charge never lapses silently. (The rule is the pure
+  `backorder_decision.authorization_due`; this applies it.)
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.authorization_decision import authorization_due
 from connector.evaluation import shop_today
+from connector.lifecycle import load_picture
 from connector.mail.links import RefundOffer, make_refund_token
 from connector.model import BackorderState, PaymentStatus
-from connector.order_actions import OrderActions, email_payload, outstanding
+from connector.order_actions import OrderActions, email_payload
 from connector.outbox import Kind
 from connector.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
-
-ACT_BEFORE_EXPIRY = timedelta(hours=6)  # the policy acts this long before the authorization lapses
 
 
 @dataclass
@@ -140,66 +141,12 @@ def _offer_refund(
 def _authorization(
     session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime
 ) -> tuple[int, int]:
-    assert order.authorized_at is not None
-    expires = order.authorized_at + timedelta(days=settings.authorization_validity_days)
-    amount = outstanding(order)
-    if amount <= 0 or now >= expires:
-        return 0, 0
-    stamp = order.authorized_at.isoformat()
+    """Apply `backorder_decision.authorization_due`: (new warnings, new policy actions)."""
+    due = authorization_due(load_picture(session, shop, order, settings, now))
     acts = OrderActions(session, shop, order, now)
-    warned = acted = 0
-    planned = "capture" if settings.auth_expiry_policy == "capture_now" else "payment_request"
-    waiting = _waiting(session, order)
-    mail_lines = [
-        {"line_id": li.external_id, "sku": li.sku, "title": li.title, "quantity": b.quantity} for b, li in waiting
-    ] or [{"line_id": li.external_id, "sku": li.sku, "title": li.title, "quantity": li.quantity} for li in order.lines]
-    if now >= expires - timedelta(hours=settings.auth_warning_hours) and settings.merchant_email:
-        payload = email_payload(
-            "authorization_expiring",
-            shop,
-            order,
-            settings,
-            mail_lines,
-            amount=str(amount.quantize(Decimal("0.01"))),
-            expires_at=expires.isoformat(),
-            planned_action=planned,
-            customer_name=order.customer_name,
-        )
-        payload.update(to=settings.merchant_email, locale=shop.locale or "en")
-        before = acts.added
-        acts.add(Kind.EMAIL, f"auth:{stamp}:warning", payload)
-        warned = acts.added - before
-    if now >= expires - ACT_BEFORE_EXPIRY:
-        before = acts.added
-        if planned == "capture":
-            acts.capture(amount, f"auth:{stamp}:capture")
-        elif order.customer_email:
-            acts.add(
-                Kind.EMAIL,
-                f"auth:{stamp}:payment_request",
-                email_payload(
-                    "payment_request",
-                    shop,
-                    order,
-                    settings,
-                    mail_lines,
-                    amount=str(amount.quantize(Decimal("0.01"))),
-                    payment_url=settings.payment_url or f"https://{shop.domain}/account",
-                    pay_by=None,
-                ),
-            )
-        acts.add(
-            Kind.NOTE,
-            f"auth:{stamp}:note",
-            {
-                "text": f"The payment authorization expires {expires.isoformat()}; "
-                + (
-                    "the outstanding amount was captured."
-                    if planned == "capture"
-                    else "the customer was asked to pay again."
-                ),
-                "customer_visible": False,
-            },
-        )
-        acted = acts.added - before
-    return warned, acted
+    for action in due.warning:
+        acts.put(action)
+    warned = acts.added
+    for action in due.policy:
+        acts.put(action)
+    return warned, acts.added - warned
