@@ -20,7 +20,8 @@ Content-Security-Policy, on every response:
   availability with the widget script and the CORS JSON, not with frames.
 
 Referrer-Policy: ``strict-origin-when-cross-origin``; ``no-referrer`` on pages whose address is a
-credential (refund-offer links, sign-in links, the embedded app's ``id_token`` launch).
+credential (refund-offer links, sign-in links, WooCommerce's return with its signed connect token,
+the embedded app's ``id_token`` launch).
 
 Session cookie: ``HttpOnly`` always; ``Secure`` when ``APP_URL`` is https (the plain-http dev
 server keeps working); ``SameSite=None`` only when the Shopify app is configured on https — the
@@ -44,7 +45,7 @@ from connector.config import Config
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 SHOPIFY_ADMIN = "https://admin.shopify.com"
 _MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/")
+_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/", "/woocommerce/return")
 _EMAIL_PREVIEW = "app_emails.preview"
 _CONNECT_BLUEPRINT = "woocommerce"
 

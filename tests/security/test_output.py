@@ -254,6 +254,9 @@ def test_headers_on_each_kind_of_response(app, sandbox, services, config) -> Non
     assert policy["form-action"] == "'self'"
     assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
+    connect = client.get("/woocommerce/connect")  # its answer redirects to the store's approval page
+    assert assert_page_policy(connect)["form-action"] == "'self' https:"
+
     static = client.get("/static/backorder-widget.js")  # shops load it cross-site: no CORP header
     assert static.status_code == 200 and "Cross-Origin-Resource-Policy" not in static.headers
     assert_common(static)
@@ -282,9 +285,9 @@ def test_the_embedded_shopify_app_is_framed_by_its_admin_only_and_loads_app_brid
 
 def test_pages_reached_by_a_secret_link_send_no_referrer(app, services) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
-    for path in ("/offers/not-a-real-token", "/app/sign-in/not-a-real-token"):
+    for path in ("/offers/not-a-real-token", "/app/sign-in/not-a-real-token", "/woocommerce/return?user_id=x"):
         response = client.get(path)
-        assert response.status_code in (403, 404)
+        assert response.status_code in (400, 403, 404)
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert_common(response)
 
