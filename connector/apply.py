@@ -28,6 +28,7 @@ from connector.model import (
     StockLevel,
     VariantChanged,
 )
+from connector.safe_url import http_url
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
 from connector.storage.types import utcnow
 
@@ -168,6 +169,9 @@ def _set_stock(
         applied.skus.add(sku)
 
 
+PRODUCT_URL_MAX = 1000  # VariantRow.product_url's column
+
+
 def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) -> None:  # type: ignore[no-untyped-def]
     row = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == variant.sku))
     if row is None:
@@ -181,7 +185,9 @@ def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) 
     row.item_ref = variant.item_ref or row.item_ref
     if variant.lead_time_days is not None:
         row.lead_time_days = variant.lead_time_days
-    row.product_url = variant.product_url or row.product_url
+    if variant.product_url:  # stored only as an http(s) link (it becomes an href on the storefront)
+        url = http_url(variant.product_url)
+        row.product_url = url if url is not None and len(url) <= PRODUCT_URL_MAX else None
     row.updated_at = variant.updated_at or utcnow()
     applied.skus.add(variant.sku)
     if variant.item_ref:  # stock that arrived before we knew its SKU

@@ -28,6 +28,7 @@ class Status(StrEnum):
     BACKORDER = "backorder"  # sells now, ships later
     SOLD_OUT = "sold_out"  # out of stock and the store does not sell it on backorder
     UNTRACKED = "untracked"  # the store does not count this item's stock: it ships
+    UNKNOWN = "unknown"  # no such item in the shop as we know it: nothing is claimed about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,8 @@ def load_quote(session: Session, shop: ShopRow, sku: str, now: datetime, quantit
     supplies = load_supplies(session, shop.id, [sku], settings)
     lines = [li for li in load_open_lines(session, shop.id, [sku]) if li.sku == sku]
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
+    if variant is None and sku not in supplies:  # neither a product nor stock of the shop: say nothing
+        return SkuQuote(sku, None, None, Quote(Status.UNKNOWN, 0))
     result = quote(
         supplies.get(sku),
         lines,

@@ -38,8 +38,9 @@ def _text(message: str, status: int) -> Response:
 def _top_level_redirect(url: str) -> Response:
     """Inside the Shopify admin's iframe a redirect to the OAuth page must replace the top window."""
     target = json.dumps(url)
+    nonce = current_app.extensions.get("csp_nonce", lambda: "")()  # the page's Content-Security-Policy nonce
     page = (f"<!doctype html><meta charset=utf-8><title>Redirecting…</title>"
-            f"<script>window.top.location.href = {target};</script>"
+            f'<script nonce="{nonce}">window.top.location.href = {target};</script>'
             f'<a href="{escape(url)}" target="_top">Continue to Shopify</a>')
     return Response(page, mimetype="text/html")
 

@@ -12,6 +12,7 @@ from adapters.base import ConnectShop, StartContext
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import Config, load_config
 from connector.model import Platform
+from connector.safe_url import http_url
 
 
 def create_app(
@@ -35,7 +36,11 @@ def create_app(
     services = services or build_services(config)
     app.extensions["connector"] = services
 
-    from connector.web import health, merchant, offers, webhooks
+    from connector.web import errors, health, merchant, offers, security_headers, webhooks
+
+    security_headers.register(app, config)  # first: its after_request hook must run last
+    errors.register(app)
+    app.add_template_filter(_safe_url, "safe_url")
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
@@ -56,6 +61,11 @@ def create_app(
     if background:
         _start_background(app, services, config)
     return app
+
+
+def _safe_url(value: object) -> str:
+    """The ``safe_url`` filter: an http(s) URL or a path here, or "" (test it before writing a link)."""
+    return http_url(value) or ""
 
 
 def create_cli_app() -> Flask:

@@ -17,12 +17,7 @@ csrf = CSRFProtect()
 def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
     """CSRF protects every form post; the exempt blueprints (webhooks, adapters' JSON callbacks)
     authenticate their requests themselves (HMAC signatures, OAuth state)."""
-    secure = config.app_url.startswith("https://")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=30))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
-    # Inside the Shopify admin the app is a third-party frame: its cookie must be SameSite=None (https only).
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "None" if secure else "Lax")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=30))  # its flags: security_headers
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     for blueprint in exempt:

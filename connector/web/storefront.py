@@ -17,6 +17,7 @@ from connector.bootstrap import Services
 from connector.dashboard import incoming_by_sku
 from connector.evaluation import load_supplies, shop_today
 from connector.model import Platform
+from connector.safe_url import http_url
 from connector.shop_settings import ShopSettings
 from connector.web.read_models.shops import ShopRecord, active_shop
 from connector.web.read_models.storefront import VariantRecord, variant_for_sku, variants_by_title
@@ -62,13 +63,15 @@ def quote_json(shop: ShopRecord, found: SkuQuote, today: date) -> dict:
         "window": {"p50": q.ships_p50.isoformat(), "p90": q.ships_p90.isoformat()}
         if q.ships_p50 and q.ships_p90
         else None,
-        "product_url": found.product_url,
+        "product_url": http_url(found.product_url),
         "as_of": today.isoformat(),
     }
     if q.status == Status.BACKORDER and q.ships_by:
         body["message"] = f"Ships by {q.ships_by.day} {q.ships_by:%B %Y}"
     elif q.status == Status.SOLD_OUT:
         body["message"] = "Sold out"
+    elif q.status == Status.UNKNOWN:  # a SKU the shop does not have: no claim about its stock
+        body["message"] = None
     else:
         body["message"] = "In stock"
     return body
@@ -141,9 +144,10 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
 
 
 def _product_link(shop: ShopRecord, variant: VariantRecord) -> str | None:
+    """Where "View product" leads: an http(s) address or a path here, never a `javascript:` one."""
     if shop.platform == Platform.SANDBOX:  # the sandbox store's pages exist only here
         return url_for("storefront.demo_product", platform=shop.platform, domain=shop.domain, sku=variant.sku)
-    return variant.product_url
+    return http_url(variant.product_url)
 
 
 @bp.get("/demo-product/<path:sku>")

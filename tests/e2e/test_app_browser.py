@@ -115,6 +115,28 @@ def browser() -> Iterator:  # type: ignore[type-arg]
             launched.close()
 
 
+# Every page, frame and fetch of a watched context reports Content-Security-Policy violations: Chromium logs
+# each one to the console ("Refused to ... because it violates ..."), and the page's
+# `securitypolicyviolation` event is logged too, so that a violation in any page fails the test.
+CSP_LISTENER = """
+window.addEventListener("securitypolicyviolation", (e) => console.error(
+  `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`));
+"""
+
+
+def watch_csp(context) -> list[str]:  # type: ignore[no-untyped-def]
+    violations: list[str] = []
+    context.add_init_script(CSP_LISTENER)
+
+    def seen(message) -> None:  # type: ignore[no-untyped-def]
+        text = message.text
+        if "Content Security Policy" in text or "CSP violation" in text:
+            violations.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.on("console", seen)
+    return violations
+
+
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -123,12 +145,14 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def widget_text(browser, url: str) -> str:  # type: ignore[no-untyped-def]
     """The product page as a new shopper sees it (a fresh context: no cached availability)."""
     context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
+    violations = watch_csp(context)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("document.querySelector('#eta').getAttribute('data-status') !== null")
+    page.wait_for_function("() => document.querySelector('#eta').getAttribute('data-status') !== null")
     text = page.inner_text("#eta")
     shot(page, f"storefront-product-{re.sub(r'[^a-z]+', '-', text.lower()).strip('-')}")
     context.close()
+    assert violations == []
     return text
 
 
@@ -142,6 +166,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     today = live_app.shop_today()
 
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    violations = watch_csp(context)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
 
@@ -242,12 +267,13 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     shot(page, "email-preview")
 
     # the public landing page
-    landing = browser.new_page()
+    landing = context.new_page()
     landing.goto(f"{live_app.url}/storefront/sandbox/{DOMAIN}/")
     assert landing.inner_text("h1") == "Made to wait for"
     shot(landing, "storefront-landing")
     assert requests.get(f"{live_app.url}/healthz", timeout=5).json()["outbox"]["dead"] == 0
     context.close()
+    assert violations == []  # no page, frame or script of the whole visit broke the Content-Security-Policy
 
 
 def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
@@ -281,6 +307,7 @@ def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: Liv
         suppliers.save_offer(s, live_app.shop_id, acme.id, suppliers.OfferInput("TEE", cost=Decimal("6.20")))
 
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    violations = watch_csp(context)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(make_sign_in_link(live_app.shop_id, live_app.services.config, live_app.services))
@@ -310,4 +337,39 @@ def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: Liv
     page.click("text=Dashboard")
     assert "Ada Lovelace" in page.inner_text("#orders")
     shot(page, "dashboard-after-planning")
+    context.close()
+    assert violations == []
+
+
+def test_the_csp_watch_sees_a_violation_and_the_policy_stops_injected_script(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
+    """The control for the checks above: script injected into a page without the nonce does not run, and
+    the watch reports it. Also, the widget shows nothing for a SKU the shop does not have."""
+    live_app.store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=30)
+    context = browser.new_context()
+    violations = watch_csp(context)
+    page = context.new_page()
+    page.goto(f"{live_app.url}/storefront/sandbox/{DOMAIN}/")
+    assert page.inner_text("h1") == "Made to wait for"
+    assert violations == []
+    page.evaluate("""() => {
+      const s = document.createElement("script");
+      s.textContent = "window.injected = true";
+      document.body.appendChild(s);
+    }""")
+    assert page.evaluate("() => window.injected === undefined")
+    deadline = time.monotonic() + 5
+    while not violations and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert violations and "script-src" in " ".join(violations)
+
+    page.goto(f"{live_app.url}/storefront/sandbox/{DOMAIN}/demo-product/TEE")
+    page.evaluate("""() => {
+      const el = document.querySelector("#eta");
+      el.setAttribute("data-sku", "NO-SUCH-SKU");
+      el.removeAttribute("data-status");
+      window.BackorderEta.refresh(el);
+    }""")
+    # (a function, not an expression: Playwright evaluates expressions with eval, which the policy forbids)
+    page.wait_for_function("() => document.querySelector('#eta').getAttribute('data-status') === 'unknown'")
+    assert page.inner_text("#eta").strip() == ""
     context.close()

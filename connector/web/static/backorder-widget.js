@@ -7,7 +7,8 @@
  *
  * Optional attributes: data-quantity, data-label-in-stock, data-label-ships-by ("Ships by {date}"),
  * data-label-sold-out, data-locale (default: the page's lang). The element gets the class
- * "bc-eta--in_stock" / "bc-eta--backorder" / "bc-eta--sold_out" for styling. Call
+ * "bc-eta--in_stock" / "bc-eta--backorder" / "bc-eta--sold_out" / "bc-eta--untracked" for styling; a SKU the
+ * shop does not have (status "unknown") shows nothing. Call
  * window.BackorderEta.refresh(element) after changing data-sku / data-variant (variant pickers).
  */
 (function () {
@@ -53,8 +54,10 @@
       }
     } else if (data.status === "sold_out") {
       text = label(el, "sold-out", "Sold out");
-    } else {
+    } else if (data.status === "in_stock" || data.status === "untracked") {
       text = label(el, "in-stock", "In stock");
+    } else {  // "unknown" (no such SKU in the shop) or anything newer than this script: claim nothing
+      text = "";
     }
     el.textContent = text;
     el.className = (el.className.replace(/\bbc-eta--\S+/g, "") + " bc-eta bc-eta--" + data.status).trim();
