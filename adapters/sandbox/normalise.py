@@ -46,7 +46,7 @@ def _order(shop: str, data: dict[str, Any]) -> Order:
     items = data.get("line_items")
     if not isinstance(items, list):
         raise NormalisationError(
-            f"order {data.get('id')!s:.64}: the payload lacks its line_items list; it is not read as an order "
+            f"order {data.get('id')!s:.64}: the payload lacks its 'line_items' list; it is not read as an order "
             "without lines"
         )
     for li in items:
