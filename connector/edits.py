@@ -11,8 +11,9 @@ actions still pending for the lines that are gone are superseded here:
 - a line cut to nothing stops waiting as *cancelled*, not released: it never ships, so no
   "on its way" email may name it.
 
-After the decision, `after_decision` keeps a customer who was never told of a backorder (its
-confirmation was superseded before it went out) from getting an "on its way" email about it.
+Once the edited order waits for nothing, `after_decision` supersedes what its wait still had
+pending (tag, hold, date, emails); when none of it reached the store or the customer, the release
+and the "on its way" email are dropped too, so the edit leaves no trace.
 """
 
 from __future__ import annotations
@@ -88,26 +89,30 @@ def cancel_backorders(session: Session, line_ids: Iterable[int], now: datetime) 
 
 
 def after_decision(session: Session, orders: Iterable[OrderRow]) -> None:
-    """No "on its way" email for a backorder the customer never heard of (its confirmation was superseded)."""
+    """Once an edited order waits for nothing any more, what was decided for its wait and has not gone
+    out yet is superseded: the tag, hold, date and emails of the wait. When nothing of that wait ever
+    reached the store, its release and untagging are dropped too (the store sees nothing at all); when
+    the customer never heard of the wait, no "on its way" email tells them it is over."""
     for order in orders:
-        if order.id is None:
+        if order.id is None or order.bo_held or order.cancelled:
             continue
-        prefix = f":order:{order.external_id}:g{order.bo_generation}:email:"
-        emails = list(
-            session.scalars(
-                select(ActionRow).where(ActionRow.order_id == order.id, ActionRow.kind == str(Kind.EMAIL))
+        marker = f":order:{order.external_id}:g{order.bo_generation}:"
+        wait = [
+            a
+            for a in session.scalars(select(ActionRow).where(ActionRow.order_id == order.id))
+            if marker in a.idempotency_key and a.kind != Kind.CAPTURE
+        ]
+        reached_store = any(a.status not in ("pending", "cancelled") for a in wait if a.kind != Kind.EMAIL)
+        told = any(a.status not in ("pending", "cancelled") for a in wait if a.kind == Kind.EMAIL)
+        for action in wait:
+            if action.status != "pending":
+                continue
+            ends_wait = action.kind in (Kind.RELEASE, Kind.REMOVE_TAGS) or (
+                action.kind == Kind.EMAIL and (action.payload or {}).get("template") == "on_its_way"
             )
-        )
-        of_generation = [a for a in emails if prefix in a.idempotency_key]
-        confirmation_dropped = any(
-            a.idempotency_key.endswith(prefix + "confirmation")
-            and a.status == "cancelled"
-            and (a.last_error or "").startswith(SUPERSEDED)
-            for a in of_generation
-        )
-        told = any(a.status in ("done", "running") for a in of_generation)
-        if not confirmation_dropped or told:
-            continue
-        for action in of_generation:
-            if action.status == "pending" and action.payload.get("template") == "on_its_way":
-                action.status, action.last_error = "cancelled", f"{SUPERSEDED}: the customer was never told of a wait"
+            if not ends_wait:
+                action.status, action.last_error = "cancelled", f"{SUPERSEDED}: nothing waits any more"
+            elif action.kind == Kind.EMAIL and not told:
+                action.status, action.last_error = "cancelled", f"{SUPERSEDED}: the customer never heard of a wait"
+            elif action.kind != Kind.EMAIL and not reached_store:
+                action.status, action.last_error = "cancelled", f"{SUPERSEDED}: the store never saw the wait"
