@@ -28,6 +28,7 @@ from connector.model import (
     OrderCancelled,
     OrderLine,
     OrderUpserted,
+    PaymentStatus,
     ShopRedactRequested,
     StockChanged,
     StockLevel,
@@ -66,8 +67,12 @@ class OutOfBounds(ValueError):
 
 
 def _text(value: str, limit: int, what: str) -> str:
+    if not isinstance(value, str):
+        raise OutOfBounds(f"{what} is not text but {type(value).__name__}")
     if len(value) > limit:
         raise OutOfBounds(f"{what} is {len(value)} characters long (at most {limit})")
+    if "\x00" in value:  # PostgreSQL's text cannot hold NUL; SQLite's can
+        raise OutOfBounds(f"{what} contains a NUL character")
     return value
 
 
@@ -76,7 +81,22 @@ def _optional(value: str | None, limit: int, what: str) -> str | None:
 
 
 def _cut(value: str | None, limit: int) -> str | None:
-    return None if value is None else value[:limit]
+    """Free text to the column's size, without NUL (which PostgreSQL refuses)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise OutOfBounds(f"a text field is {type(value).__name__}")
+    return value.replace("\x00", "")[:limit]
+
+
+def _flag(value: bool, what: str) -> None:
+    if not isinstance(value, bool):
+        raise OutOfBounds(f"{what} is not true or false but {type(value).__name__}")
+
+
+def _optional_text(value: str | None) -> str | None:
+    """An optional free-text value kept only when it is text."""
+    return value if isinstance(value, str) else None
 
 
 def _count(value: int, low: int, high: int, what: str) -> int:
@@ -90,11 +110,15 @@ def _count(value: int, low: int, high: int, what: str) -> int:
 def _amount(value: Decimal | None, what: str) -> None:
     if value is None:
         return
+    if not isinstance(value, Decimal):
+        raise OutOfBounds(f"{what} is not an amount but {type(value).__name__}")
     if not value.is_finite() or abs(value) >= MAX_AMOUNT:
         raise OutOfBounds(f"{what} {value} is beyond {MAX_AMOUNT:,}")
 
 
 def _time(value: datetime | None, what: str) -> None:
+    if value is not None and not isinstance(value, datetime):
+        raise OutOfBounds(f"{what} is not a time but {type(value).__name__}")
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
         raise OutOfBounds(f"{what} {value.isoformat()} is not a plausible time")
 
@@ -109,21 +133,31 @@ def check_line(line: OrderLine, where: str) -> OrderLine:
     _count(line.quantity, 0, MAX_LINE_QUANTITY, f"{what} quantity")
     _count(line.fulfilled_quantity, 0, MAX_LINE_QUANTITY, f"{what} fulfilled quantity")
     _amount(line.unit_price, f"{what} unit price")
-    return replace(line, title=line.title[:TITLE_LENGTH])
+    if line.unit_price is None:
+        raise OutOfBounds(f"{what} has no unit price")
+    _flag(line.requires_shipping, f"{what} requires_shipping")
+    return replace(line, title=_cut(line.title, TITLE_LENGTH) or "")
 
 
 def check_order(order: Order) -> Order:
     _text(order.external_id, ID_LENGTH, "order id")
     where = f"order {order.external_id}"
     _text(order.name, ORDER_NAME_LENGTH, f"{where} name")
-    if not _CURRENCY.match(order.currency):
-        raise OutOfBounds(f"{where} currency {order.currency[:20]!r} is not a 3-letter ISO 4217 code")
+    if not isinstance(order.currency, str) or not _CURRENCY.match(order.currency):
+        raise OutOfBounds(f"{where} currency {str(order.currency)[:20]!r} is not a 3-letter ISO 4217 code")
     if len(order.lines) > MAX_LINES:
         raise OutOfBounds(f"{where} has {len(order.lines)} lines (at most {MAX_LINES})")
     if len(order.tags) > MAX_TAGS:
         raise OutOfBounds(f"{where} has {len(order.tags)} tags (at most {MAX_TAGS})")
     for tag in order.tags:
         _text(tag, MAX_TAG_LENGTH, f"{where} tag")
+    if not isinstance(order.payment_status, PaymentStatus):
+        raise OutOfBounds(f"{where} payment status {order.payment_status!r} is unknown")
+    _flag(order.cancelled, f"{where} cancelled")
+    _flag(order.reserves_stock, f"{where} reserves_stock")
+    _flag(order.customer.is_reseller, f"{where} reseller")
+    if order.created_at is None or order.updated_at is None:
+        raise OutOfBounds(f"{where} has no time")
     _time(order.created_at, f"{where} created_at")
     _time(order.updated_at, f"{where} updated_at")
     _time(order.authorized_at, f"{where} authorized_at")
@@ -131,7 +165,10 @@ def check_order(order: Order) -> Order:
     customer = order.customer
     _optional(customer.email, EMAIL_LENGTH, f"{where} customer email")
     _optional(customer.external_id, ID_LENGTH, f"{where} customer id")
-    locale = customer.locale if customer.locale and len(customer.locale) <= LOCALE_LENGTH else None
+    locale = _optional_text(customer.locale)
+    locale = locale if locale and len(locale) <= LOCALE_LENGTH else None
+    if locale is not None and "\x00" in locale:
+        locale = None
     customer = replace(customer, name=_cut(customer.name, PERSON_NAME_LENGTH), locale=locale)
     lines = tuple(check_line(line, where) for line in order.lines)
     return replace(order, customer=customer, lines=lines)
@@ -154,11 +191,17 @@ def check_variant(variant: Variant) -> Variant:
     _optional(variant.variant_id, ID_LENGTH, f"{what} variant id")
     _optional(variant.item_ref, ID_LENGTH, f"{what} inventory item")
     _amount(variant.price, f"{what} price")
+    if variant.price is None:
+        raise OutOfBounds(f"{what} has no price")
+    _flag(variant.sells_when_out_of_stock, f"{what} sells_when_out_of_stock")
     if variant.lead_time_days is not None:
         _count(variant.lead_time_days, 0, MAX_LEAD_TIME_DAYS, f"{what} lead time")
     _time(variant.updated_at, f"{what} updated_at")
-    url = variant.product_url if variant.product_url and len(variant.product_url) <= URL_LENGTH else None
-    return replace(variant, title=variant.title[:TITLE_LENGTH], product_url=url)
+    url = _optional_text(variant.product_url)
+    url = url if url and len(url) <= URL_LENGTH else None
+    if url is not None and "\x00" in url:
+        url = None
+    return replace(variant, title=_cut(variant.title, TITLE_LENGTH) or "", product_url=url)
 
 
 def check_event(event: Event) -> Event:
@@ -176,9 +219,10 @@ def check_event(event: Event) -> Event:
             return VariantChanged(tuple(check_variant(v) for v in variants))
         case CustomerDataRequested() | CustomerRedactRequested():
             # Privacy requests are honoured whatever they look like: only what is stored is bounded.
-            email = event.customer_email if event.customer_email and len(event.customer_email) <= EMAIL_LENGTH else None
-            customer_id = event.customer_id if event.customer_id and len(event.customer_id) <= ID_LENGTH else None
-            order_ids = tuple(o for o in event.order_ids if len(o) <= ID_LENGTH)
+            email, customer_id = event.customer_email, event.customer_id
+            email = email if isinstance(email, str) and len(email) <= EMAIL_LENGTH and "\x00" not in email else None
+            customer_id = customer_id if isinstance(customer_id, str) and len(customer_id) <= ID_LENGTH else None
+            order_ids = tuple(o for o in event.order_ids if isinstance(o, str) and len(o) <= ID_LENGTH)
             return replace(event, customer_email=email, customer_id=customer_id, order_ids=order_ids)
         case AppUninstalled() | ShopRedactRequested():
             return event
