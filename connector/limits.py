@@ -124,8 +124,8 @@ def _time(value: datetime | None, what: str) -> None:
 
 
 def check_line(line: OrderLine, where: str) -> OrderLine:
-    what = f"{where} line {line.external_id[:ID_LENGTH]}"
     _text(line.external_id, ID_LENGTH, f"{where} line id")
+    what = f"{where} line {line.external_id}"
     _text(line.sku, SKU_LENGTH, f"{what} SKU")
     _optional(line.product_id, ID_LENGTH, f"{what} product id")
     _optional(line.variant_id, ID_LENGTH, f"{what} variant id")
@@ -175,8 +175,8 @@ def check_order(order: Order) -> Order:
 
 
 def check_stock(level: StockLevel) -> StockLevel:
-    what = f"stock of {level.sku[:SKU_LENGTH] or level.item_ref}"
     _text(level.sku, SKU_LENGTH, "stock SKU")
+    what = f"stock of {level.sku or level.item_ref}"
     _text(level.location, ID_LENGTH, f"{what} location")
     _optional(level.item_ref, ID_LENGTH, f"{what} inventory item")
     _count(level.available, -MAX_STOCK, MAX_STOCK, f"{what} available")
