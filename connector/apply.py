@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector import compliance
+from connector import compliance, edits
 from connector.model import (
     AppUninstalled,
     CustomerDataRequested,
@@ -42,6 +42,13 @@ class Applied:
     stale: int = 0
     uninstalled: bool = False
     notes: list[str] = field(default_factory=list)
+    # Orders whose lines changed (added, removed, quantities): decided on again even when none of
+    # their SKUs still has a line (removing the only waiting line must release the order).
+    edited: list[OrderRow] = field(default_factory=list)
+
+    def edited_ids(self) -> set[int]:
+        """Ids of the edited orders (after a flush)."""
+        return {row.id for row in self.edited if row.id is not None}
 
 
 def apply_events(
@@ -52,7 +59,7 @@ def apply_events(
     for event in events:
         match event:
             case OrderUpserted(order=order):
-                _upsert_order(session, shop, order, applied)
+                _upsert_order(session, shop, order, applied, now)
             case OrderCancelled(external_id=external_id):
                 row = _order(session, shop.id, external_id)
                 if row is not None and not row.cancelled:
@@ -82,8 +89,9 @@ def _order(session: Session, shop_id: int, external_id: str) -> OrderRow | None:
     return session.scalar(select(OrderRow).where(OrderRow.shop_id == shop_id, OrderRow.external_id == external_id))
 
 
-def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applied) -> None:
+def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applied, now: datetime) -> None:
     row = _order(session, shop.id, order.external_id)
+    new_order = row is None
     if row is None:
         row = OrderRow(shop_id=shop.id, external_id=order.external_id, placed_at=order.created_at, priority=0)
         session.add(row)
@@ -112,12 +120,21 @@ def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applie
     existing = {li.external_id: li for li in row.lines}
     applied.skus.update(li.sku for li in existing.values())
     seen: set[str] = set()
+    edited = False
+    cut_to_nothing: list[OrderLineRow] = []  # lines kept by the store with quantity 0 (Shopify)
     for line in order.lines:
         seen.add(line.external_id)
         li = existing.get(line.external_id)
         if li is None:
             li = OrderLineRow(external_id=line.external_id, shop_id=shop.id)
             row.lines.append(li)
+            edited = True
+        else:
+            edited = edited or (li.sku, li.quantity, li.fulfilled_quantity, li.requires_shipping) != (
+                line.sku, line.quantity, line.fulfilled_quantity, line.requires_shipping
+            )
+            if line.quantity == 0 and li.quantity:
+                cut_to_nothing.append(li)
         li.sku = line.sku
         li.title = line.title[:500]
         li.quantity = line.quantity
@@ -128,9 +145,14 @@ def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applie
         li.location = line.location
         li.requires_shipping = line.requires_shipping
         applied.skus.add(line.sku)
-    for external_id, li in existing.items():
-        if external_id not in seen:
-            row.lines.remove(li)
+    removed = [external_id for external_id in existing if external_id not in seen]
+    for external_id in removed:
+        row.lines.remove(existing[external_id])  # its backorder goes with it (ON DELETE CASCADE)
+    if removed or cut_to_nothing:
+        edits.supersede_removed_lines(session, row, [*removed, *(li.external_id for li in cut_to_nothing)])
+        edits.cancel_backorders(session, [li.id for li in cut_to_nothing], now)
+    if (edited or removed) and not new_order:
+        applied.edited.append(row)
 
 
 def _has_reseller_tag(shop: ShopRow, tags: Iterable[str]) -> bool:

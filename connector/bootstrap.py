@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +43,8 @@ class Services:
     background: list[Any] = field(default_factory=list)
     # With CELERY_BROKER_URL: sends a task by name (see connector/celery_app.py); None: the in-process worker.
     enqueue: Callable[[str], None] | None = None
+    # Signed deliveries answered 200 but not stored: (platform, reason) -> count, shown on /healthz.
+    ignored_webhooks: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def notify(self, task: str) -> None:
         """Work is waiting for `task` ("process_inbox", "drain_outbox"): wake the in-process worker,

@@ -8,9 +8,11 @@ and event id) is acknowledged and not stored again.
 re-evaluates what they touched and enqueues the resulting actions, all in one transaction, then
 marks the delivery done in that same transaction. A crash at any point leaves the delivery
 pending (its lease runs out and it is claimed again) with nothing half-applied: nothing lost,
-nothing done twice. A payload that cannot be normalised goes to the dead letter with the reason,
-body kept, for the merchant to see and replay. Other failures (database, bugs) are retried with
-back-off, then dead-lettered with the error.
+nothing done twice. A payload that cannot be normalised, or holds values no store sends (see
+`connector.limits`), goes to the dead letter at once with the reason, body kept, for the merchant
+to see and replay. So does a failure that trying again cannot fix (the data overflows a column, a
+value of the wrong type): it is logged as a warning, not retried. Other failures (the database is
+down, a lock timed out) are retried with back-off, then dead-lettered with the error.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import aliased
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
+from connector import edits
 from connector.apply import SETTLE, apply_events
 from connector.evaluation import evaluate
+from connector.limits import OutOfBounds, check_events
 from connector.model import Event, Platform
 from connector.outbox import backoff
 from connector.shops import find_row, lock_shop
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
+INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
 _INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
 COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
 
@@ -178,9 +183,12 @@ class Inbox:
                     return "done"
                 events = self._normalise(row)
                 shop = find_row(s, row.platform, row.shop_domain)
-                if shop is None:
+                if shop is None and row.topic in COMPLIANCE:
+                    # A privacy request for a shop that never connected (or was deleted): we hold nothing.
+                    row.error = "honoured: no data is held for this shop"
+                elif shop is None:  # the web route stores none of these; a replayed file may
                     raise NormalisationError(f"no connected shop {row.shop_domain!r} on {row.platform}")
-                if shop.status == "uninstalled" and row.topic not in COMPLIANCE:
+                elif shop.status == "uninstalled" and row.topic not in COMPLIANCE:
                     row.error = "ignored: the app is uninstalled from this shop"
                 else:
                     self.apply(s, shop, events)
@@ -190,6 +198,13 @@ class Inbox:
             self._dead(delivery_id, f"cannot be read: {exc}")
             return "dead"
         except Exception as exc:  # noqa: BLE001 - recorded, retried, then dead-lettered
+            if is_permanent(exc):
+                log.warning("delivery %s dead-lettered: %s: %s", delivery_id, type(exc).__name__, exc)
+                self._dead(delivery_id, f"cannot be stored (retrying cannot help): {type(exc).__name__}: {exc}")
+                return "dead"
+            if _is_integrity(exc):
+                log.warning("delivery %s failed a database constraint: %s", delivery_id, exc)
+                return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", integrity=True)
             log.exception("delivery %s failed", delivery_id)
             return self._retry(delivery_id, f"{type(exc).__name__}: {exc}")
 
@@ -206,19 +221,26 @@ class Inbox:
             headers=row.headers or {},
         )
         try:
-            return adapter.normaliser.normalise(delivery)
+            events = adapter.normaliser.normalise(delivery)
         except NormalisationError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
             raise NormalisationError(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            return check_events(events)
+        except OutOfBounds as exc:
+            raise NormalisationError(f"out of bounds: {exc}") from None
 
     def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
-        """Apply events and re-evaluate what they touched (the path reconciliation shares)."""
+        """Apply events and re-evaluate what they touched (the path reconciliation shares).
+
+        Orders whose lines changed are decided on even when none of their SKUs still has a line."""
         lock_shop(session, shop.id)
         applied = apply_events(session, shop, events, self.clock(), self.settle)
-        if applied.skus and not applied.uninstalled and shop in session:
+        if (applied.skus or applied.edited) and not applied.uninstalled and shop in session:
             session.flush()
-            evaluate(session, shop, applied.skus, self.clock())
+            evaluate(session, shop, applied.skus, self.clock(), orders=applied.edited_ids())
+            edits.after_decision(session, applied.edited)
 
     def evaluate_settled(self) -> int:
         """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
@@ -245,10 +267,16 @@ class Inbox:
                 .values(status="dead", error=reason[:4000], lease_until=None, processed_at=self.clock())
             )
 
-    def _retry(self, delivery_id: int, reason: str) -> str:
+    def _retry(self, delivery_id: int, reason: str, integrity: bool = False) -> str:
         with self.db.session(background=True) as s:
             row = s.get(DeliveryRow, delivery_id)
             if row is None:
+                return "dead"
+            if integrity and row.attempts >= INTEGRITY_ATTEMPTS:
+                # Failed the database's constraints again on a retry: the data, not a race with another writer.
+                log.warning("delivery %s dead-lettered: %s", delivery_id, reason)
+                row.status, row.error, row.lease_until = "dead", f"cannot be stored: {reason}"[:4000], None
+                row.processed_at = self.clock()
                 return "dead"
             if row.attempts >= MAX_ATTEMPTS:
                 row.status, row.error, row.lease_until = (
@@ -275,3 +303,32 @@ class Inbox:
         with self.db.read() as s:
             rows = s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all()
             return {status: count for status, count in rows}
+
+
+_PERMANENT = (OverflowError, ValueError, TypeError, ArithmeticError, UnicodeError, RecursionError, DataError)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether processing the same delivery again must fail the same way: the data, not the moment.
+
+    A value that overflows a column or has the wrong type (DataError, OverflowError, ValueError,
+    TypeError), also when SQLAlchemy wraps the driver's error. An IntegrityError may be a race
+    with another writer, so it is not counted here: it is retried, and dead-lettered after
+    `MAX_ATTEMPTS` like any other failure. Connection and lock errors are transient."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, IntegrityError):
+            return False
+        if isinstance(current, _PERMANENT):
+            return True
+        if isinstance(current, StatementError) and isinstance(current.orig, BaseException):
+            current = current.orig
+            continue
+        current = current.__cause__
+    return False
+
+
+def _is_integrity(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError) or isinstance(exc.__cause__, IntegrityError)

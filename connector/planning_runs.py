@@ -218,20 +218,26 @@ def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inp
     row_of = {sku: i for i, sku in enumerate(history.skus)}
     session.execute(delete(SkuPlanRow).where(SkuPlanRow.shop_id == shop.id))
     flagged = 0
+    cap = ShopSettings.from_mapping(shop.settings).max_order_quantity
     for p in plan.skus:
         i = row_of.get(p.sku)
         past = history.values[i, -CHART_HISTORY_DAYS:] if i is not None else []
-        flagged += bool(p.signals)
+        flags = [{"kind": s.kind, "day": s.day.isoformat(), "magnitude": round(float(s.magnitude), 2),
+                  "detail": s.detail} for s in p.signals]
+        suggested = p.suggested_quantity
+        if suggested > cap:
+            flags.append(_capped_flag(run, suggested, cap))
+            suggested = cap
+        flagged += bool(flags)
         session.add(SkuPlanRow(
             shop_id=shop.id, run_id=run.id, sku=p.sku, model=p.model, demand_class=p.demand_class,
             forecast=list(p.forecast), history=[None if x != x else float(x) for x in past],
             forecast_per_day=p.forecast_per_day, error_rmse=p.error.rmse, error_mae=p.error.mae,
             error_bias=p.error.bias,
-            flags=[{"kind": s.kind, "day": s.day.isoformat(), "magnitude": round(float(s.magnitude), 2),
-                    "detail": s.detail} for s in p.signals],
+            flags=flags,
             supplier_id=p.supplier.supplier_id if p.supplier else None, lead_time_mean=p.lead_time_mean,
             stock=p.stock, incoming=p.incoming, safety_stock=p.safety_stock, reorder_point=p.reorder_point,
-            order_up_to=p.order_up_to, suggested_quantity=p.suggested_quantity,
+            order_up_to=p.order_up_to, suggested_quantity=suggested,
             stockout_probability=p.stockout_probability, expected_backorder_cost=p.expected_backorder_cost,
         ))
     # the drafts planning proposed before and the merchant did not approve make way for the new ones
@@ -249,7 +255,7 @@ def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inp
         units: dict[str, int] = {}
         for li in draft.lines:  # units for waiting customers and the reorder of one SKU make one line
             units[li.sku] = units.get(li.sku, 0) + li.quantity
-        po.lines = [PurchaseOrderLineRow(sku=sku, quantity=q) for sku, q in units.items()]
+        po.lines = [PurchaseOrderLineRow(sku=sku, quantity=min(q, cap)) for sku, q in units.items()]
         session.add(po)
     names = {s.id: s.name for s in inputs.suppliers}
     run.skus, run.drafts, run.flagged = len(plan.skus), len(plan.drafts), flagged
@@ -265,6 +271,11 @@ def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inp
         "items": [{"sku": it.sku, "forecast": list(it.forecast), "planned_orders": list(it.planned_orders),
                    "firm_order": it.firm_order} for it in e.items],
     } for e in plan.exports]
+
+
+def _capped_flag(run: PlanRunRow, suggested: int, cap: int) -> dict[str, Any]:
+    return {"kind": "capped", "day": run.as_of.isoformat(), "magnitude": float(min(suggested, 10**15)),
+            "detail": f"planning suggested {suggested:,} units; capped at the shop's limit of {cap:,} per order"}
 
 
 def plan_due(session: Session, shop: ShopRow, now: datetime) -> bool:

@@ -8,10 +8,12 @@ one reconciliation interval.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from adapters.base import AuthRevoked, PlatformAdapter, StoreClient, UpkeepContext
+from connector import limits
 from connector.inbox import Inbox
 from connector.model import Event, OrderUpserted, StockChanged, VariantChanged
 from connector.shops import NEEDS_RECONNECT, ShopDirectory, ShopRef
@@ -19,6 +21,7 @@ from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OVERLAP = timedelta(minutes=5)  # clocks differ; re-reading a little is harmless (stale updates are ignored)
 FIRST_SYNC = timedelta(days=30)
@@ -36,9 +39,11 @@ def reconcile_shop(
         since = (shop.reconciled_at - OVERLAP) if shop.reconciled_at else started - FIRST_SYNC
         platform, domain = shop.platform, shop.domain
     try:
-        events: list[Event] = [VariantChanged(tuple(client.variants()))]
-        events.append(StockChanged(tuple(client.stock_levels())))
-        events.extend(OrderUpserted(order) for order in client.orders_updated_since(since))
+        events: list[Event] = [VariantChanged(_bounded(client.variants(), limits.check_variant, domain))]
+        events.append(StockChanged(_bounded(client.stock_levels(), limits.check_stock, domain)))
+        events.extend(
+            OrderUpserted(order) for order in _bounded(client.orders_updated_since(since), limits.check_order, domain)
+        )
     except AuthRevoked as exc:
         shops.set_status(platform, domain, NEEDS_RECONNECT, f"the store refused our credentials: {exc}")
         return 0
@@ -50,6 +55,17 @@ def reconcile_shop(
         shop.reconciled_at = started
     log.info("reconciled %s: %d events", domain, len(events))
     return len(events)
+
+
+def _bounded(items: Iterable[T], check: Callable[[T], T], domain: str) -> tuple[T, ...]:
+    """The items within `connector.limits`; one outside them is skipped with a warning, the rest applied."""
+    kept: list[T] = []
+    for item in items:
+        try:
+            kept.append(check(item))
+        except limits.OutOfBounds as exc:
+            log.warning("reconcile %s: skipped, out of bounds: %s", domain, exc)
+    return tuple(kept)
 
 
 def upkeep_shop(adapter: PlatformAdapter, shops: ShopDirectory, ref: ShopRef, webhook_url: str) -> bool:

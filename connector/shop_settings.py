@@ -8,6 +8,7 @@ from typing import Any
 
 CHARGE_POLICIES = ("authorize_then_capture", "capture_at_purchase")
 AUTH_EXPIRY_POLICIES = ("capture_now", "request_payment")
+MAX_ORDER_QUANTITY = 1_000_000  # what a shop may set as its own cap (see `connector.limits`)
 
 
 class SettingsError(ValueError):
@@ -52,6 +53,9 @@ class ShopSettings:
     po_receipt_updates_store_stock: bool = True
     service_level: float = 0.95
     backorder_penalty_per_unit_day: float = 0.5
+    # The most units planning proposes for one SKU on one purchase order; a larger suggestion is
+    # capped and flagged on the planning page (a forecast gone wrong must not order a warehouse).
+    max_order_quantity: int = 10_000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +101,10 @@ class ShopSettings:
             errors["auth_warning_hours"] = "must be between 1 and 144 hours"
         if not 0.5 <= self.service_level < 1:
             errors["service_level"] = "must be at least 0.5 and below 1"
+        if isinstance(self.max_order_quantity, bool) or not isinstance(self.max_order_quantity, int) or not (
+            1 <= self.max_order_quantity <= MAX_ORDER_QUANTITY
+        ):
+            errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
         if errors:
             raise SettingsError(errors)
 

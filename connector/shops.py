@@ -48,6 +48,7 @@ class ShopDirectory:
         self.db = db
         self.box = box
         self._secrets: dict[tuple[str, str], tuple[float, bytes | None]] = {}
+        self._connected: dict[tuple[str, str], float] = {}  # shops known connected, until when
 
     # ---- connect / update ------------------------------------------------------------
 
@@ -65,6 +66,7 @@ class ShopDirectory:
     ) -> ShopRef:
         """Create or re-activate a shop (install, re-install, re-connect). Settings are kept on re-install."""
         self._secrets.pop((str(platform), domain), None)
+        self._connected.pop((str(platform), domain), None)
         with self.db.session() as s:
             row = find_row(s, platform, domain)
             if row is None:
@@ -85,6 +87,7 @@ class ShopDirectory:
 
     def set_status(self, platform: Platform, domain: str, status: str, reason: str | None = None) -> None:
         self._secrets.pop((str(platform), domain), None)
+        self._connected.pop((str(platform), domain), None)
         with self.db.session() as s:
             row = find_row(s, platform, domain)
             if row is None:
@@ -137,6 +140,25 @@ class ShopDirectory:
                 value = self.box.open_bytes(row.webhook_secret)
         self._secrets[key] = (time.monotonic() + SECRET_TTL, value)
         return value
+
+    def is_connected(self, platform: Platform, domain: str) -> bool:
+        """Whether the app is installed in this shop (active, or waiting to be re-connected).
+
+        Only a yes is cached (for `SECRET_TTL`): a shop installed a moment ago by another process
+        is seen at once; one uninstalled meanwhile is still answered, and its deliveries ignored."""
+        key = (str(platform), domain)
+        until = self._connected.get(key)
+        if until is not None and until > time.monotonic():
+            return True
+        with self.db.read() as s:
+            status = s.scalar(
+                select(ShopRow.status).where(ShopRow.platform == str(platform), ShopRow.domain == domain)
+            )
+        if status in (ACTIVE, NEEDS_RECONNECT):
+            self._connected[key] = time.monotonic() + SECRET_TTL
+            return True
+        self._connected.pop(key, None)
+        return False
 
     def settings(self, shop_id: int) -> ShopSettings:
         with self.db.read() as s:

@@ -43,7 +43,15 @@ def _money(value: Any, field: str) -> Decimal:
 def _order(shop: str, data: dict[str, Any]) -> Order:
     customer = data.get("customer") or {}
     lines = []
-    for li in data["line_items"]:
+    items = data.get("line_items")
+    if not isinstance(items, list):
+        raise NormalisationError(
+            f"order {data.get('id')!s:.64}: the payload lacks its 'line_items' list; it is not read as an order "
+            "without lines"
+        )
+    for li in items:
+        if not isinstance(li, dict):
+            raise NormalisationError("a line item is not an object")
         quantity = int(li["quantity"])
         if quantity < 0:
             raise NormalisationError(f"line {li['id']} has a negative quantity")

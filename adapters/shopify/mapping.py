@@ -20,6 +20,8 @@ from adapters.base import NormalisationError
 from connector.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
 
 DEFAULT_RESELLER_TAGS: tuple[str, ...] = ("reseller", "wholesale")
+MISSING_LINES = "the payload lacks its line_items; it is not read as an order without lines (reconciliation reads \
+the order from the store)"
 
 _PAYMENT_STATUS: Mapping[str, PaymentStatus] = {
     "pending": PaymentStatus.PENDING,
@@ -247,7 +249,11 @@ def order_from_rest(
 ) -> Order:
     """An `orders/*` webhook body (the REST order resource) as a model `Order`."""
     order_id = required_id(order.get("id"), "order")
-    items = order.get("line_items") or []
+    items = order.get("line_items")
+    if items is None or items == []:
+        # Every Shopify order has lines (a removed one stays, with current_quantity 0): a body without
+        # them is incomplete, and reading it as "no lines" would drop every stored line of the order.
+        raise NormalisationError(f"order {order_id}: {MISSING_LINES}")
     if not isinstance(items, list):
         raise NormalisationError(f"order {order_id}: line_items is not a list")
     presentment = order.get("presentment_currency")

@@ -185,8 +185,14 @@ def order_from_payload(shop: str, order: Mapping[str, Any], options: NormaliseOp
     if not isinstance(status, str) or not status:
         raise ValueError("no status")
     items = order.get("line_items")
+    if items is None:
+        # An empty list is an order whose lines were all removed; a missing one is an incomplete body.
+        raise ValueError(
+            "the payload lacks its line_items; it is not read as an order without lines "
+            "(reconciliation reads the order from the store)"
+        )
     if not isinstance(items, list):
-        raise ValueError("no line_items list")
+        raise ValueError("line_items is not a list")
     created = parse_gmt(order.get("date_created_gmt")) or parse_gmt(order.get("date_created"))
     updated = parse_gmt(order.get("date_modified_gmt")) or parse_gmt(order.get("date_modified")) or created
     if created is None or updated is None:

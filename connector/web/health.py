@@ -32,4 +32,8 @@ def healthz() -> ResponseReturnValue:
             "dead": outbox.get("dead", 0),
             "done": outbox.get("done", 0),
         },
+        # signed webhooks for shops that are not connected: answered, not stored
+        ignored_webhooks={
+            f"{platform}: {reason}": count for (platform, reason), count in sorted(services.ignored_webhooks.items())
+        },
     ), 200

@@ -124,6 +124,9 @@ class SettingsForm(FlaskForm):
     backorder_penalty_per_unit_day = FloatField(
         "Cost of a backordered unit per day", [InputRequired(), NumberRange(min=0)]
     )
+    max_order_quantity = IntegerField(
+        "Most units planning proposes per SKU and order", [InputRequired(), NumberRange(min=1, max=1_000_000)]
+    )
 
     SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
@@ -173,6 +176,7 @@ class SettingsForm(FlaskForm):
                 "dropship_margin_days",
                 "service_level",
                 "backorder_penalty_per_unit_day",
+                "max_order_quantity",
             ),
         ),
     )

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from adapters.base import Ping, SignatureInvalid, UnknownShop
 from connector.bootstrap import Services
+from connector.inbox import COMPLIANCE
 from connector.model import Platform
 
 bp = Blueprint("webhooks", __name__)
@@ -31,6 +32,16 @@ def receive(platform: str) -> ResponseReturnValue:
         return jsonify(error="signature could not be verified"), 401
     if isinstance(result, Ping):
         return jsonify(status="pong"), 200
+    if result.topic not in COMPLIANCE and not services.shops.is_connected(result.platform, result.shop):
+        # Signed with the app's secret (Shopify signs every shop's webhooks with it) for a shop that
+        # never installed the app or has uninstalled it: no merchant would ever see it stored. 200, so
+        # the store does not retry it for hours; counted on /healthz and logged for the operator.
+        # Privacy requests are stored whatever the shop's state: they must be honoured.
+        services.ignored_webhooks[(str(result.platform), "no connected shop")] += 1
+        current_app.logger.warning(
+            "ignored %s webhook %s for %s: no connected shop", platform, result.topic[:100], result.shop[:255]
+        )
+        return jsonify(status="ignored"), 200
     stored = services.inbox.store(result)
     if stored:
         services.note_intake()

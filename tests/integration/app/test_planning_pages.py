@@ -101,6 +101,27 @@ def test_running_again_replaces_unapproved_drafts_but_keeps_approved_ones(mercha
             s.scalars(select(PlanRunRow.id)))
 
 
+def test_a_suggestion_above_the_shops_order_limit_is_capped_and_flagged(merchant, planned, services,
+                                                                        shop_id) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        uncapped = s.scalar(select(PurchaseOrderLineRow.quantity).join(PurchaseOrderRow).where(
+            PurchaseOrderRow.draft.is_(True), PurchaseOrderLineRow.sku == "TEE"))
+    assert uncapped > 3
+    settings = services.shops.settings(shop_id)
+    services.shops.update_settings(shop_id, type(settings).from_mapping({**settings.to_mapping(),
+                                                                         "max_order_quantity": 3}))
+    post(merchant, "/app/planning/run")
+    with services.db.session() as s:
+        line = s.scalar(select(PurchaseOrderLineRow).join(PurchaseOrderRow).where(
+            PurchaseOrderRow.draft.is_(True), PurchaseOrderLineRow.sku == "TEE"))
+        assert line.quantity == 3
+        tee = s.scalar(select(SkuPlanRow).where(SkuPlanRow.sku == "TEE"))
+        assert tee.suggested_quantity <= 3
+        [capped] = [f for f in tee.flags if f["kind"] == "capped"]
+        assert "limit of 3" in capped["detail"]
+    assert "capped" in merchant.get("/app/planning").get_data(as_text=True)
+
+
 def test_approving_a_draft_makes_it_incoming_and_moves_the_promise(merchant, planned, sandbox, services,
                                                                    backordered) -> None:  # type: ignore[no-untyped-def]
     order_id = backordered["id"]

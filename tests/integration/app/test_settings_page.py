@@ -37,6 +37,7 @@ VALID = {
     "dropship_margin_days": "4",
     "service_level": "0.97",
     "backorder_penalty_per_unit_day": "0.8",
+    "max_order_quantity": "5000",
 }
 
 MERCHANT_FIELDS = {f.name for f in dataclasses.fields(ShopSettings)} - {"extra"}
@@ -69,6 +70,7 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert (saved.brand_color, saved.logo_url) == ("#aa3300", "https://oak-ash.example/logo.png")
     assert saved.dropship_value_threshold == 250.0 and saved.dropship_shortage_threshold == 5
     assert saved.service_level == 0.97 and saved.backorder_penalty_per_unit_day == 0.8
+    assert saved.max_order_quantity == 5000
     page = merchant.get("/app/settings").get_data(as_text=True)
     assert 'value="awaiting-stock"' in page and 'value="b2b, wholesale"' in page
 

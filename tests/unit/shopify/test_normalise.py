@@ -87,10 +87,16 @@ def test_real_order_fixture(topic: str) -> None:
     assert len(order.stocked_lines) == 3
 
 
-def test_real_orders_list_fixture_each_order_without_lines() -> None:
+def test_real_orders_list_fixture_each_order_without_lines_is_not_read_as_having_none() -> None:
+    # The list endpoint's orders come without `line_items`. Read as "no lines", an orders/updated
+    # body like that would delete every stored line of the order (issue 15): it is refused instead.
     for raw in load_fixture("shopify", "rest_orders.json")["orders"]:
-        order = only_order(normalise("orders/updated", raw))
-        assert order.external_id == "450789469" and order.lines == ()
+        assert "line_items" not in raw or raw["line_items"] is None
+        with pytest.raises(NormalisationError, match="lacks its line_items"):
+            normalise("orders/updated", raw)
+        with_lines = raw | {"line_items": real_order()["line_items"]}
+        order = only_order(normalise("orders/updated", with_lines))
+        assert order.external_id == "450789469" and len(order.lines) == 3
         assert order.payment_status is PaymentStatus.PAID  # partially_refunded: money was collected
         assert order.customer.email == "bob.norman@hostmail.com"
 
