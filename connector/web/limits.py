@@ -1,7 +1,7 @@
 """Rate limits on the endpoints that make the service call an address someone typed.
 
-The connect endpoints are anonymous and each request makes the service contact a store (or starts
-an install), so they are limited per client address: ``CONNECT_RATE_LIMIT`` (default 10 a minute
+The WooCommerce connect endpoints are anonymous and make the service contact (or send a browser
+to) an address someone typed, so they are limited per client address: ``CONNECT_RATE_LIMIT`` (default 10 a minute
 and 100 an hour). Flask-Limiter counts in memory in a single process, or in Redis when
 ``RATE_LIMIT_STORAGE_URL`` (or else a ``redis://`` ``CELERY_BROKER_URL``) is set, so that every
 web process shares the count. If the store is down the limits fall back to memory; requests are
@@ -26,8 +26,10 @@ CONNECT_ENDPOINTS: tuple[tuple[str, list[str]], ...] = (
     ("woocommerce.begin", ["POST"]),
     ("woocommerce.paste_keys", ["POST"]),
     ("woocommerce.callback", ["POST"]),
-    ("shopify.install", ["GET"]),
 )
+# Not `shopify.install`: it calls nothing a stranger chose (an unsigned start only redirects to Shopify,
+# a launch must carry Shopify's HMAC), and every open of the app from the Shopify admin passes through
+# it, so a per-address limit there would mostly refuse merchants behind one proxy or office address.
 TOO_MANY = "Too many attempts from your address. Please wait a minute and try again.\n"
 
 
