@@ -20,6 +20,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = Path(os.environ.get("CONNECTOR_FIXTURES", SHARED / "fixtures"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+SHOPIFY_API_SECRET = "test-api-secret-" + "0123456789abcdef" * 2  # the app secret Shopify signs with in tests
+
 
 def need(condition: bool, reason: str) -> None:
     """Skip locally when a real service is missing; under CI=true that is a failure."""
@@ -67,7 +69,7 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
         "SCHEDULER_ENABLED": "0",
         "MAIL_URL": f"file://{tmp_path / 'mail'}",
         "SHOPIFY_API_KEY": "test-api-key",
-        "SHOPIFY_API_SECRET": "test-api-secret-" + "0123456789abcdef" * 2,
+        "SHOPIFY_API_SECRET": SHOPIFY_API_SECRET,
     }
     return load_config(env)
 

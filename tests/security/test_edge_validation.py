@@ -37,7 +37,8 @@ from tests.shopify_webhooks import body_bytes, webhook_headers
 from tests.woocommerce_support import fixture
 
 CUSTOMER = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
-SHOPIFY_SECRET = "test-api-secret"  # tests/conftest.py's SHOPIFY_API_SECRET
+from tests.conftest import SHOPIFY_API_SECRET as SHOPIFY_SECRET  # noqa: E402
+
 SHOPIFY_SHOP = "edge-test.myshopify.com"
 
 

@@ -32,12 +32,12 @@ from connector import limits
 from connector.model import Platform
 from connector.storage.tables import DeliveryRow
 from connector.web import create_app
+from tests.conftest import SHOPIFY_API_SECRET as SHOPIFY_SECRET  # noqa: E402
 from tests.sandbox_helpers import SECRET as SANDBOX_SECRET
 from tests.sandbox_helpers import connect_sandbox
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import webhook_headers
 
-SHOPIFY_SECRET = "test-api-secret"  # tests/conftest.py's SHOPIFY_API_SECRET
 SHOPIFY_SHOP = "fuzz-test.myshopify.com"
 WOO_SHOP = "shop.example.com"
 WOO_SECRET = b"woo-fuzz-webhook-secret"
