@@ -8,8 +8,9 @@ the known promotion days to come.
 * **Trend**: least-squares slope of the last `window` days; flagged when its t statistic is
   beyond `min_t` and the line moves the level by at least `min_change` over the window.
 * **Level shift**: the best single split of the same days into two means (a step), found for all
-  split points at once from cumulative sums; flagged when the step's t statistic is beyond
-  `min_t` and the step explains the days better than the line does (less residual sum of squares).
+  split points at once from cumulative sums (at least `after` days after it); flagged when the
+  step's t statistic is beyond 5 and the step fits much better than the line (residual sum of
+  squares lower by more than `min_gain` residual variances: a wave or a trend is not a shift).
   A shift is reported by the index of the first day after it.
 """
 
@@ -54,28 +55,30 @@ def _line(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.nan_to_num(slope), np.nan_to_num(tstat), rss, np.nan_to_num(ym)
 
 
-def _step(y: np.ndarray, w: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best split into two means for every row: split column, t statistic of the step, residual SS."""
+def _step(y: np.ndarray, w: np.ndarray, margin: int, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best split into two means for every row: split column, t statistic of the step, residual SS.
+
+    At least `margin` days before the split and `after` days after it."""
     cw = np.cumsum(w, axis=1)
     cy = np.cumsum(y * w, axis=1)
     cyy = np.cumsum(y * y * w, axis=1)
     n, sy, syy = cw[:, -1:], cy[:, -1:], cyy[:, -1:]
-    k = np.arange(margin, y.shape[1] - margin)  # split after column k-1: days [0, k) and [k, end)
+    k = np.arange(margin, y.shape[1] - after)  # split after column k-1: days [0, k) and [k, end)
     n1, s1, q1 = cw[:, k - 1], cy[:, k - 1], cyy[:, k - 1]
     n2, s2, q2 = n - n1, sy - s1, syy - q1
     with np.errstate(divide="ignore", invalid="ignore"):
         rss = (q1 - s1**2 / n1) + (q2 - s2**2 / n2)
         var = rss / (n - 2)
         tstat = (s2 / n2 - s1 / n1) / np.sqrt(var * (1 / n1 + 1 / n2))
-    ok = (n1 >= margin // 2) & (n2 >= margin // 2) & np.isfinite(tstat)
+    ok = (n1 >= margin // 2) & (n2 >= after) & np.isfinite(tstat)
     score = np.where(ok, np.abs(tstat), -1.0)
     best = score.argmax(axis=1)
     rows = np.arange(y.shape[0])
     return k[best], np.where(ok[rows, best], tstat[rows, best], 0.0), rss[rows, best]
 
 
-def screen(values: np.ndarray, window: int = 112, min_t: float = 5.0, min_change: float = 0.2,
-           margin: int = 14) -> Screen:
+def screen(values: np.ndarray, window: int = 182, min_t: float = 3.5, min_change: float = 0.1,
+           margin: int = 14, after: int = 7, min_gain: float = 25.0) -> Screen:
     """Trend and level-shift flags for each row of `values` (n, days; NaN = not on sale yet)."""
     n, days = values.shape
     window = min(window, days)
@@ -89,11 +92,13 @@ def screen(values: np.ndarray, window: int = 112, min_t: float = 5.0, min_change
         y = np.nan_to_num(part)
         observed = w.sum(axis=1)
         slope, t_line, rss_line, mean = _line(y, w)
-        split, t_step, rss_step = _step(y, w, margin)
+        split, t_step, rss_step = _step(y, w, margin, after)
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.abs(slope) * observed / mean
         enough = (observed >= 4 * margin) & (mean > 0)
-        is_shift = enough & (np.abs(t_step) > min_t) & (rss_step < rss_line)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = (rss_line - rss_step) / (rss_step / (observed - 2))  # how much better a step fits than a line
+        is_shift = enough & (np.abs(t_step) > 5.0) & (gain > min_gain)
         is_trend = enough & ~is_shift & (np.abs(t_line) > min_t) & (change > min_change)
         trend[lo: lo + CHUNK] = is_trend
         shift_at[lo: lo + CHUNK] = np.where(is_shift, start + split, -1)
@@ -129,4 +134,7 @@ def with_promotions(daily: np.ndarray, future: np.ndarray, uplift: np.ndarray) -
     known = uplift[np.isfinite(uplift)]
     default = float(np.median(known)) if known.size else 1.0
     factor = np.where(np.isfinite(uplift), uplift, default)
-    return np.where(future[:, : daily.shape[1]], daily * factor[:, None], daily)
+    known = np.zeros(daily.shape, dtype=bool)
+    width = min(daily.shape[1], future.shape[1])
+    known[:, :width] = future[:, :width]
+    return np.where(known, daily * factor[:, None], daily)
