@@ -155,7 +155,9 @@ def _prepare(history: DemandHistory, settings: PlanSettings, promotions: screeni
     if settings.model_set == "fast":
         return _Prepared(values, np.zeros(values.shape[0], bool), uplift)
     found = screening.screen(values)
-    return _Prepared(screening.after_shift(values, found.shift_at), found.trend, uplift)
+    # sparse demand: a few large orders close together look like a step; only frequent sellers shift
+    frequent = np.isin(classify(values), ("smooth", "erratic"))
+    return _Prepared(screening.after_shift(values, np.where(frequent, found.shift_at, -1)), found.trend, uplift)
 
 
 def forecast_demand(history: DemandHistory, horizon: int, settings: PlanSettings,
