@@ -1,13 +1,22 @@
-"""Planning benchmark: forecasts + reorder points on synthetic demand of known parameters.
+"""Planning benchmark: our planner against the rules merchants use today, and the speed of the plan.
 
-For each catalogue size: time to forecast (statsforecast, model chosen per SKU by holdout) and
-compute reorder points; forecast error against the true demand rate; the achieved cycle service
-level, fill rate and backorder cost of the reorder policy in a simulation against the service
-level asked for (with an oracle policy that knows the true demand as a reference); and the
-variance ratio of orders to demand of the undamped and damped order-up-to policies.
+One run, the same synthetic demand (`connector/planning/simulate.py`, seven demand classes) for every
+policy, simulated as the service runs: stock reviewed nightly; reorder points re-planned nightly
+from a forecast redone every week (`--reforecast-days`), lead times drawn around their mean
+(20 % spread), purchase orders already in flight at the start, backorders for what is short.
 
-    python benchmarks/planning.py                 # 10,000 and 100,000 SKUs
-    python benchmarks/planning.py --skus 2000 --out /tmp/r.md
+* **ours**: `forecast_demand` (screened models, known promotions) + `policy.reorder_policy` (s, S).
+* **Stocky**: reorder point = average sales per day over the last 30 days x lead time (its
+  documented rule, no safety stock); order up to that plus one review period (7 d) of sales, the
+  same purchase cycle as ours.
+* **Inventory Planner**: replenishment = forecast over (lead time + days of stock) - (stock + on
+  order), velocity = sales per in-stock day over the last 30 days (stocked-out days left out);
+  days of stock 30 (its help's example), so a purchase order every 30 days per SKU.
+* **oracle**: our policy given the true demand rate and spread.
+
+    python benchmarks/planning.py                          # anchors (300 SKUs a class) + 100,000-SKU speed
+    python benchmarks/planning.py --per-class 100 --speed-skus 10000 --out /tmp/r.md
+    python benchmarks/planning.py --per-class 70 --reforecast-days 1 --speed-skus 0   # nightly re-forecast
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -27,27 +37,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from connector.planning import bullwhip, policy  # noqa: E402
 from connector.planning.forecast import forecast_demand  # noqa: E402
 from connector.planning.history import DemandHistory  # noqa: E402
+from connector.planning.screen import Promotions  # noqa: E402
 from connector.planning.settings import PlanSettings  # noqa: E402
-from connector.planning.simulate import KINDS, simulate_policy, synthetic_demand  # noqa: E402
+from connector.planning.simulate import ALL_KINDS, SimResult, simulate_replanned, synthetic_demand  # noqa: E402
 
 HISTORY = 182
 SIMULATE = 91
 LEAD_CHOICES = (7.0, 14.0, 28.0)
-REPLAN_EVERY = 7
-
-
-def replanned(daily: np.ndarray, spread: np.ndarray, lead: np.ndarray, lead_sd: np.ndarray,
-              settings: PlanSettings, level_spread: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Reorder point and order-up-to per day, re-planned weekly along the forecast path."""
-    n = daily.shape[0]
-    s = np.zeros((n, SIMULATE))
-    up = np.zeros((n, SIMULATE))
-    for t in range(0, SIMULATE, REPLAN_EVERY):
-        p = policy.reorder_policy(daily[:, t:], spread, lead, lead_sd, settings.service_level,
-                                  settings.review_period_days, level_spread=level_spread)
-        s[:, t:t + REPLAN_EVERY] = p.reorder_point[:, None]
-        up[:, t:t + REPLAN_EVERY] = p.order_up_to[:, None]
-    return s, up
+STOCKY_DAYS = 30  # Stocky: average sales per day over the last 30 days
+IP_VELOCITY_DAYS = 30
+IP_DAYS_OF_STOCK = 30
+POLICIES = ("ours", "stocky", "inventory_planner", "oracle")
 
 
 def cpu_seconds() -> float:
@@ -57,147 +57,259 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def reforecast_policy(syn_demand: np.ndarray, lead: np.ndarray, lead_sd: np.ndarray, settings: PlanSettings,
-                      every: int, first: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """As `replanned`, but the forecast itself is redone every `every` days on the history up to then."""
-    n = syn_demand.shape[0]
-    s, up = first[0].copy(), first[1].copy()
-    for start in range(every, SIMULATE, every):
-        hist = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(n)), date(2026, 1, 1),
-                             syn_demand[:, start:HISTORY + start])
-        fc = forecast_demand(hist, SIMULATE + int(max(LEAD_CHOICES)) + settings.review_period_days + 1, settings)
-        s2, up2 = replanned(fc.daily, fc.spread, lead, lead_sd, settings, fc.level_spread)
-        s[:, start:] = s2[:, : SIMULATE - start]
-        up[:, start:] = up2[:, : SIMULATE - start]
+def peak_memory_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest child, MB."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+class World:
+    """The demand, lead times and starting state every policy is simulated against."""
+
+    def __init__(self, per_class: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        n = per_class * len(ALL_KINDS)
+        self.syn = synthetic_demand(n, HISTORY + SIMULATE, rng, ALL_KINDS)
+        self.n = n
+        self.lead = rng.choice(LEAD_CHOICES, n)
+        self.lead_sd = 0.2 * self.lead
+        rate = self.syn.rate[:, HISTORY]
+        self.start_net = np.round(rate * (7 + self.lead / 2))
+        # one purchase order in flight per SKU: two weeks of demand, arriving within its lead time
+        self.in_flight = np.zeros((n, int(max(LEAD_CHOICES)) + 1))
+        arrive = rng.integers(1, self.lead.astype(int) + 1)
+        self.in_flight[np.arange(n), arrive] = np.round(rate * 14)
+        self.review_offset = rng.integers(0, IP_DAYS_OF_STOCK, n)  # Inventory Planner's purchase days
+        self.future = self.syn.demand[:, HISTORY:]
+        self.seed = seed
+
+    def seen(self, t: int) -> np.ndarray:
+        """Sales history known on simulated day t: all days before it."""
+        return self.syn.demand[:, : HISTORY + t]
+
+    def simulate(self, replan: Callable, every: int) -> SimResult:
+        return simulate_replanned(self.future, replan, every, self.lead, self.lead_sd,
+                                  np.random.default_rng(self.seed + 1), self.start_net, self.in_flight)
+
+
+def _nightly(daily: np.ndarray, spread: np.ndarray, w: World, settings: PlanSettings, k: int,
+             level_spread: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(s, S) for each of the next k nights along a forecast path (re-planned nightly, forecast kept)."""
+    s = np.zeros((w.n, k))
+    up = np.zeros((w.n, k))
+    for j in range(k):
+        p = policy.reorder_policy(daily[:, j:], spread, w.lead, w.lead_sd, settings.service_level,
+                                  settings.review_period_days, level_spread=level_spread)
+        s[:, j], up[:, j] = p.reorder_point, p.order_up_to
     return s, up
 
 
-def run(n: int, seed: int, settings: PlanSettings, reforecast: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    syn = synthetic_demand(n, HISTORY + SIMULATE, rng)
-    lead = rng.choice(LEAD_CHOICES, n)
-    lead_sd = 0.2 * lead
-    history = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(n)), date(2026, 1, 1), syn.demand[:, :HISTORY])
-    horizon = SIMULATE + int(max(LEAD_CHOICES)) + settings.review_period_days + 1
+def ours(w: World, settings: PlanSettings, every: int, timing: dict) -> Callable:
+    horizon = every + int(max(LEAD_CHOICES) * 1.6) + settings.review_period_days + 2
+    promo = np.pad(w.syn.promotion, ((0, 0), (0, horizon)))  # the calendar beyond the simulation: none
 
-    load = os.getloadavg()[0]
-    c0, t0 = cpu_seconds(), time.perf_counter()
-    fc = forecast_demand(history, horizon, settings)
-    t1 = time.perf_counter()
-    pol = policy.reorder_policy(fc.daily, fc.spread, lead, lead_sd, settings.service_level,
-                                settings.review_period_days, level_spread=fc.level_spread)
-    t2, c2 = time.perf_counter(), cpu_seconds()
-    load = max(load, os.getloadavg()[0])
-    assert np.isfinite(pol.reorder_point).all()
+    def replan(t: int, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = w.seen(t)[:, -settings.history_days:]
+        hist = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(w.n)), date(2026, 1, 1), values)
+        known = Promotions(promo[:, HISTORY + t - values.shape[1]: HISTORY + t], promo[:, HISTORY + t:][:, :horizon])
+        c0 = cpu_seconds()
+        fc = forecast_demand(hist, horizon, settings, known)
+        timing["cpu"] = timing.get("cpu", 0.0) + cpu_seconds() - c0
+        timing["forecasts"] = timing.get("forecasts", 0) + 1
+        timing.setdefault("models", []).append(fc.model)
+        return _nightly(fc.daily, fc.spread, w, settings, every, fc.level_spread)
 
-    future_rate = syn.rate[:, HISTORY:]
-    true28, fc28 = future_rate[:, :28].sum(axis=1), fc.daily[:, :28].sum(axis=1)
-    ape = np.abs(fc28 - true28) / true28
-    bias = (fc28 - true28) / true28
+    return replan
 
-    s, up = replanned(fc.daily, fc.spread, lead, lead_sd, settings, fc.level_spread)
-    if reforecast:
-        s, up = reforecast_policy(syn.demand, lead, lead_sd, settings, reforecast, (s, up))
-    sim = simulate_policy(syn.demand[:, HISTORY:], s, up, lead, lead_sd, np.random.default_rng(seed + 1))
-    true_sd = syn.sd[:, HISTORY:].mean(axis=1)
-    os_, oup = replanned(np.concatenate([future_rate, np.repeat(future_rate[:, -1:], horizon, axis=1)], axis=1),
-                         true_sd, lead, lead_sd, settings)
-    oracle = simulate_policy(syn.demand[:, HISTORY:], os_, oup, lead, lead_sd, np.random.default_rng(seed + 1))
 
-    weeks = syn.demand[:, : (HISTORY + SIMULATE) // 7 * 7].reshape(n, -1, 7).sum(axis=2)
-    lead_periods = np.round(lead / 7).astype(int)
-    undamped = np.zeros(n)
-    damped = np.zeros(n)
+def oracle(w: World, settings: PlanSettings) -> Callable:
+    rate = w.syn.rate[:, HISTORY:]
+    path = np.concatenate([rate, np.repeat(rate[:, -1:], 60, axis=1)], axis=1)
+    true_sd = w.syn.sd[:, HISTORY:].mean(axis=1)
+
+    def replan(t: int, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _nightly(path[:, t:], true_sd, w, settings, 7)
+
+    return replan
+
+
+def stocky(w: World, settings: PlanSettings) -> Callable:
+    def replan(t: int, _: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = w.seen(t)[:, -STOCKY_DAYS:].mean(axis=1)
+        s = v * w.lead
+        up = s + v * settings.review_period_days
+        return np.repeat(s[:, None], 7, axis=1), np.repeat(up[:, None], 7, axis=1)
+
+    return replan
+
+
+def inventory_planner(w: World) -> Callable:
+    def replan(t: int, stocked_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sales = w.seen(t)[:, -IP_VELOCITY_DAYS:]
+        out = np.zeros(sales.shape, dtype=bool)  # before the simulation: in stock every day
+        k = min(t, IP_VELOCITY_DAYS)
+        if k:
+            out[:, -k:] = stocked_out[:, -k:]
+        in_stock = (~out).sum(axis=1)
+        v = np.where(in_stock > 0, np.where(out, 0.0, sales).sum(axis=1) / np.maximum(in_stock, 1),
+                     sales.mean(axis=1))
+        up = v * (w.lead + IP_DAYS_OF_STOCK)
+        days = t + np.arange(7)
+        review = (days[None, :] % IP_DAYS_OF_STOCK) == w.review_offset[:, None]
+        s = np.where(review, up[:, None] - 1e-9, -np.inf)
+        return s, np.repeat(up[:, None], 7, axis=1)
+
+    return replan
+
+
+def weekly_variance_ratio(orders: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    weeks = orders.shape[1] // 7
+    o = orders[:, : weeks * 7].reshape(len(orders), weeks, 7).sum(axis=2)
+    d = demand[:, : weeks * 7].reshape(len(demand), weeks, 7).sum(axis=2)
+    return bullwhip.variance_ratio(o, d)
+
+
+def damped_ratio(w: World, settings: PlanSettings) -> np.ndarray:
+    """Variance ratio of the damped plan shared with suppliers (weekly, over the whole demand path)."""
+    days = (HISTORY + SIMULATE) // 7 * 7
+    weeks = w.syn.demand[:, :days].reshape(w.n, -1, 7).sum(axis=2)
+    lead_periods = np.round(w.lead / 7).astype(int)
+    out = np.zeros(w.n)
     for lp in np.unique(lead_periods):
         rows = lead_periods == lp
-        u = bullwhip.simulate_orders(weeks[rows], int(lp), 0.3, 1.0, None)
         d = bullwhip.simulate_orders(weeks[rows], int(lp), 0.3, settings.damping_periods, settings.max_change_ratio)
-        undamped[rows] = bullwhip.variance_ratio(u[:, 8:], weeks[rows, 8:])
-        damped[rows] = bullwhip.variance_ratio(d[:, 8:], weeks[rows, 8:])
+        out[rows] = bullwhip.variance_ratio(d[:, 8:], weeks[rows, 8:])
+    return out
 
-    per_kind = {}
-    for k in KINDS + ("all",):
+
+def anchors(per_class: int, seed: int, settings: PlanSettings, every: int) -> dict:
+    w = World(per_class, seed)
+    timing: dict = {}
+    sims = {
+        "ours": w.simulate(ours(w, settings, every, timing), every),
+        "stocky": w.simulate(stocky(w, settings), 7),
+        "inventory_planner": w.simulate(inventory_planner(w), 7),
+        "oracle": w.simulate(oracle(w, settings), 7),
+    }
+    damped = damped_ratio(w, settings)
+    rows = {}
+    for k in ALL_KINDS + ("all",):
+        r = np.ones(w.n, bool) if k == "all" else w.syn.kind == k
+        rows[k] = {name: _measure(sim, w, r, settings) for name, sim in sims.items()}
+        rows[k]["damped_vr"] = float(np.nanmedian(damped[r]))
+        models, counts = np.unique(timing["models"][-1][r].astype(str), return_counts=True)
+        rows[k]["models"] = ", ".join(f"{m} {c / r.sum():.0%}" for m, c in
+                                      sorted(zip(models, counts, strict=True), key=lambda x: -x[1])[:3])
+    return {"per_class": per_class, "n": w.n, "rows": rows, "every": every, "forecast_cpu": timing["cpu"],
+            "forecasts": timing["forecasts"]}
+
+
+def _measure(sim: SimResult, w: World, r: np.ndarray, settings: PlanSettings) -> dict:
+    cycles = sim.cycles[r].sum()
+    return {
+        "csl": float(sim.cycles_ok[r].sum() / max(cycles, 1)),
+        "csl_se": float(np.sqrt(0.05 * 0.95 / max(cycles, 1))),
+        "fill": float(np.mean(sim.fill_rate[r])),
+        "cost": float(np.mean(sim.backorder_unit_days[r]) * settings.penalty_per_unit_day),
+        "holding": float(np.mean(sim.on_hand[r])),
+        "vr": float(np.nanmedian(weekly_variance_ratio(sim.orders[r], w.future[r]))),
+    }
+
+
+def speed(n: int, seed: int, settings: PlanSettings) -> dict:
+    """Forecast + reorder points for n SKUs (the seven classes), CPU seconds incl. worker processes."""
+    per_class = -(-n // len(ALL_KINDS))
+    rng = np.random.default_rng(seed)
+    syn = synthetic_demand(per_class * len(ALL_KINDS), HISTORY + 28, rng, ALL_KINDS)
+    n = syn.kind.size
+    lead = rng.choice(LEAD_CHOICES, n)
+    hist = DemandHistory(tuple(f"SKU-{i:06d}" for i in range(n)), date(2026, 1, 1), syn.demand[:, :HISTORY])
+    horizon = int(max(LEAD_CHOICES) * 1.6) + settings.review_period_days + 1
+    known = Promotions(syn.promotion[:, :HISTORY], syn.promotion[:, HISTORY:HISTORY + horizon])
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    fc = forecast_demand(hist, horizon, settings, known)
+    t1 = time.perf_counter()
+    pol = policy.reorder_policy(fc.daily, fc.spread, lead, 0.2 * lead, settings.service_level,
+                                settings.review_period_days, level_spread=fc.level_spread)
+    c2, t2 = cpu_seconds(), time.perf_counter()
+    assert np.isfinite(pol.reorder_point).all()
+    true28, fc28 = syn.rate[:, HISTORY:HISTORY + 28].sum(axis=1), fc.daily[:, :28].sum(axis=1)
+    kinds = {}
+    for k in ALL_KINDS + ("all",):
         r = np.ones(n, bool) if k == "all" else syn.kind == k
-        models, counts = np.unique(fc.model[r].astype(str), return_counts=True)
-        per_kind[k] = {
-            "skus": int(r.sum()),
-            "ape28": float(np.mean(ape[r])),
-            "bias28": float(np.mean(bias[r])),
-            "rmsse": float(np.nanmean(fc.rmsse[r])),
-            "csl": float(sim.cycles_ok[r].sum() / max(sim.cycles[r].sum(), 1)),
-            "csl_oracle": float(oracle.cycles_ok[r].sum() / max(oracle.cycles[r].sum(), 1)),
-            "fill": float(np.mean(sim.fill_rate[r])),
-            "cost": float(np.mean(sim.backorder_unit_days[r]) * settings.penalty_per_unit_day),
-            "cost_oracle": float(np.mean(oracle.backorder_unit_days[r]) * settings.penalty_per_unit_day),
-            "vr_undamped": float(np.nanmedian(undamped[r])),
-            "vr_damped": float(np.nanmedian(damped[r])),
-            "models": ", ".join(f"{m} {c / r.sum():.0%}" for m, c in sorted(zip(models, counts, strict=True),
-                                                                          key=lambda x: -x[1])[:3]),
-        }
-    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "cpu_s": c2 - c0, "load": load,
-            "kinds": per_kind, "reforecast": reforecast}
+        kinds[k] = (float(np.mean(np.abs(fc28[r] - true28[r]) / true28[r])),
+                    float(np.mean((fc28[r] - true28[r]) / true28[r])),
+                    float(np.mean(fc.model[r] == "ets_trend")))
+    mem = peak_memory_mb()
+    return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "cpu_s": c2 - c0, "mem_mb": mem, "kinds": kinds,
+            "load": os.getloadavg()[0]}
 
 
-def table(results: list[dict], settings: PlanSettings, seed: int) -> str:
-    every = f"every {results[0]['reforecast']} d" if results[0]["reforecast"] else "never"
+def header(settings: PlanSettings, seed: int) -> str:
+    return (f"Planning benchmark (seed {seed}, {HISTORY} days of history, {SIMULATE} days simulated, service level "
+            f"asked {settings.service_level:.0%}, review nightly, lead times {'/'.join(f'{x:g}' for x in LEAD_CHOICES)}"
+            f" d ± 20%, penalty {settings.penalty_per_unit_day:g} per unit-day, model set '{settings.model_set}', "
+            f"n_jobs {settings.n_jobs}; {os.cpu_count()} CPUs, Python {platform.python_version()})")
+
+
+def anchor_table(res: dict) -> str:
+    names = {"ours": "ours", "stocky": "Stocky", "inventory_planner": "Inv. Planner", "oracle": "oracle"}
     lines = [
-        f"Planning benchmark (seed {seed}, {HISTORY} days of history, {SIMULATE} days simulated, "
-        f"service level asked {settings.service_level:.0%}, review period {settings.review_period_days} d, "
-        f"lead times {'/'.join(f'{x:g}' for x in LEAD_CHOICES)} d ± 20%, penalty "
-        f"{settings.penalty_per_unit_day:g} per unit-day, model set '{settings.model_set}', n_jobs {settings.n_jobs}, "
-        f"simulation re-forecasts {every}"
-        f" (reorder points re-planned every {REPLAN_EVERY} d along the forecast); "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()})",
+        f"{res['per_class']} SKUs per class ({res['n']:,} in all); our forecast redone every {res['every']} d "
+        f"({res['forecasts']} forecasts, {res['forecast_cpu']:.0f} CPU s in all). CSL: cycle service level "
+        "(± one standard error at 95 %); fill: share of units served from stock on the day; cost: backorder cost "
+        "per SKU over the simulated days; stock: average units on hand; VR: median Var(weekly orders) / "
+        "Var(weekly demand) of the orders placed; damped VR: the plan shared with suppliers.",
         "",
-        "| SKUs | forecast s | reorder points s | total s (wall) | SKUs/s | CPU s | load avg |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| class | policy | CSL | fill | cost | stock | VR |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
-        total = r["forecast_s"] + r["policy_s"]
-        lines.append(f"| {r['n']:,} | {r['forecast_s']:.1f} | {r['policy_s']:.2f} | {total:.1f} "
-                     f"| {r['n'] / total:,.0f} | {r['cpu_s']:.0f} | {r['load']:.1f} |")
-    lines += [
+    for k, row in res["rows"].items():
+        for p in POLICIES:
+            v = row[p]
+            lines.append(f"| {k} | {names[p]} | {v['csl']:.1%} ± {v['csl_se']:.1%} | {v['fill']:.1%} "
+                         f"| {v['cost']:.1f} | {v['holding']:.1f} | {v['vr']:.2f} |")
+    lines += ["", "| class | cost ours / oracle | damped VR | our models (top 3) |", "|---|---:|---:|---|"]
+    for k, row in res["rows"].items():
+        ratio = row["ours"]["cost"] / row["oracle"]["cost"] if row["oracle"]["cost"] > 0 else float("nan")
+        lines.append(f"| {k} | {ratio:.2f} | {row['damped_vr']:.2f} | {row['models']} |")
+    return "\n".join(lines) + "\n"
+
+
+def speed_table(r: dict) -> str:
+    lines = [
+        f"Speed: {r['n']:,} SKUs, forecast {r['forecast_s']:.1f} s wall + reorder points {r['policy_s']:.2f} s; "
+        f"**{r['cpu_s']:.1f} CPU s** (this process and statsforecast's workers); peak memory "
+        f"{r['mem_mb'][0]:,.0f} MB (largest worker {r['mem_mb'][1]:,.0f} MB); load average {r['load']:.1f}.",
         "",
-        "Per demand kind. APE28 / bias28: error of the 28-day forecast total against the true expected demand. "
-        "RMSSE: holdout error of the chosen model (scaled). CSL: cycle service level achieved (share of "
-        "replenishment cycles without a backorder just before the delivery), planned vs oracle (true demand "
-        "rate and spread, same policy). Cost: backorder cost per SKU over the simulated days. VR: median "
-        "variance ratio Var(orders)/Var(demand), weekly, order-up-to undamped vs damped "
-        f"(gap closed over max({settings.damping_periods:g}, lead periods + 1) periods, "
-        f"change cap {settings.max_change_ratio:g} × mean).",
-        "",
-        "| SKUs | kind | APE28 | bias28 | RMSSE | CSL | CSL oracle | fill rate | cost | cost oracle "
-        "| VR undamped | VR damped | models chosen (top 3) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| class | APE28 | bias28 | trend model |",
+        "|---|---:|---:|---:|",
     ]
-    for r in results:
-        for k, v in r["kinds"].items():
-            lines.append(
-                f"| {r['n']:,} | {k} | {v['ape28']:.1%} | {v['bias28']:+.1%} | {v['rmsse']:.2f} | {v['csl']:.1%} "
-                f"| {v['csl_oracle']:.1%} | {v['fill']:.1%} | {v['cost']:.1f} | {v['cost_oracle']:.1f} "
-                f"| {v['vr_undamped']:.2f} | {v['vr_damped']:.2f} | {v['models']} |")
+    for k, (ape, bias, trend) in r["kinds"].items():
+        lines.append(f"| {k} | {ape:.1%} | {bias:+.1%} | {trend:.0%} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--skus", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--per-class", type=int, default=300, help="SKUs per demand class in the anchor run (0: skip)")
+    ap.add_argument("--speed-skus", type=int, default=100_000, help="SKUs in the speed run (0: skip)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--service-level", type=float, default=0.95)
     ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--model-set", choices=("full", "fast"), default="full")
-    ap.add_argument("--reforecast-days", type=int, default=0,
-                    help="in the simulation, forecast again every this many days (0: once, re-plan weekly)")
-    ap.add_argument("--out", help="also write the table to this markdown file")
+    ap.add_argument("--reforecast-days", type=int, default=7, help="our forecast is redone every this many days")
+    ap.add_argument("--out", help="also write the tables to this markdown file")
     args = ap.parse_args(argv)
     settings = PlanSettings(service_level=args.service_level, n_jobs=args.n_jobs, model_set=args.model_set)
-    results = []
-    for n in args.skus:
-        r = run(n, args.seed, settings, args.reforecast_days)
-        print(f"{n:,} SKUs: forecast {r['forecast_s']:.1f} s, reorder points {r['policy_s']:.2f} s", flush=True)
-        results.append(r)
-    text = table(results, settings, args.seed)
-    print(text)
+    parts = [header(settings, args.seed), ""]
+    if args.per_class:
+        parts.append(anchor_table(anchors(args.per_class, args.seed, settings, args.reforecast_days)))
+        print(parts[-1], flush=True)
+    if args.speed_skus:
+        parts.append(speed_table(speed(args.speed_skus, args.seed, settings)))
+        print(parts[-1], flush=True)
+    text = "\n".join(parts)
     if args.out:
         with open(args.out, "w") as fh:
             fh.write(text)

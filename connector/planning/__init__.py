@@ -4,11 +4,13 @@ Pure code: no Flask, database or HTTP. The scheduler's nightly job and the merch
 `plan_shop` with plain inputs read from storage and store or show the `ShopPlan` it returns.
 
 Modules, one job each: `history` (daily demand from order lines), `forecast` (statsforecast model
-per SKU by holdout error), `signals` (level shifts, spikes), `policy` (safety stock, reorder point,
-order quantity, stock-out probability, backorder cost), `suppliers` (choice, urgent terms, draft
-purchase orders), `dropship` (routing), `bullwhip` (damped shared plan, variance ratio), `agility`
-(observed supplier performance), `export` (supplier CSV and email), `simulate` (the inventory
-simulation that measures the policy), `plan` (`plan_shop`).
+per SKU by holdout error), `screen` (vectorised trend / level-shift screen, known promotions),
+`signals` (level shifts, spikes), `policy` (safety stock, reorder point, order quantity, stock-out
+probability, backorder cost), `suppliers` (choice, urgent terms, draft purchase orders),
+`dropship` (routing), `bullwhip` (damped shared plan, variance ratio), `agility` (observed
+supplier performance), `export` (supplier CSV and email), `simulate` (the inventory simulation
+that measures the policy), `steps` (the named steps of a shop's plan, each on plain values),
+`plan` (`plan_shop`, the pipeline of those steps).
 
 The package's names load lazily (PEP 562): `connector.planning.dropship` or `.settings` can be
 imported by the service's hot paths without pulling in statsforecast and pandas.
