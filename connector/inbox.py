@@ -221,11 +221,11 @@ class Inbox:
                 # Locked for the transaction (PostgreSQL): a worker that took the delivery over
                 # after our claim lapsed waits here, then finds it done.
                 row = s.get(DeliveryRow, delivery_id, with_for_update=not self.db.is_sqlite, populate_existing=True)
-                if row is None or row.status == "done":
-                    return "done"
-                if token is not None and (row.status != "processing" or row.attempts != token):
+                if row is not None and token is not None and (row.status != "processing" or row.attempts != token):
                     log.warning("delivery %s: claim lapsed and was taken over; left to its new claimant", delivery_id)
                     return "lapsed"
+                if row is None or row.status == "done":
+                    return "done"
                 events = self._normalise(row)
                 shop = find_row(s, row.platform, row.shop_domain)
                 if shop is None:
