@@ -37,7 +37,7 @@ ZERO = Decimal(0)
 
 
 def _signature(line_ids: list[str]) -> str:
-    return hashlib.sha1(",".join(sorted(line_ids)).encode()).hexdigest()[:12]
+    return hashlib.sha1(",".join(sorted(line_ids)).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime) -> int:

@@ -69,7 +69,7 @@ def _offer_refund(
     session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime, secret: str, app_url: str
 ) -> int:
     promised = order.bo_promised_on
-    assert promised is not None
+    assert promised is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     exists = session.scalar(
         select(RefundOfferRow.id).where(RefundOfferRow.order_id == order.id, RefundOfferRow.promised_on == promised)
     )
@@ -140,7 +140,7 @@ def _offer_refund(
 def _authorization(
     session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime
 ) -> tuple[int, int]:
-    assert order.authorized_at is not None
+    assert order.authorized_at is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     expires = order.authorized_at + timedelta(days=settings.authorization_validity_days)
     amount = outstanding(order)
     if amount <= 0 or now >= expires:
