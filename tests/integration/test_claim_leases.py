@@ -206,3 +206,17 @@ def test_heartbeat_beats_until_stopped_and_survives_a_failed_renewal() -> None:
     assert heart.beats >= 3  # the failed one is not counted, the next ones ran
     assert not heart._thread.is_alive()
     assert len(beats) == count  # no beat after the block
+
+
+def test_a_sweep_lease_of_a_dead_worker_lapses_within_the_claim_lease(services, clock) -> None:  # type: ignore[no-untyped-def]
+    from connector import leases, tasks
+
+    assert leases.acquire(services.db, "task:evaluate_settled", "killed-worker", tasks.SWEEP_LEASE, clock())
+    with tasks.exclusive(services, "evaluate_settled") as held:
+        assert not held  # the dead worker's lease still runs
+    clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
+    with tasks.exclusive(services, "evaluate_settled") as held:
+        assert held
+        with tasks.exclusive(services, "evaluate_settled") as again:
+            assert not again  # one sweep at a time
+    assert leases.acquire(services.db, "task:evaluate_settled", "next", tasks.SWEEP_LEASE, clock())  # released
