@@ -226,7 +226,7 @@ class Rig:
 
 def healthy(url: str) -> bool:
     try:
-        return requests.get(url + "/healthz", timeout=2).status_code == 200
+        return requests.get(url + "/healthz", timeout=15).status_code == 200
     except requests.RequestException:
         return False
 
