@@ -56,7 +56,8 @@ class RemoteStore:
 class StoreServer:
     def __init__(self, store: SandboxStore) -> None:
         self.store = store
-        self.failing: int | None = None  # answer this status to every call while set
+        self.failing: tuple[int, ...] = ()  # while set, answer these statuses in turn to every call
+        self._turn = 0
         self.refused: Counter[int] = Counter()
         self._hold = threading.Event()  # set: the next call waits to be released
         self.held_pid: int | None = None
@@ -123,9 +124,12 @@ class StoreServer:
                 if self._drop:
                     return 503
         failing = self.failing
-        if failing is not None:
-            self.refused[failing] += 1
-            return failing
+        if failing:
+            with self._lock:
+                status = failing[self._turn % len(failing)]
+                self._turn += 1
+                self.refused[status] += 1
+            return status
         if name in DECIMAL_ARGS:
             args[DECIMAL_ARGS[name]] = Decimal(args[DECIMAL_ARGS[name]])
         with self._lock:  # the store's dicts are not made for concurrent callers

@@ -126,7 +126,10 @@ def _memory_folder(needed: int = 1 << 30) -> str | None:
     return None
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(crash_safe: bool = False) -> PostgresServer:
+    """`crash_safe`: commits are flushed to the WAL before they return (synchronous_commit on), so a
+    crash of the server (kill, immediate shutdown) loses no committed transaction, as in production.
+    Off by default: the throw-away servers of the other tests never crash and run faster without."""
     bin_dir = postgres_bin()
     installed = bin_dir is not None and (bin_dir / "postgres").exists()
     need(installed, "PostgreSQL is not installed (apt-get install postgresql)")
@@ -151,7 +154,8 @@ def start_postgres() -> PostgresServer:
     )
     port = free_port()
     argv = [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-            "-c", f"unix_socket_directories={folder}", "-c", "fsync=off", "-c", "synchronous_commit=off",
+            "-c", f"unix_socket_directories={folder}", "-c", "fsync=off",
+            "-c", f"synchronous_commit={'on' if crash_safe else 'off'}",
             "-c", "full_page_writes=off", "-c", "max_connections=200"]
     with log.open("w") as out:
         process = subprocess.Popen(
