@@ -61,6 +61,7 @@ scheduler: $(SCALE_STAMP) .env
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -c pyproject.toml -q -r connector adapters
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/engine.py

@@ -206,7 +206,7 @@ def capture_action(amount: Decimal, key: str, currency: str) -> Action | None:
 
 
 def signature(line_ids: Sequence[str]) -> str:
-    return hashlib.sha1(",".join(sorted(line_ids)).encode()).hexdigest()[:12]
+    return hashlib.sha1(",".join(sorted(line_ids)).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def decide(p: OrderPicture) -> Decision:

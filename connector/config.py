@@ -67,7 +67,7 @@ class Config:
 def served_url(host: str | None, port: str | None) -> str:
     """The address a local server bound to `host:port` answers on (`make run HOST=... PORT=...`)."""
     host = (host or "").strip()
-    if host in {"", "0.0.0.0", "::", "[::]"}:  # every interface: this machine is reached on loopback
+    if host in {"", "0.0.0.0", "::", "[::]"}:  # nosec B104  # not a bind: a wildcard address is reached on loopback
         host = "127.0.0.1"
     elif ":" in host and not host.startswith("["):
         host = f"[{host}]"  # an IPv6 literal

@@ -267,7 +267,7 @@ def _allocate_ordered(
                 source = ds.lead_time.source
             eta = routed_eta if eta is None else (max(eta[0], routed_eta[0]), max(eta[1], routed_eta[1]),
                                                   max(eta[2], routed_eta[2]))
-        assert eta is not None
+        assert eta is not None  # nosec B101  # narrows the type; an invariant, not a check of input
         p50, p90, promised = eta
         emit(allocation(line.key, line.order_key, line.sku, in_stock, waiting + routed, p50, p90, promised, source))
 

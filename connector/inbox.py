@@ -8,21 +8,27 @@ and event id) is acknowledged and not stored again.
 re-evaluates what they touched and enqueues the resulting actions, all in one transaction, then
 marks the delivery done in that same transaction. A crash at any point leaves the delivery
 pending (its lease runs out and it is claimed again) with nothing half-applied: nothing lost,
-nothing done twice. A payload that cannot be normalised, or holds values no store sends (see
-`connector.limits`), goes to the dead letter at once with the reason, body kept, for the merchant
-to see and replay. So does a failure that trying again cannot fix (the data overflows a column, a
-value of the wrong type): it is logged as a warning, not retried. Other failures (the database is
-down, a lock timed out) are retried with back-off, then dead-lettered with the error.
+nothing done twice. Claims are short leases (`leases.CLAIM_LEASE`) renewed by a heartbeat while
+the batch runs; the delivery being processed is locked in its transaction and fenced by its
+claim token (`attempts`), so a worker whose claim lapsed cannot apply it a second time.
+
+A payload that cannot be normalised, or holds values no store sends (see `connector.limits`),
+goes to the dead letter at once with the reason, body kept, for the merchant to see and replay.
+So does a failure that trying again cannot fix (the data overflows a column, a value of the wrong
+type): it is logged as a warning, not retried. Other failures (the database is down, a lock timed
+out) are retried with back-off, then dead-lettered with the error.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import aliased
 
@@ -30,6 +36,7 @@ from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector import edits
 from connector.apply import SETTLE, apply_events
 from connector.evaluation import evaluate
+from connector.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
 from connector.limits import OutOfBounds, check_events
 from connector.model import Event, Platform
 from connector.outbox import backoff
@@ -41,7 +48,7 @@ from connector.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = CLAIM_LEASE
 MAX_ATTEMPTS = 8
 INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
 _INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
@@ -53,6 +60,7 @@ class Processed:
     done: int = 0
     dead: int = 0
     retried: int = 0
+    lapsed: int = 0  # claims that were no longer ours when their turn came (another worker took them)
 
 
 class Inbox:
@@ -62,11 +70,14 @@ class Inbox:
         adapters: Mapping[Platform, PlatformAdapter],
         clock: Callable[[], datetime] = utcnow,
         settle: timedelta = SETTLE,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
         self.settle = settle
+        self.lease = lease
+        self._held_lock = threading.Lock()
         # SQLite: the request threads' inserts go through one writer thread, a few per transaction.
         self._group = GroupInsert(db, DeliveryRow.__table__) if db.is_sqlite else None
 
@@ -99,6 +110,10 @@ class Inbox:
     # ---- processing --------------------------------------------------------------------
 
     def _claim(self, limit: int) -> list[int]:
+        return [delivery_id for delivery_id, _ in self._claim_tokens(limit)]
+
+    def _claim_tokens(self, limit: int) -> list[tuple[int, int]]:
+        """Claim due deliveries: (id, claim token) pairs, the token being the claim's `attempts`."""
         now = self.clock()
         due = or_(
             and_(
@@ -123,7 +138,7 @@ class Inbox:
             earlier.status == "processing",
             earlier.lease_until > now,
         )
-        claimed: list[int] = []
+        claimed: list[tuple[int, int]] = []
         with self.db.session(background=True) as s:
             candidates = s.execute(
                 self.db.for_claim(
@@ -159,26 +174,61 @@ class Inbox:
                     .where(
                         DeliveryRow.id == delivery_id, DeliveryRow.status == status, DeliveryRow.attempts == attempts
                     )
-                    .values(status="processing", lease_until=now + LEASE, attempts=attempts + 1)
+                    .values(status="processing", lease_until=now + self.lease, attempts=attempts + 1)
                 )
                 if res.rowcount == 1:
-                    claimed.append(delivery_id)
+                    claimed.append((delivery_id, attempts + 1))
         return claimed
 
-    def process_pending(self, limit: int = 100) -> Processed:
-        done = dead = retried = 0
-        for delivery_id in self._claim(limit):
-            outcome = self.process(delivery_id)
-            done += outcome == "done"
-            dead += outcome == "dead"
-            retried += outcome == "retry"
-        return Processed(done, dead, retried)
+    def renew(self, held: Mapping[int, int]) -> int:
+        """Extend the claims in `held` (delivery id -> claim token) that are still ours. Returns how many."""
+        if not held:
+            return 0
+        ours = or_(false(), *(and_(DeliveryRow.id == i, DeliveryRow.attempts == token) for i, token in held.items()))
+        with self.db.session(background=True) as s:
+            res = s.execute(
+                update(DeliveryRow)
+                .where(ours, DeliveryRow.status == "processing")
+                .values(lease_until=self.clock() + self.lease)
+            )
+            return res.rowcount
 
-    def process(self, delivery_id: int) -> str:
-        """Process one claimed delivery. Returns "done", "dead" or "retry"."""
+    def process_pending(self, limit: int = 100) -> Processed:
+        claims = self._claim_tokens(limit)
+        if not claims:
+            return Processed()
+        # The heartbeat renews the claims still waiting their turn; the one being processed is
+        # locked by its own transaction (and on SQLite nothing else writes meanwhile).
+        held = dict(claims)
+
+        def beat() -> int:
+            with self._held_lock:
+                snapshot = dict(held)
+            return self.renew(snapshot)
+
+        outcomes: list[str] = []
+        with Heartbeat(beat, heartbeat_interval(self.lease), name="inbox-heartbeat"):
+            for delivery_id, token in claims:
+                with self._held_lock:
+                    held.pop(delivery_id, None)
+                outcomes.append(self.process(delivery_id, token))
+        return Processed(
+            outcomes.count("done"), outcomes.count("dead"), outcomes.count("retry"), outcomes.count("lapsed")
+        )
+
+    def process(self, delivery_id: int, token: int | None = None) -> str:
+        """Process one claimed delivery. Returns "done", "dead", "retry" or "lapsed".
+
+        `token` is the claim's token (from `_claim_tokens`): the delivery is processed only while
+        that claim is still the current one. Without it, any claim of the delivery will do."""
         try:
             with self.db.session(background=True) as s:
-                row = s.get(DeliveryRow, delivery_id)
+                # Locked for the transaction (PostgreSQL): a worker that took the delivery over
+                # after our claim lapsed waits here, then finds it done.
+                row = s.get(DeliveryRow, delivery_id, with_for_update=not self.db.is_sqlite, populate_existing=True)
+                if row is not None and token is not None and (row.status != "processing" or row.attempts != token):
+                    log.warning("delivery %s: claim lapsed and was taken over; left to its new claimant", delivery_id)
+                    return "lapsed"
                 if row is None or row.status == "done":
                     return "done"
                 events = self._normalise(row)
@@ -195,18 +245,18 @@ class Inbox:
                 row.status, row.processed_at, row.lease_until = "done", self.clock(), None
             return "done"
         except NormalisationError as exc:
-            self._dead(delivery_id, f"cannot be read: {exc}")
-            return "dead"
+            return self._dead(delivery_id, f"cannot be read: {exc}", token)
         except Exception as exc:  # noqa: BLE001 - recorded, retried, then dead-lettered
             if is_permanent(exc):
                 log.warning("delivery %s dead-lettered: %s: %s", delivery_id, type(exc).__name__, exc)
-                self._dead(delivery_id, f"cannot be stored (retrying cannot help): {type(exc).__name__}: {exc}")
-                return "dead"
+                return self._dead(
+                    delivery_id, f"cannot be stored (retrying cannot help): {type(exc).__name__}: {exc}", token
+                )
             if _is_integrity(exc):
                 log.warning("delivery %s failed a database constraint: %s", delivery_id, exc)
-                return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", integrity=True)
+                return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token, integrity=True)
             log.exception("delivery %s failed", delivery_id)
-            return self._retry(delivery_id, f"{type(exc).__name__}: {exc}")
+            return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token)
 
     def _normalise(self, row: DeliveryRow) -> list[Event]:
         adapter = self.adapters.get(Platform(row.platform))
@@ -259,19 +309,25 @@ class Inbox:
                     done += evaluate(s, shop, skus, now).actions
         return done
 
-    def _dead(self, delivery_id: int, reason: str) -> None:
+    def _ours(self, delivery_id: int, token: int | None) -> Any:
+        if token is None:
+            return DeliveryRow.id == delivery_id
+        return and_(DeliveryRow.id == delivery_id, DeliveryRow.status == "processing", DeliveryRow.attempts == token)
+
+    def _dead(self, delivery_id: int, reason: str, token: int | None = None) -> str:
         with self.db.session(background=True) as s:
-            s.execute(
+            res = s.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
+                .where(self._ours(delivery_id, token))
                 .values(status="dead", error=reason[:4000], lease_until=None, processed_at=self.clock())
             )
+            return "dead" if res.rowcount else "lapsed"
 
-    def _retry(self, delivery_id: int, reason: str, integrity: bool = False) -> str:
+    def _retry(self, delivery_id: int, reason: str, token: int | None = None, integrity: bool = False) -> str:
         with self.db.session(background=True) as s:
-            row = s.get(DeliveryRow, delivery_id)
+            row = s.scalars(select(DeliveryRow).where(self._ours(delivery_id, token))).one_or_none()
             if row is None:
-                return "dead"
+                return "lapsed" if token is not None else "dead"
             if integrity and row.attempts >= INTEGRITY_ATTEMPTS:
                 # Failed the database's constraints again on a retry: the data, not a race with another writer.
                 log.warning("delivery %s dead-lettered: %s", delivery_id, reason)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from connector.storage.db import Database
 from connector.storage.tables import LeaseRow
+
+log = logging.getLogger(__name__)
 
 
 def acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
@@ -31,3 +36,48 @@ def release(db: Database, name: str, holder: str) -> None:
         row = s.get(LeaseRow, name)
         if row is not None and row.holder == holder:
             s.delete(row)
+
+
+# ---- claims of queued work (inbox deliveries, outbox actions) ------------------------------
+
+# A claim lasts this long unless renewed. The worker holding it renews it every CLAIM_LEASE / 4
+# while the work runs (`Heartbeat`), so a slow but living worker keeps its claim, and the claims
+# of a process that died (kill -9, power loss) lapse within CLAIM_LEASE and are taken over at the
+# next pass of any worker (the in-process worker polls every second, the scheduler enqueues the
+# queue tasks every OUTBOX_INTERVAL_SECONDS).
+CLAIM_LEASE = timedelta(seconds=20)
+
+
+def heartbeat_interval(lease: timedelta) -> float:
+    """How often a claim of length `lease` is renewed: four chances before it lapses."""
+    return max(lease.total_seconds() / 4, 0.01)
+
+
+class Heartbeat:
+    """Call `renew` every `interval` seconds on a daemon thread while the `with` block runs.
+
+    A failed renewal (the database blinked) is logged and tried again at the next beat; if the
+    claims lapse meanwhile, the fenced completion of the work (see the outbox and inbox) notices."""
+
+    def __init__(self, renew: Callable[[], object], interval: float, name: str = "claim-heartbeat") -> None:
+        self.renew = renew
+        self.interval = interval
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.renew()
+                self.beats += 1
+            except Exception:  # noqa: BLE001 - retried at the next beat; a lapse is fenced
+                log.warning("could not renew claims", exc_info=True)

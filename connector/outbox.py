@@ -7,6 +7,12 @@ actions, executes them, and records the outcome. Actions of one order run in the
 were made; a failed one is retried with exponential back-off until it succeeds or, after
 `MAX_ATTEMPTS`, is marked dead and shown to the merchant: never silently dropped.
 
+A claim is a short lease (`leases.CLAIM_LEASE`) renewed by a heartbeat while the worker runs its
+batch: a slow worker keeps its actions, a dead one's are taken over within the lease. Each claim
+increments `attempts`, which is the claim's fencing token: the outcome is recorded only where
+the row is still `running` under that token, so the late result of a claim that lapsed (its
+worker stalled past the lease) never overwrites the outcome of the worker that took it over.
+
 A process crash between a store call and recording its success means that call is made again
 when the lease runs out; every `StoreClient` call is idempotent for that reason (tags are sets,
 holds use a stable handle, captures and refunds carry the action's idempotency key).
@@ -16,16 +22,18 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, LineQuantity, StoreClient
+from connector.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
 from connector.model import ActionKind
 from connector.storage.db import Database
 from connector.storage.tables import ActionRow, ShopRow
@@ -36,7 +44,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
-LEASE = timedelta(minutes=5)
+LEASE = CLAIM_LEASE
 
 
 Kind = ActionKind  # the kinds live in the common model, where pure decisions name them
@@ -126,7 +134,12 @@ class DrainResult:
     retried: int = 0
     failed: int = 0
     dead: int = 0
+    lapsed: int = 0  # outcomes not recorded: the claim had lapsed and another worker took the action
     errors: list[str] = field(default_factory=list)
+
+
+class _ClaimLapsed(Exception):
+    """The claim an outcome was to be recorded under is no longer current."""
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -140,11 +153,14 @@ class Outbox:
         client_for: ClientFor,
         send_mail: MailFn | None = None,
         clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.client_for = client_for
         self.send_mail = send_mail
         self.clock = clock
+        self.lease = lease
+        self._held_lock = threading.Lock()
 
     def _claim(self, limit: int) -> list[ActionRow]:
         now = self.clock()
@@ -177,7 +193,7 @@ class Outbox:
                 result = s.execute(
                     update(ActionRow)
                     .where(ActionRow.id == row.id, ActionRow.status == row.status, ActionRow.attempts == row.attempts)
-                    .values(status="running", lease_until=now + LEASE, attempts=ActionRow.attempts + 1)
+                    .values(status="running", lease_until=now + self.lease, attempts=ActionRow.attempts + 1)
                 )
                 if result.rowcount == 1:
                     s.refresh(row)
@@ -192,49 +208,97 @@ class Outbox:
         else:
             execute_store_action(self.client_for(row.shop_id), row.kind, row.payload, row.idempotency_key)
 
+    def renew(self, held: Mapping[int, int]) -> int:
+        """Extend the claims in `held` (action id -> claim token) that are still ours. Returns how many."""
+        if not held:
+            return 0
+        ours = or_(false(), *(and_(ActionRow.id == i, ActionRow.attempts == token) for i, token in held.items()))
+        with self.db.session(background=True) as s:
+            res = s.execute(
+                update(ActionRow)
+                .where(ours, ActionRow.status == "running")
+                .values(lease_until=self.clock() + self.lease)
+            )
+            return res.rowcount
+
+    def _ours(self, row: ActionRow) -> Any:
+        """The row, while the claim `row` was read under is still the current one."""
+        return and_(ActionRow.id == row.id, ActionRow.status == "running", ActionRow.attempts == row.attempts)
+
     def drain(self, limit: int = 200) -> DrainResult:
         """Execute the due actions once. Returns counts; raises nothing for action failures."""
         result = DrainResult()
-        for row in self._claim(limit):
-            try:
-                self._run(row)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
-                self._failed(row, exc, result)
-            else:
-                with self.db.session(background=True) as s:
-                    s.execute(
-                        update(ActionRow)
-                        .where(ActionRow.id == row.id)
-                        .values(status="done", done_at=self.clock(), lease_until=None, last_error=None)
-                    )
-                result.done += 1
+        rows = self._claim(limit)
+        if not rows:
+            return result
+        held = {row.id: row.attempts for row in rows}
+
+        def beat() -> int:
+            with self._held_lock:
+                snapshot = dict(held)
+            return self.renew(snapshot)
+
+        with Heartbeat(beat, heartbeat_interval(self.lease), name="outbox-heartbeat"):
+            for row in rows:
+                try:
+                    self._run(row)
+                except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
+                    self._failed(row, exc, result)
+                else:
+                    with self.db.session(background=True) as s:
+                        recorded = s.execute(
+                            update(ActionRow)
+                            .where(self._ours(row))
+                            .values(status="done", done_at=self.clock(), lease_until=None, last_error=None)
+                        ).rowcount
+                    if recorded:
+                        result.done += 1
+                    else:
+                        self._lapsed(row, result)
+                with self._held_lock:
+                    held.pop(row.id, None)
         return result
+
+    def _lapsed(self, row: ActionRow, result: DrainResult) -> None:
+        result.lapsed += 1
+        log.warning(
+            "action %s (%s): claim lapsed before its outcome was recorded; left to its new claimant", row.id, row.kind
+        )
 
     def _failed(self, row: ActionRow, exc: Exception, result: DrainResult) -> None:
         message = f"{type(exc).__name__}: {exc}"[:2000]
         result.errors.append(message)
         now = self.clock()
-        with self.db.session(background=True) as s:
-            values: dict[str, Any] = {"last_error": message, "lease_until": None}
-            if isinstance(exc, AuthRevoked):
-                # Keep the action: it runs once the merchant re-connects the store.
-                shop = s.get(ShopRow, row.shop_id)
-                if shop is not None:
-                    shop.status, shop.status_reason = "needs_reconnect", f"the store refused our credentials: {exc}"
-                values.update(status="pending", next_attempt_at=now, attempts=row.attempts - 1)
-                result.retried += 1
-            elif _is_permanent(exc):
-                values["status"] = "failed"
-                result.failed += 1
-                log.warning("action %s (%s) failed for good: %s", row.id, row.kind, message)
-            elif row.attempts >= MAX_ATTEMPTS:
-                values["status"] = "dead"
-                result.dead += 1
-                log.error("action %s (%s) gave up after %d attempts: %s", row.id, row.kind, row.attempts, message)
-            else:
-                values.update(status="pending", next_attempt_at=now + backoff(row.attempts))
-                result.retried += 1
-            s.execute(update(ActionRow).where(ActionRow.id == row.id).values(**values))
+        try:
+            with self.db.session(background=True) as s:
+                values: dict[str, Any] = {"last_error": message, "lease_until": None}
+                if isinstance(exc, AuthRevoked):
+                    # Keep the action: it runs once the merchant re-connects the store.
+                    shop = s.get(ShopRow, row.shop_id)
+                    if shop is not None:
+                        shop.status = "needs_reconnect"
+                        shop.status_reason = f"the store refused our credentials: {exc}"
+                    values.update(status="pending", next_attempt_at=now, attempts=row.attempts - 1)
+                    outcome = "retried"
+                elif _is_permanent(exc):
+                    values["status"] = "failed"
+                    outcome = "failed"
+                elif row.attempts >= MAX_ATTEMPTS:
+                    values["status"] = "dead"
+                    outcome = "dead"
+                else:
+                    values.update(status="pending", next_attempt_at=now + backoff(row.attempts))
+                    outcome = "retried"
+                if not s.execute(update(ActionRow).where(self._ours(row)).values(**values)).rowcount:
+                    raise _ClaimLapsed  # roll back, the shop's status too: the action is no longer ours
+        except _ClaimLapsed:
+            self._lapsed(row, result)
+            return
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "failed":
+            log.warning("action %s (%s) failed for good: %s", row.id, row.kind, message)
+        elif outcome == "dead":
+            log.error("action %s (%s) gave up after %d attempts: %s", row.id, row.kind, row.attempts, message)
 
     def retry_now(self, action_id: int, shop_id: int) -> bool:
         """The merchant asks to try a failed or dead action again."""

@@ -91,14 +91,14 @@ def email_export(session: Session, shop: ShopRow, supplier_id: int, now: datetim
     an order of this supplier from the same plan; once per plan and supplier. True when enqueued now."""
     run = latest_run(session, shop.id, done=True)
     export = supplier_export(session, shop, supplier_id, run)
-    assert run is not None
+    assert run is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     if not approved_plan_orders(session, shop, supplier_id, run):
         raise PlanActionError(f"approve the draft purchase order for {export.supplier.name} first")
     if not export.supplier.email:
         raise PlanActionError(f"{export.supplier.name} has no email address")
     message = supplier_email(export.approve(now), "planning@localhost", shop.name)
     body = message.get_body(("plain",))
-    assert body is not None
+    assert body is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     settings = ShopSettings.from_mapping(shop.settings)
     filename = f"forecast-{shop.domain}-{export.first_day.isoformat()}.csv"
     payload = plain_payload(

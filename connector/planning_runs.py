@@ -187,19 +187,19 @@ def plan_detached(db: Database, shop_id: int, clock: Callable[[], datetime], tri
         if shop is None:
             raise LookupError(shop_id)
         run = s.get(PlanRunRow, run_id) if run_id is not None else start_run(s, shop, now, trigger, model_set)
-        assert run is not None
+        assert run is not None  # nosec B101  # narrows the type; an invariant, not a check of input
         run_id, as_of = run.id, run.as_of
     try:
         with db.read() as s:
             shop = s.get(ShopRow, shop_id)
-            assert shop is not None
+            assert shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
             settings = settings_of(shop, model_set)
             inputs = load_inputs(s, shop, as_of, settings)
         plan = plan_shop(shop.domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders, inputs.suppliers,
                          inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings)
         with db.session(background=True) as s:
             shop, run = s.get(ShopRow, shop_id), s.get(PlanRunRow, run_id)
-            assert shop is not None and run is not None
+            assert shop is not None and run is not None  # nosec B101  # narrows the type; an invariant, not a check of input
             run.model_set = settings.model_set
             _store(s, shop, run, plan, inputs)
             run.status, run.finished_at = "done", max(utcnow(), now)
@@ -208,7 +208,7 @@ def plan_detached(db: Database, shop_id: int, clock: Callable[[], datetime], tri
         log.exception("planning of shop %s failed", shop_id)
         with db.session(background=True) as s:
             run = s.get(PlanRunRow, run_id)
-            assert run is not None
+            assert run is not None  # nosec B101  # narrows the type; an invariant, not a check of input
             run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}", max(utcnow(), now)
         return run_id, "failed"
 

@@ -110,7 +110,7 @@ def save_purchase_order(
     if po is not None and po.received_on is not None:
         raise InvalidInput({"reference": "a received purchase order cannot be changed"})
     _validate(session, shop_id, data, po)
-    assert data.expected_on is not None
+    assert data.expected_on is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     touched: set[str] = set()
     if po is None:
         po = PurchaseOrderRow(

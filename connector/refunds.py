@@ -58,7 +58,7 @@ def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: date
         raise OfferError("this refund offer has expired")
     order = session.get(OrderRow, offer.order_id)
     shop = session.get(ShopRow, offer.shop_id)
-    assert order is not None and shop is not None
+    assert order is not None and shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     if order.cancelled:
         raise OfferError("this order was cancelled")
     if choice == "keep":

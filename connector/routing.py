@@ -115,7 +115,7 @@ def route_backorders(
 def _announce(session: Session, shop: ShopRow, settings: ShopSettings, line: OrderLineRow, supplier: SupplierRow,
               route: LineRouteRow, now: datetime) -> None:
     order = session.get(OrderRow, line.order_id)
-    assert order is not None
+    assert order is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     acts = OrderActions(session, shop, order, now)
     key = f"route:{line.external_id}"
     acts.add(Kind.NOTE, f"{key}:note", {

@@ -18,7 +18,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from dotenv import load_dotenv
@@ -31,7 +30,7 @@ from connector.config import load_config
 log = logging.getLogger(__name__)
 
 PASSES = 20  # a task takes at most this many batches, then leaves the rest to the next task
-SWEEP_LEASE = timedelta(minutes=15)  # longer than any sweep takes; a crashed worker's lease runs out
+SWEEP_LEASE = leases.CLAIM_LEASE  # renewed while the sweep runs; a killed worker's lapses within it
 
 _services: Services | None = None
 _services_lock = threading.Lock()
@@ -56,14 +55,25 @@ def services() -> Services:
 
 @contextmanager
 def exclusive(svc: Services, name: str) -> Iterator[bool]:
-    """Hold the lease `task:<name>` while the block runs; yields False when another worker holds it."""
+    """Hold the lease `task:<name>` while the block runs; yields False when another worker holds it.
+
+    The lease is short and renewed by a heartbeat while the sweep runs: a worker killed mid-sweep
+    holds up the next one by at most SWEEP_LEASE."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    held = leases.acquire(svc.db, f"task:{name}", holder, SWEEP_LEASE, svc.clock())
+    lease_name = f"task:{name}"
+    held = leases.acquire(svc.db, lease_name, holder, SWEEP_LEASE, svc.clock())
+    if not held:
+        yield False
+        return
+
+    def renew() -> bool:
+        return leases.acquire(svc.db, lease_name, holder, SWEEP_LEASE, svc.clock())
+
     try:
-        yield held
+        with leases.Heartbeat(renew, leases.heartbeat_interval(SWEEP_LEASE), name=f"{name}-lease"):
+            yield True
     finally:
-        if held:
-            leases.release(svc.db, f"task:{name}", holder)
+        leases.release(svc.db, lease_name, holder)
 
 
 @app.task(name="connector.process_inbox")

@@ -70,7 +70,7 @@ def _offer_refund(
     session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime, secret: str, app_url: str
 ) -> int:
     promised = order.bo_promised_on
-    assert promised is not None
+    assert promised is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     exists = session.scalar(
         select(RefundOfferRow.id).where(RefundOfferRow.order_id == order.id, RefundOfferRow.promised_on == promised)
     )

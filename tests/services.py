@@ -79,6 +79,20 @@ class PostgresServer:
     process: subprocess.Popen
     user: str = "postgres"
     created: list[str] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)
+    run_as: dict[str, object] = field(default_factory=dict)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop the server at once (as a crash would: no checkpoint) and start it again on the same
+        data and port, after `down_for` seconds."""
+        _stop(self.process, signal.SIGQUIT)
+        time.sleep(down_for)
+        log = self.folder / "postgres.log"
+        with log.open("a") as out:
+            self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.folder,
+                                            **self.run_as)  # type: ignore[call-overload]
+        _wait_for_port(self.port, self.process, log)
+        _wait_accepting(self.port, self)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -112,7 +126,10 @@ def _memory_folder(needed: int = 1 << 30) -> str | None:
     return None
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(crash_safe: bool = False) -> PostgresServer:
+    """`crash_safe`: commits are flushed to the WAL before they return (synchronous_commit on), so a
+    crash of the server (kill, immediate shutdown) loses no committed transaction, as in production.
+    Off by default: the throw-away servers of the other tests never crash and run faster without."""
     bin_dir = postgres_bin()
     installed = bin_dir is not None and (bin_dir / "postgres").exists()
     need(installed, "PostgreSQL is not installed (apt-get install postgresql)")
@@ -136,23 +153,29 @@ def start_postgres() -> PostgresServer:
         check=True, capture_output=True, timeout=60, cwd=folder, **run_as,  # type: ignore[call-overload]
     )
     port = free_port()
+    argv = [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+            "-c", f"unix_socket_directories={folder}", "-c", "fsync=off",
+            "-c", f"synchronous_commit={'on' if crash_safe else 'off'}",
+            "-c", "full_page_writes=off", "-c", "max_connections=200"]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-             "-c", f"unix_socket_directories={folder}", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=folder, **run_as,  # type: ignore[call-overload]
+            argv, stdout=out, stderr=subprocess.STDOUT, cwd=folder, **run_as,  # type: ignore[call-overload]
         )
     _wait_for_port(port, process, log)
-    server = PostgresServer(port, folder, process)
-    # listening is not accepting: wait for the first successful connection
+    server = PostgresServer(port, folder, process, argv=argv, run_as=run_as)
+    _wait_accepting(port, server)
+    return server
+
+
+def _wait_accepting(port: int, server: PostgresServer) -> None:
+    """Listening is not accepting: wait for the first successful connection."""
     import psycopg
 
     deadline = time.monotonic() + 20
     while True:
         try:
             psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres").close()
-            return server
+            return
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 server.stop()
@@ -173,9 +196,21 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    argv: list[str] = field(default_factory=list)
+
     def stop(self) -> None:
         _stop(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def pause(self) -> None:
+        """Stop the server (its data is not kept: queued messages are lost, as in a crash)."""
+        _stop(self.process)
+
+    def resume(self) -> None:
+        log = self.folder / "redis.log"
+        with log.open("a") as out:
+            self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT)
+        _wait_for_port(self.port, self.process, log)
 
 
 def start_redis() -> RedisServer:
@@ -185,14 +220,12 @@ def start_redis() -> RedisServer:
     folder = Path(tempfile.mkdtemp(prefix="connector-redis-"))
     log = folder / "redis.log"
     port = free_port()
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(folder), "--protected-mode", "yes"]
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder), "--protected-mode", "yes"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     _wait_for_port(port, process, log)
-    return RedisServer(port, folder, process)
+    return RedisServer(port, folder, process, argv=argv)
 
 
 # ---- fixtures (import them into a conftest or a test module) ------------------------------

@@ -54,7 +54,7 @@ class Simulator:
     def __init__(self, store: SandboxStore, interval: float = 5.0, seed: int = 7) -> None:
         self.store = store
         self.interval = interval
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311  # the sandbox's simulated shoppers, not a secret
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0

@@ -49,7 +49,7 @@ def reevaluate(session: Session, shop: ShopRecord, skus: Iterable[str] | None) -
 def today() -> date:
     with services().db.session() as s:
         shop = shop_row(s, signed_in().id)
-        assert shop is not None
+        assert shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
         return shop_today(shop, services().clock())
 
 
