@@ -1,1 +1,1 @@
-"""Platform adapters: each package knows one platform and imports only `connector.model` and `adapters.base`."""
+"""Platform adapters: each package knows one platform and imports only `connector.domain.model` and `adapters.base`."""

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from connector.model import Event, Order, Platform, Shop, StockLevel, Variant
+from connector.domain.model import Event, Order, Platform, Shop, StockLevel, Variant
 
 # ---- errors ---------------------------------------------------------------------------
 

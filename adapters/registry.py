@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.base import PlatformAdapter
-from connector.model import Platform
+from connector.domain.model import Platform
 
 ADAPTER_MODULES = {
     Platform.SANDBOX: "adapters.sandbox",

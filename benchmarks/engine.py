@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector import engine  # noqa: E402
+from connector.domain import engine  # noqa: E402
 
 TODAY = date(2026, 11, 2)
 FULL_TARGET_S = 5.0
@@ -111,7 +111,7 @@ def time_full(data: DataSet, rounds: int) -> tuple[list[float], list[float], dic
 def time_one_sku(data: DataSet, repeats: int, seed: int, *, via_allocate: bool) -> tuple[list[float], float]:
     """Re-evaluate the SKU a stock event touched: its supply at the new level, its open lines.
 
-    `allocate_sku` is the engine's per-SKU entry; the service (`connector.evaluation`) calls
+    `allocate_sku` is the engine's per-SKU entry; the service (`connector.backorders.evaluation`) calls
     `allocate` with the touched SKUs' supplies and lines, so both are timed."""
     rng = random.Random(seed + 1)
     tracked = [sku for sku in data.by_sku if sku in data.supplies]

@@ -48,7 +48,7 @@ from adapters.sandbox.store import SandboxStore  # noqa: E402
 from adapters.sandbox.webhooks import build_delivery  # noqa: E402
 from connector.bootstrap import build_services  # noqa: E402
 from connector.config import load_config  # noqa: E402
-from connector.model import Platform  # noqa: E402
+from connector.domain.model import Platform  # noqa: E402
 
 DOMAIN = "bench-store.sandbox"
 SECRET = b"intake-benchmark-webhook-secret"

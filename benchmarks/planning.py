@@ -1,6 +1,6 @@
 """Planning benchmark: our planner against the rules merchants use today, and the speed of the plan.
 
-One run, the same synthetic demand (`connector/planning/simulate.py`, seven demand classes) for every
+One run, the same synthetic demand (`connector/domain/planning/simulate.py`, seven demand classes) for every
 policy, simulated as the service runs: stock reviewed nightly; reorder points re-planned nightly
 from a forecast redone every week (`--reforecast-days`), lead times drawn around their mean
 (20 % spread), purchase orders already in flight at the start, backorders for what is short.
@@ -34,12 +34,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from connector.planning import bullwhip, policy  # noqa: E402
-from connector.planning.forecast import forecast_demand  # noqa: E402
-from connector.planning.history import DemandHistory  # noqa: E402
-from connector.planning.screen import Promotions  # noqa: E402
-from connector.planning.settings import PlanSettings  # noqa: E402
-from connector.planning.simulate import ALL_KINDS, SimResult, simulate_replanned, synthetic_demand  # noqa: E402
+from connector.domain.planning import bullwhip, policy  # noqa: E402
+from connector.domain.planning.forecast import forecast_demand  # noqa: E402
+from connector.domain.planning.history import DemandHistory  # noqa: E402
+from connector.domain.planning.plan_settings import PlanSettings  # noqa: E402
+from connector.domain.planning.screen import Promotions  # noqa: E402
+from connector.domain.planning.simulate import ALL_KINDS, SimResult, simulate_replanned, synthetic_demand  # noqa: E402
 
 HISTORY = 182
 SIMULATE = 91

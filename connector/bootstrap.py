@@ -14,13 +14,13 @@ from typing import Any
 from adapters.base import PlatformAdapter, StoreClient
 from adapters.registry import build_registry
 from connector.config import Config
-from connector.crypto import CredentialBox
-from connector.inbox import Inbox
+from connector.dispatch.outbox import MailFn, Outbox
+from connector.domain.model import Platform
+from connector.intake.inbox import Inbox
 from connector.mail.payload import make_send_mail
 from connector.mail.send import sender_from_url
-from connector.model import Platform
-from connector.outbox import MailFn, Outbox
-from connector.shops import ShopDirectory, to_model
+from connector.shops.directory import ShopDirectory, to_model
+from connector.storage.crypto import CredentialBox
 from connector.storage.db import Database
 from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow

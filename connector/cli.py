@@ -11,11 +11,11 @@ import click
 from flask import Flask, current_app
 
 from adapters.base import Delivery
+from connector.backorders.evaluation import evaluate
 from connector.bootstrap import Services
-from connector.evaluation import evaluate
-from connector.model import Platform
-from connector.planning_runs import run_plan
-from connector.shops import find_row
+from connector.domain.model import Platform
+from connector.plans.planning_runs import run_plan
+from connector.shops.directory import find_row
 from connector.sweeps import reconcile_all
 
 

@@ -6,7 +6,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from connector.crypto import new_key
+from connector.storage.crypto import new_key
 
 GENERATED = {"SECRET_KEY": lambda: secrets.token_urlsafe(48), "ENCRYPTION_KEY": new_key}
 

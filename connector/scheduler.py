@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from connector import leases
 from connector.bootstrap import Services
+from connector.storage import leases
 from connector.sweeps import PLAN_CHECK_SECONDS, evaluate_all, plan_all, reconcile_all, timers_all
 
 log = logging.getLogger(__name__)

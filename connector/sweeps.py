@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from connector.backorders.evaluation import evaluate
+from connector.backorders.timers import run_timers
 from connector.bootstrap import Services
-from connector.evaluation import evaluate
-from connector.planning_runs import plan_detached, plan_due
-from connector.reconcile import reconcile_shop, upkeep_shop
-from connector.shops import lock_shop
+from connector.intake.reconcile import reconcile_shop, upkeep_shop
+from connector.plans.planning_runs import plan_detached, plan_due
+from connector.shops.directory import lock_shop
 from connector.storage.tables import ShopRow
-from connector.timers import run_timers
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,11 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from connector import leases, sweeps
+from connector import sweeps
 from connector.bootstrap import Services, build_services
 from connector.celery_app import TASK_NAMES, app, configure
 from connector.config import load_config
+from connector.storage import leases
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def drain_outbox() -> dict[str, int]:
 
 @app.task(name="connector.evaluate_settled")
 def evaluate_settled() -> int:
-    """Re-evaluate the SKUs whose stock drop has settled (see `connector.apply.SETTLE`)."""
+    """Re-evaluate the SKUs whose stock drop has settled (see `connector.intake.apply.SETTLE`)."""
     svc = services()
     with exclusive(svc, "evaluate_settled") as held:
         actions = svc.inbox.evaluate_settled() if held else 0
@@ -130,7 +131,7 @@ def evaluate_all() -> int:
 
 @app.task(name="connector.timers_all")
 def timers_all() -> int:
-    """Promises that passed and authorizations about to lapse (see `connector.timers`)."""
+    """Promises that passed and authorizations about to lapse (see `connector.backorders.timers`)."""
     return _sweep("timers_all", sweeps.timers_all)
 
 

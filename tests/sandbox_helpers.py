@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from adapters.sandbox import register_store
 from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.webhooks import build_delivery
-from connector.apply import SETTLE
 from connector.bootstrap import Services
-from connector.model import Platform
+from connector.domain.model import Platform
+from connector.intake.apply import SETTLE
 
 DOMAIN = "shop-one.sandbox"
 SECRET = b"sandbox-webhook-secret"
@@ -38,7 +38,7 @@ class Harness:
         return response
 
     def settle(self) -> None:
-        """Let stock drops settle (see `connector.apply.SETTLE`), then work."""
+        """Let stock drops settle (see `connector.intake.apply.SETTLE`), then work."""
         self.work()
         self.clock.advance(seconds=SETTLE.total_seconds() + 1)
         self.work()

@@ -15,7 +15,7 @@ from adapters.sandbox.simulator import Simulator, announce_catalogue, seed_catal
 from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.verify import SandboxVerifier
 from adapters.sandbox.webhooks import WebhookSender
-from connector.model import Platform, Shop
+from connector.domain.model import Platform, Shop
 
 DEMO_DOMAIN = "demo-store.sandbox"
 _stores: dict[str, SandboxStore] = {}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from adapters.base import LineQuantity, StoreError
 from adapters.sandbox.normalise import _order
 from adapters.sandbox.store import SandboxError, SandboxStore
-from connector.model import Order, StockLevel, Variant
+from connector.domain.model import Order, StockLevel, Variant
 
 
 class SandboxStoreClient:

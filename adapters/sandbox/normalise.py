@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import Delivery, NormalisationError
-from connector.model import (
+from connector.domain.model import (
     Customer,
     Event,
     Order,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from adapters.base import Delivery, SecretLookup, SignatureInvalid, UnknownShop
 from adapters.sandbox.webhooks import HEADER_PREFIX, sign
-from connector.model import Platform
+from connector.domain.model import Platform
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
-from connector.model import Platform, Shop
+from connector.domain.model import Platform, Shop
 
 from .client import ShopifyStoreClient
 from .config import ShopifyConfig

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.base import LineQuantity, StoreError, UserError
-from connector.model import Order, StockLevel, Variant
+from connector.domain.model import Order, StockLevel, Variant
 
 from .graphql import GraphQLClient
 from .ids import gid, legacy_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from connector.model import Platform, Shop
+from connector.domain.model import Platform, Shop
 
 from .graphql import GraphQLClient
 from .normalise import SUBSCRIBED_TOPICS

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import NormalisationError
-from connector.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
+from connector.domain.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
 
 DEFAULT_RESELLER_TAGS: tuple[str, ...] = ("reseller", "wholesale")
 MISSING_LINES = "the payload lacks its line_items; it is not read as an order without lines (reconciliation reads \

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base import Delivery, NormalisationError
-from connector.model import (
+from connector.domain.model import (
     AppUninstalled,
     CustomerDataRequested,
     CustomerRedactRequested,

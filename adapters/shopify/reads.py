@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import NormalisationError
-from connector.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
+from connector.domain.model import Customer, Order, OrderLine, PaymentStatus, StockLevel, Variant
 
 from .ids import legacy_id
 from .mapping import (

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from adapters.base import Delivery, SecretLookup, SignatureInvalid
-from connector.model import Platform
+from connector.domain.model import Platform
 
 from .ids import InvalidShopDomain, shop_domain
 

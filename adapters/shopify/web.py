@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, redirect, request, session
 from flask.typing import ResponseReturnValue
 
 from adapters.base import AuthRevoked, StoreError
-from connector.model import Platform
+from connector.domain.model import Platform
 
 from .config import ShopifyConfig
 from .graphql import GraphQLClient

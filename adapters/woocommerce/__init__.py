@@ -32,7 +32,7 @@ from adapters.woocommerce.orders import NormaliseOptions
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
 from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint
-from connector.model import Platform, Shop
+from connector.domain.model import Platform, Shop
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ from adapters.woocommerce.orders import CANCELLED_STATUSES, NormaliseOptions, or
 from adapters.woocommerce.products import LOCATION, catalogue_records
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.values import money, whole
-from connector.model import Order, PaymentStatus, StockLevel, Variant
+from connector.domain.model import Order, PaymentStatus, StockLevel, Variant
 
 log = logging.getLogger(__name__)
 

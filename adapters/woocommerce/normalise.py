@@ -18,7 +18,7 @@ from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.orders import NormaliseOptions, order_events
 from adapters.woocommerce.products import product_events
 from adapters.woocommerce.values import ident, parse_gmt
-from connector.model import Event, OrderCancelled
+from connector.domain.model import Event, OrderCancelled
 
 
 def _deleted_order(delivery: Delivery, payload: Mapping[str, Any]) -> list[Event]:

@@ -51,7 +51,7 @@ from typing import Any
 from adapters.base import NormalisationError
 from adapters.woocommerce import meta
 from adapters.woocommerce.values import ident, meta_text, money, parse_gmt, product_key, text, whole
-from connector.model import Customer, Event, Order, OrderCancelled, OrderLine, OrderUpserted, PaymentStatus
+from connector.domain.model import Customer, Event, Order, OrderCancelled, OrderLine, OrderUpserted, PaymentStatus
 
 TERMINAL_STATUSES = frozenset({"cancelled", "refunded", "trash"})
 CANCELLED_STATUSES = TERMINAL_STATUSES | {"failed"}

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.woocommerce.values import ident, money, parse_gmt, product_key, text, whole
-from connector.model import Event, StockChanged, StockLevel, Variant, VariantChanged
+from connector.domain.model import Event, StockChanged, StockLevel, Variant, VariantChanged
 
 LOCATION = "default"  # WooCommerce core keeps one stock figure per product
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from adapters.base import Delivery, Ping, SecretLookup, SignatureInvalid, UnknownShop
 from adapters.woocommerce.urls import InvalidStoreUrl, shop_key
-from connector.model import Platform
+from connector.domain.model import Platform
 
 _PING = re.compile(rb"\Awebhook_id=(\d+)\s*\Z")
 _PREFIX = "x-wc-webhook-"

@@ -57,7 +57,7 @@ from adapters.woocommerce.connect import (
 )
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.urls import InvalidStoreUrl, shop_key, store_url
-from connector.model import Platform
+from connector.domain.model import Platform
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.model import Shop
+from connector.domain.model import Shop
 
 
 class MessageKind(StrEnum):

@@ -191,7 +191,7 @@ class BackorderRow(Base):
     quantity: Mapped[int] = mapped_column(Integer)  # backordered now
     in_stock_quantity: Mapped[int] = mapped_column(Integer, default=0)  # of the same line, allocated from stock
     peak_quantity: Mapped[int] = mapped_column(Integer, default=0)  # most ever backordered (for demand history)
-    state: Mapped[str] = mapped_column(String(20))  # connector.model.BackorderState
+    state: Mapped[str] = mapped_column(String(20))  # connector.domain.model.BackorderState
     eta_p50: Mapped[date | None] = mapped_column(Date)
     eta_p90: Mapped[date | None] = mapped_column(Date)
     promised_on: Mapped[date | None] = mapped_column(Date)

@@ -11,8 +11,8 @@ from flask import Flask
 from adapters.base import ConnectShop, StartContext
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import Config, load_config
-from connector.model import Platform
-from connector.safe_url import http_url
+from connector.domain.model import Platform
+from connector.domain.safe_url import http_url
 
 
 def create_app(
@@ -51,7 +51,7 @@ def create_app(
     # Exempt from CSRF: webhooks (HMAC-verified), adapters' callbacks, and the shopper's offer page,
     # whose signed link is itself the credential (a forged cross-site post would need the link).
     merchant.register(app, config, exempt=[webhooks.bp, offers.bp, *(a.blueprint for a in services.adapters.values())])
-    from connector.web import limits
+    from connector.web import rate_limits as limits
 
     limits.register(app, config)
 

@@ -12,10 +12,10 @@ from babel.numbers import format_currency
 from flask import Flask, abort, current_app, g
 from sqlalchemy.orm import Session
 
+from connector.backorders.evaluation import evaluate, shop_today
 from connector.bootstrap import Services
-from connector.evaluation import evaluate, shop_today
 from connector.web.auth import SignedInShop
-from connector.web.read_models.shops import ShopRecord, shop_row
+from connector.web.read_models.shop_reads import ShopRecord, shop_row
 
 
 def services() -> Services:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector import dashboard
-from connector.evaluation import shop_today
-from connector.planning_runs import latest_run
+from connector.backorders.evaluation import shop_today
+from connector.plans.planning_runs import latest_run
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
-from connector.web.read_models.orders import order_skus, shop_order
+from connector.web.read_models import dashboard_reads as dashboard
+from connector.web.read_models.order_reads import order_skus, shop_order
 
 bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
 

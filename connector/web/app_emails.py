@@ -10,7 +10,6 @@ from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
-from connector import dashboard
 from connector.mail.payload import spec_from_payload
 from connector.mail.plain import is_plain
 from connector.mail.render import render
@@ -18,6 +17,7 @@ from connector.mail.send import MailError, OutboxEntry, read_outbox_entry, sende
 from connector.web.app_common import services, shop_session
 from connector.web.auth import login_required
 from connector.web.forms import ActionForm
+from connector.web.read_models import dashboard_reads as dashboard
 
 bp = Blueprint("app_emails", __name__, url_prefix="/app/emails")
 

@@ -9,10 +9,10 @@ import threading
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from connector import planning_actions as actions
+from connector.backorders.evaluation import shop_today
 from connector.bootstrap import Services
-from connector.evaluation import shop_today
-from connector.planning_runs import (
+from connector.plans import planning_actions as actions
+from connector.plans.planning_runs import (
     latest_run,
     plan_detached,
     run_plan,
@@ -24,7 +24,7 @@ from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry
 from connector.web.forms import ActionForm
-from connector.web.read_models.planning import (
+from connector.web.read_models.planning_reads import (
     planning_overview,
     purchase_order_reference,
     sku_plan_detail,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector import purchase_orders as svc
-from connector.csv_rows import CsvImportError
-from connector.evaluation import shop_today
-from connector.purchasing import ReceiveError, receive_purchase_order
-from connector.suppliers import InvalidInput, NotFound, list_suppliers
+from connector.backorders.evaluation import shop_today
+from connector.supply import purchase_orders as svc
+from connector.supply.csv_rows import CsvImportError
+from connector.supply.receiving import ReceiveError, receive_purchase_order
+from connector.supply.suppliers import InvalidInput, NotFound, list_suppliers
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.forms import ActionForm, CsvForm, PurchaseOrderForm, errors_to_form

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.shop_settings import SettingsError
+from connector.shops.shop_settings import SettingsError
 from connector.web.app_common import reevaluate, services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.settings_form import SettingsForm

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from connector import suppliers as svc
-from connector.csv_rows import CsvImportError
+from connector.supply import suppliers as svc
+from connector.supply.csv_rows import CsvImportError
 from connector.web.app_common import reevaluate, shop_session
 from connector.web.auth import login_required
 from connector.web.forms import ActionForm, CsvForm, OfferForm, SupplierForm, errors_to_form

@@ -31,9 +31,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from connector.bootstrap import Services
 from connector.config import Config
-from connector.model import Platform
-from connector.shops import ACTIVE, find_row
-from connector.web.read_models.shops import shop_row
+from connector.domain.model import Platform
+from connector.shops.directory import ACTIVE, find_row
+from connector.web.read_models.shop_reads import shop_row
 
 SIGN_IN_SALT = "merchant-sign-in"
 SIGN_IN_MAX_AGE = 7 * 24 * 3600  # a link from connect time or the CLI works for a week

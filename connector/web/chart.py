@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from connector.dashboard import ChartData
+from connector.web.read_models.dashboard_reads import ChartData
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 34

@@ -7,10 +7,10 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
+from connector.backorders.refunds import OfferError, answer_offer, load_offer
 from connector.bootstrap import Services
 from connector.mail.links import RefundTokenError, read_refund_token
-from connector.refunds import OfferError, answer_offer, load_offer
-from connector.web.read_models.orders import offer_order_and_shop
+from connector.web.read_models.order_reads import offer_order_and_shop
 
 bp = Blueprint("offers", __name__)
 TOKEN_MAX_AGE = timedelta(days=90)  # the offer's own expiry (days, from settings) is checked in the database

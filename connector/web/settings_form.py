@@ -21,7 +21,7 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from connector.mail.i18n import available_languages
-from connector.shop_settings import SettingsError, ShopSettings
+from connector.shops.shop_settings import SettingsError, ShopSettings
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="enter an email address like name@example.com")
 LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "de": "Deutsch", "fr": "Français", "es": "Español"}

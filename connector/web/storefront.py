@@ -12,15 +12,15 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.availability import SkuQuote, Status, load_quote, sku_for_variant
+from connector.backorders.availability import SkuQuote, Status, load_quote, sku_for_variant
+from connector.backorders.evaluation import load_supplies, shop_today
 from connector.bootstrap import Services
-from connector.dashboard import incoming_by_sku
-from connector.evaluation import load_supplies, shop_today
-from connector.model import Platform
-from connector.safe_url import http_url
-from connector.shop_settings import ShopSettings
-from connector.web.read_models.shops import ShopRecord, active_shop
-from connector.web.read_models.storefront import VariantRecord, variant_for_sku, variants_by_title
+from connector.domain.model import Platform
+from connector.domain.safe_url import http_url
+from connector.shops.shop_settings import ShopSettings
+from connector.web.read_models.dashboard_reads import incoming_by_sku
+from connector.web.read_models.shop_reads import ShopRecord, active_shop
+from connector.web.read_models.storefront_reads import VariantRecord, variant_for_sku, variants_by_title
 
 bp = Blueprint("storefront", __name__, url_prefix="/storefront/<platform>/<domain>")
 MAX_AGE = 60

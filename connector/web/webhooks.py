@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from adapters.base import Ping, SignatureInvalid, UnknownShop
 from connector.bootstrap import Services
-from connector.inbox import COMPLIANCE
-from connector.model import Platform
+from connector.domain.model import Platform
+from connector.intake.inbox import COMPLIANCE
 
 bp = Blueprint("webhooks", __name__)
 

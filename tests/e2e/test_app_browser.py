@@ -21,11 +21,11 @@ from werkzeug.serving import make_server
 from adapters.sandbox import forget_stores, register_store
 from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.webhooks import WebhookSender
+from connector.backorders.evaluation import shop_today
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import load_config
-from connector.evaluation import shop_today
-from connector.model import Platform
-from connector.shops import find_row
+from connector.domain.model import Platform
+from connector.shops.directory import find_row
 from connector.web import create_app
 from connector.web.auth import make_sign_in_link
 from tests.conftest import need
@@ -282,8 +282,8 @@ def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: Liv
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from connector import suppliers
     from connector.storage.tables import OrderLineRow, OrderRow
+    from connector.supply import suppliers
 
     store = live_app.store
     store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=None)

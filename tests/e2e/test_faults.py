@@ -41,7 +41,7 @@ from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.webhooks import build_delivery
 from connector.bootstrap import Services, build_services
 from connector.config import load_config
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import ActionRow, DeliveryRow, OrderRow, StockLevelRow
 from tests.fault_store import StoreServer
 from tests.services import PostgresServer, RedisServer, free_port, start_postgres, start_redis

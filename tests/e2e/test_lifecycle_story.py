@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from connector.bootstrap import build_services
-from connector.purchasing import receive_purchase_order, reschedule_purchase_order
 from connector.storage.tables import ActionRow, PurchaseOrderLineRow, PurchaseOrderRow, ShopRow
+from connector.supply.receiving import receive_purchase_order, reschedule_purchase_order
 from connector.sweeps import evaluate_all, timers_all
 from connector.web import create_app
 from tests.sandbox_helpers import connect_sandbox

@@ -25,11 +25,11 @@ from sqlalchemy import func, inspect, select, text
 from adapters.sandbox import forget_stores, register_store
 from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.webhooks import build_delivery
-from connector import leases
 from connector.bootstrap import Services, build_services
 from connector.config import Config, load_config
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.scheduler import Scheduler
+from connector.storage import leases
 from connector.storage.db import Database
 from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderRow, ShopRow, StockLevelRow
 from connector.web import create_app
@@ -191,7 +191,7 @@ def test_webhook_flow_on_postgresql_tags_and_holds_once(built: Callable[..., Ser
 def test_claims_skip_rows_another_worker_has_locked(built: Callable[..., Services]) -> None:
     """A claim takes what is free instead of queueing behind another worker's claim (SKIP LOCKED)."""
     from adapters.base import Delivery
-    from connector.outbox import Kind, enqueue
+    from connector.dispatch.outbox import Kind, enqueue
 
     services, other = built(), built()
     ref = services.shops.connect(Platform.SANDBOX, DOMAIN, name="Shop", credentials={}, webhook_secret=SECRET)
@@ -217,8 +217,8 @@ def test_claims_skip_rows_another_worker_has_locked(built: Callable[..., Service
 
 def test_work_on_one_shop_waits_for_another_transaction_working_on_it(built: Callable[..., Services]) -> None:
     """Evaluations of one shop run one at a time (its row lock); other shops are not held up."""
-    from connector.evaluation import evaluate
-    from connector.shops import lock_shop
+    from connector.backorders.evaluation import evaluate
+    from connector.shops.directory import lock_shop
 
     services, other = built(), built()
     a = services.shops.connect(Platform.SANDBOX, "a.sandbox", name="A", credentials={}, webhook_secret=SECRET)

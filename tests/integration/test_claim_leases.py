@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from connector.leases import CLAIM_LEASE, Heartbeat
-from connector.model import Platform
-from connector.outbox import Kind, Outbox, enqueue
+from connector.dispatch.outbox import Kind, Outbox, enqueue
+from connector.domain.model import Platform
+from connector.storage.leases import CLAIM_LEASE, Heartbeat
 from connector.storage.tables import ActionRow, DeliveryRow
 from connector.storage.types import utcnow
 
@@ -209,7 +209,8 @@ def test_heartbeat_beats_until_stopped_and_survives_a_failed_renewal() -> None:
 
 
 def test_a_sweep_lease_of_a_dead_worker_lapses_within_the_claim_lease(services, clock) -> None:  # type: ignore[no-untyped-def]
-    from connector import leases, tasks
+    from connector import tasks
+    from connector.storage import leases
 
     assert leases.acquire(services.db, "task:evaluate_settled", "killed-worker", tasks.SWEEP_LEASE, clock())
     with tasks.exclusive(services, "evaluate_settled") as held:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.base import Delivery
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import DeliveryRow
 
 

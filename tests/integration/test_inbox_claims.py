@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from adapters.base import Delivery
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import DeliveryRow
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from connector.evaluation import evaluate
+from connector.backorders.evaluation import evaluate
 from connector.storage.tables import ActionRow, OrderRow, ShopRow
 from connector.sweeps import timers_all
 from tests.sandbox_helpers import connect_sandbox
@@ -184,7 +184,7 @@ def test_an_order_awaiting_payment_claims_no_stock(sandbox, services, clock) -> 
     from dataclasses import replace
 
     from adapters.sandbox.normalise import _order
-    from connector.model import OrderUpserted
+    from connector.domain.model import OrderUpserted
 
     store = sandbox.store
     store.add_product("TEE", "Tee", "20.00", 0)

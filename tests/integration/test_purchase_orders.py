@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from connector.purchasing import ReceiveError, receive_purchase_order
 from connector.storage.tables import BackorderRow, PurchaseOrderLineRow, PurchaseOrderRow, ShopRow
+from connector.supply.receiving import ReceiveError, receive_purchase_order
 
 CUSTOMER = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
 

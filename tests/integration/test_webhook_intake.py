@@ -149,7 +149,7 @@ def test_restart_in_the_middle_of_processing_loses_nothing_and_repeats_nothing(
     actions_before = count(services, ActionRow)
     sandbox.store.restock("TEE", 1)  # the restock webhook is stored, not processed yet
 
-    import connector.inbox as inbox_module
+    import connector.intake.inbox as inbox_module
 
     real_evaluate = inbox_module.evaluate
 

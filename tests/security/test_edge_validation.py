@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
 from adapters.sandbox.webhooks import build_delivery
-from connector.inbox import is_permanent
-from connector.model import Platform
+from connector.domain.model import Platform
+from connector.intake.inbox import is_permanent
 from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderLineRow, OrderRow
 from connector.web import create_app
 from tests.integration.woocommerce.conftest import (  # noqa: F401 - the WooCommerce service and fake store
@@ -164,7 +164,7 @@ def test_errors_retrying_cannot_fix_are_permanent_and_the_rest_transient() -> No
 def test_an_overflow_while_applying_is_dead_lettered_at_once_without_an_error_traceback(
     sandbox, services, caplog, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    import connector.inbox as inbox_module
+    import connector.intake.inbox as inbox_module
 
     def overflow(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OverflowError("Python int too large to convert to SQLite INTEGER")

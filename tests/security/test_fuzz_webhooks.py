@@ -3,7 +3,7 @@
 Payloads are derived from the real fixtures in shared/fixtures (and the sandbox's own shape):
 hostile ones by mutating them (keys dropped, values of the wrong type, huge numbers, long and
 odd unicode text, nested junk, bodies that are not JSON), valid ones by varying their fields within
-what a store really sends (`connector.limits`). Each is signed correctly, posted through the real
+what a store really sends (`connector.domain.store_limits`). Each is signed correctly, posted through the real
 Flask route and processed by the real inbox on SQLite. Properties:
 
 - the route never answers 500 (a signed delivery: 200);
@@ -28,8 +28,8 @@ from sqlalchemy import select
 
 from adapters.sandbox.webhooks import build_delivery
 from adapters.woocommerce.verify import signature as woo_signature
-from connector import limits
-from connector.model import Platform
+from connector.domain import store_limits as limits
+from connector.domain.model import Platform
 from connector.storage.tables import DeliveryRow
 from connector.web import create_app
 from tests.conftest import SHOPIFY_API_SECRET as SHOPIFY_SECRET  # noqa: E402

@@ -25,8 +25,8 @@ from flask import Flask
 
 from adapters.woocommerce.verify import signature
 from connector.config import load_config
-from connector.model import Platform
-from connector.safe_url import http_url
+from connector.domain.model import Platform
+from connector.domain.safe_url import http_url
 from connector.storage.tables import VariantRow
 from connector.web import create_app
 from connector.web.security_headers import APP_BRIDGE, page_policy, session_cookie_settings

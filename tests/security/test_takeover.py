@@ -14,7 +14,7 @@ import pytest
 
 from adapters.woocommerce.verify import signature
 from adapters.woocommerce.web import CONNECT_FAILED
-from connector.model import Platform
+from connector.domain.model import Platform
 from tests.fake_woocommerce import FakeWooStore
 from tests.integration.woocommerce.flows import connect, csrf, grant, start_connect
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from connector.authorization_decision import authorization_due
-from connector.backorder_decision import Flags, Line, Order, OrderPicture, Payment, Settings, Shop, Waiting
-from connector.model import ActionKind as K
+from connector.domain.authorization_decision import authorization_due
+from connector.domain.backorder_decision import Flags, Line, Order, OrderPicture, Payment, Settings, Shop, Waiting
+from connector.domain.model import ActionKind as K
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOV17 = date(2026, 11, 17)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from connector.availability import Status, quote
-from connector.engine import Incoming, LeadTime, LineDemand, Policy, SkuSupply
+from connector.backorders.availability import Status, quote
+from connector.domain.engine import Incoming, LeadTime, LineDemand, Policy, SkuSupply
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 TODAY = date(2026, 11, 2)

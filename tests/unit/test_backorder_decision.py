@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.backorder_decision import (
+from connector.domain.backorder_decision import (
     Decision,
     Flags,
     Line,
@@ -25,7 +25,7 @@ from connector.backorder_decision import (
     decide,
     signature,
 )
-from connector.model import ActionKind as K
+from connector.domain.model import ActionKind as K
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOV17, NOV20, NOV10 = date(2026, 11, 17), date(2026, 11, 20), date(2026, 11, 10)
@@ -254,7 +254,7 @@ def test_a_customer_without_email_gets_no_email() -> None:
 
 def test_the_decision_modules_import_no_database_framework_or_http() -> None:
     code = (
-        "import sys, connector.backorder_decision, connector.authorization_decision\n"
+        "import sys, connector.domain.backorder_decision, connector.domain.authorization_decision\n"
         "bad = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'flask', 'requests', 'werkzeug'})\n"
         "assert not bad, bad\n"
     )

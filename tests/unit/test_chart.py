@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from connector.dashboard import ChartData
 from connector.web.chart import geometry, nice_scale
+from connector.web.read_models.dashboard_reads import ChartData
 
 
 @pytest.mark.parametrize(("peak", "step", "top"), [(0, 1, 1), (3, 1, 3), (5, 2, 6), (8, 2, 8), (17, 5, 20),

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.registry import build_registry
 from connector.config import Config, load_config, served_url
-from connector.model import Platform
+from connector.domain.model import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"SECRET_KEY": "k" * 40, "ENCRYPTION_KEY": "e" * 44}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.csv_rows import CsvImportError, parse_bool, parse_date, parse_decimal, read_rows, write_rows
+from connector.supply.csv_rows import CsvImportError, parse_bool, parse_date, parse_decimal, read_rows, write_rows
 
 
 def test_rows_keep_their_line_numbers_and_skip_blank_lines() -> None:

@@ -1,6 +1,6 @@
 """Which language a customer's email is written in."""
 
-from connector.order_actions import email_locale
+from connector.backorders.order_actions import email_locale
 
 
 def test_the_customers_language_when_the_shop_writes_in_it() -> None:

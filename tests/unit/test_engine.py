@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.engine import (
+from connector.domain.engine import (
     Dropship,
     Incoming,
     LeadTime,

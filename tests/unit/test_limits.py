@@ -1,4 +1,4 @@
-"""connector.limits: the bounds every event is held to before it is stored."""
+"""connector.domain.store_limits: the bounds every event is held to before it is stored."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from connector import limits
-from connector.model import (
+from connector.domain import store_limits as limits
+from connector.domain.model import (
     Customer,
     CustomerRedactRequested,
     Order,

@@ -6,8 +6,8 @@ import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from connector import engine
-from connector.evaluation import reallocate_routed
+from connector.backorders.evaluation import reallocate_routed
+from connector.domain import engine
 
 TODAY = date(2026, 11, 2)
 

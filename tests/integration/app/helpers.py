@@ -8,7 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from connector.bootstrap import Services
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.web.auth import make_sign_in_token
 
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

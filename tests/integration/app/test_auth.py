@@ -8,7 +8,7 @@ import time
 import jwt
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.web import _announcing_sign_in
 from connector.web.auth import SIGN_IN_SALT, make_sign_in_token
 from tests.integration.app.helpers import connect_shop, sign_in

@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from connector.dashboard import chart_data
 from connector.storage.tables import ShopRow
+from connector.web.read_models.dashboard_reads import chart_data
 from tests.integration.app.conftest import OTHER_CUSTOMER
 from tests.integration.app.helpers import post
 from tests.integration.app.test_purchase_order_pages import create_po

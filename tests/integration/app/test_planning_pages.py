@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from connector.domain.model import Platform
 from connector.mail.send import list_outbox
-from connector.model import Platform
-from connector.planning_runs import run_plan
+from connector.plans.planning_runs import run_plan
 from connector.storage.tables import (
     ActionRow,
     BackorderRow,
@@ -220,7 +220,7 @@ def test_a_failed_run_is_recorded_and_keeps_the_previous_plan(services, sandbox,
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("no forecast today")
 
-    monkeypatch.setattr("connector.planning_runs.plan_shop", broken)
+    monkeypatch.setattr("connector.plans.planning_runs.plan_shop", broken)
     with services.db.session() as s:
         failed = run_plan(s, s.get(ShopRow, shop_id), services.clock(), model_set="fast")
         assert (failed.status, failed.error) == ("failed", "RuntimeError: no forecast today")

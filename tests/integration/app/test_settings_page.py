@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from connector.shop_settings import ShopSettings
+from connector.shops.shop_settings import ShopSettings
 from tests.integration.app.helpers import post
 
 VALID = {

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 
 from adapters.sandbox import register_store
 from adapters.sandbox.store import SandboxStore
-from connector import purchase_orders, suppliers
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import ActionRow, DeliveryRow, OrderRow, PurchaseOrderRow, SupplierOfferRow, SupplierRow
+from connector.supply import purchase_orders, suppliers
 from tests.integration.app.helpers import csrf_token, post
 from tests.sandbox_helpers import SECRET, Harness
 

@@ -1,4 +1,4 @@
-"""The outbox (connector.outbox) sending email actions through connector.mail to a real SMTP server.
+"""The outbox (connector.dispatch.outbox) sending email actions through connector.mail to a real SMTP server.
 
 It checks the contract both sides rely on: one email per idempotency key, a mail server outage
 retried with back-off and then delivered once, a refused recipient failed for good.
@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from connector.bootstrap import Services, build_services
 from connector.config import Config
+from connector.dispatch.outbox import Kind, enqueue
+from connector.domain.model import Platform
 from connector.mail import make_send_mail, sender_from_url
-from connector.model import Platform
-from connector.outbox import Kind, enqueue
 from connector.storage.tables import ActionRow
 from tests.smtp_server import SmtpServer
 

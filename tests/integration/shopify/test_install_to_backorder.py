@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from sqlalchemy import select
 
 from adapters.shopify.client import HOLD_HANDLE
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import ShopRow
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import TEST_SHOP

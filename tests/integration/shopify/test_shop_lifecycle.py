@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 from sqlalchemy import select
 
 from adapters.shopify.config import DEFAULT_SCOPES
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import ComplianceRequestRow, OrderRow, ShopRow
 from connector.sweeps import reconcile_all
 from tests.shared_files import load_fixture
@@ -187,8 +187,8 @@ def test_unconfigured_app_answers_503() -> None:
 def test_receiving_a_purchase_order_adds_the_stock_in_shopify_once(harness: ShopifyHarness) -> None:
     from datetime import date
 
-    from connector.purchasing import receive_purchase_order
     from connector.storage.tables import PurchaseOrderLineRow, PurchaseOrderRow
+    from connector.supply.receiving import receive_purchase_order
 
     h = harness
     h.install()

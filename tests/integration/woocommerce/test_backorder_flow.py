@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.sweeps import reconcile_all
 from tests.integration.woocommerce.flows import connect, deliver, work
 from tests.woocommerce_support import fixture

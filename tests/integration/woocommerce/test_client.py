@@ -7,7 +7,7 @@ import responses
 from adapters.base import AuthRevoked, LineQuantity, StoreClient, StoreError, UserError
 from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.rest import WooRest
-from connector.model import PaymentStatus
+from connector.domain.model import PaymentStatus
 from tests.fake_woocommerce import FakeWooStore
 from tests.woocommerce_support import fixture
 

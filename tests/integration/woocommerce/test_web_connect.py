@@ -1,4 +1,4 @@
-from connector.model import Platform
+from connector.domain.model import Platform
 from connector.storage.tables import ShopRow
 from tests.integration.woocommerce.conftest import APP_URL
 from tests.integration.woocommerce.flows import connect, csrf, grant, start_connect

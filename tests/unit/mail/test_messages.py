@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 import pytest
 
+from connector.domain.model import Platform, Shop
 from connector.mail.messages import (
     Branding,
     EtaEarlier,
@@ -18,7 +19,6 @@ from connector.mail.messages import (
 from connector.mail.payload import spec_from_payload
 from connector.mail.send import MailPermanentError
 from connector.mail.serialize import spec_from_dict, spec_to_dict
-from connector.model import Platform, Shop
 from tests.mail_samples import LINES, PROMISED, sample_spec
 
 
@@ -99,7 +99,7 @@ def test_branding_defaults_from_empty_settings() -> None:
 
 
 def _lifecycle_payload(**extra: object) -> dict:
-    """The flat shape connector.lifecycle.email_payload produces."""
+    """The flat shape connector.backorders.lifecycle.email_payload produces."""
     return {
         "template": "backorder_confirmation",
         "to": "anna@example.com",

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connector.model import Backorder, BackorderState, Promise
+from connector.domain.model import Backorder, BackorderState, Promise
 
 AS_OF = date(2026, 6, 1)
 

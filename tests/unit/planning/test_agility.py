@@ -2,9 +2,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from connector.model import PurchaseOrder, PurchaseOrderLine
-from connector.planning.agility import Delivery, catch_up_days, supplier_agility
-from connector.planning.signals import Signal
+from connector.domain.model import PurchaseOrder, PurchaseOrderLine
+from connector.domain.planning.agility import Delivery, catch_up_days, supplier_agility
+from connector.domain.planning.signals import Signal
 
 D0 = date(2026, 3, 1)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from connector.planning.bullwhip import damped_plan, period_sums, simulate_orders, variance_ratio
+from connector.domain.planning.bullwhip import damped_plan, period_sums, simulate_orders, variance_ratio
 
 
 @pytest.mark.parametrize("lead_periods", [1, 2, 4])

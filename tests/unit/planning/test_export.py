@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from connector.model import Supplier
-from connector.planning.export import NotApproved, SupplierExport, SupplierSkuPlan, supplier_email, to_csv
+from connector.domain.model import Supplier
+from connector.domain.planning.export import NotApproved, SupplierExport, SupplierSkuPlan, supplier_email, to_csv
 
 SUP = Supplier(1, "shop", "Acme", email="orders@acme.test")
 EXPORT = SupplierExport("shop", SUP, date(2026, 6, 1), 7, (

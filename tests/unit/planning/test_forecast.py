@@ -3,9 +3,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from connector.planning.forecast import ALL_NAMES, MEAN, ZERO, classify, forecast_demand
-from connector.planning.history import DemandHistory
-from connector.planning.settings import PlanSettings
+from connector.domain.planning.forecast import ALL_NAMES, MEAN, ZERO, classify, forecast_demand
+from connector.domain.planning.history import DemandHistory
+from connector.domain.planning.plan_settings import PlanSettings
 
 SETTINGS = PlanSettings(history_days=120, holdout_days=28, min_train_days=28)
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from connector.model import Customer, Order, OrderLine, PaymentStatus
-from connector.planning.history import DemandRecord, build_history, records_from_orders
+from connector.domain.model import Customer, Order, OrderLine, PaymentStatus
+from connector.domain.planning.history import DemandRecord, build_history, records_from_orders
 
 from .conftest import waiting
 

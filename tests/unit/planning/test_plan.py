@@ -4,7 +4,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from connector.model import (
+from connector.domain.model import (
     PurchaseOrder,
     PurchaseOrderLine,
     StockLevel,
@@ -13,10 +13,10 @@ from connector.model import (
     UrgentTerms,
     Variant,
 )
-from connector.planning import DemandRecord, incoming_from_drafts, plan_shop, to_csv
-from connector.planning.agility import Delivery
-from connector.planning.dropship import DROPSHIP, RESTOCK
-from connector.planning.settings import PlanSettings
+from connector.domain.planning import DemandRecord, incoming_from_drafts, plan_shop, to_csv
+from connector.domain.planning.agility import Delivery
+from connector.domain.planning.dropship_choice import DROPSHIP, RESTOCK
+from connector.domain.planning.plan_settings import PlanSettings
 
 from .conftest import AS_OF, waiting
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from connector.planning import policy
-from connector.planning.simulate import simulate_policy
+from connector.domain.planning import policy
+from connector.domain.planning.simulate import simulate_policy
 
 
 def arr(*x: float) -> np.ndarray:

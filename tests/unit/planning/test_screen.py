@@ -3,11 +3,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from connector.planning.forecast import forecast_demand
-from connector.planning.history import DemandHistory
-from connector.planning.screen import Promotions, after_shift, screen, with_promotions, without_promotions
-from connector.planning.settings import PlanSettings
-from connector.planning.simulate import simulate_policy, simulate_replanned
+from connector.domain.planning.forecast import forecast_demand
+from connector.domain.planning.history import DemandHistory
+from connector.domain.planning.plan_settings import PlanSettings
+from connector.domain.planning.screen import Promotions, after_shift, screen, with_promotions, without_promotions
+from connector.domain.planning.simulate import simulate_policy, simulate_replanned
 
 SETTINGS = PlanSettings(history_days=182, holdout_days=28, min_train_days=28)
 

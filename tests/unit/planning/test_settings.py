@@ -1,6 +1,6 @@
 import pytest
 
-from connector.planning.settings import PlanningSettingsError, PlanSettings
+from connector.domain.planning.plan_settings import PlanningSettingsError, PlanSettings
 
 
 def test_from_mapping_converts_form_strings_and_ignores_other_keys():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connector.planning.settings import PlanningSettingsError
-from connector.routing import NEVER, plan_settings_for
-from connector.shop_settings import ShopSettings
+from connector.backorders.dropship_routing import NEVER, plan_settings_for
+from connector.domain.planning.plan_settings import PlanningSettingsError
+from connector.shops.shop_settings import ShopSettings
 
 
 def test_shop_settings_become_planning_settings() -> None:

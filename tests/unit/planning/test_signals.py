@@ -2,10 +2,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from connector.planning.forecast import forecast_demand
-from connector.planning.history import DemandHistory
-from connector.planning.settings import PlanSettings
-from connector.planning.signals import detect
+from connector.domain.planning.forecast import forecast_demand
+from connector.domain.planning.history import DemandHistory
+from connector.domain.planning.plan_settings import PlanSettings
+from connector.domain.planning.signals import detect
 
 SETTINGS = PlanSettings(history_days=112, holdout_days=28, min_train_days=28)
 
@@ -37,7 +37,7 @@ def test_a_drop_is_flagged_down():
 
 
 def test_stationary_lumpy_demand_is_rarely_flagged():
-    from connector.planning.simulate import synthetic_demand
+    from connector.domain.planning.simulate import synthetic_demand
 
     syn = synthetic_demand(300, 112, np.random.default_rng(8), kinds=("lumpy", "intermittent"))
     h = DemandHistory(tuple(f"S{i}" for i in range(300)), date(2026, 1, 1), syn.demand)

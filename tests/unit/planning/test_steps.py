@@ -6,7 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from connector.model import (
+from connector.domain.model import (
     BackorderState,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -16,12 +16,12 @@ from connector.model import (
     UrgentTerms,
     Variant,
 )
-from connector.planning import steps
-from connector.planning.agility import Delivery
-from connector.planning.dropship import DROPSHIP, RESTOCK
-from connector.planning.forecast import Forecasts
-from connector.planning.history import DemandHistory
-from connector.planning.settings import PlanSettings
+from connector.domain.planning import steps
+from connector.domain.planning.agility import Delivery
+from connector.domain.planning.dropship_choice import DROPSHIP, RESTOCK
+from connector.domain.planning.forecast import Forecasts
+from connector.domain.planning.history import DemandHistory
+from connector.domain.planning.plan_settings import PlanSettings
 
 from .conftest import AS_OF, waiting
 

@@ -13,7 +13,7 @@ import pytest
 from adapters.base import Delivery, NormalisationError
 from adapters.shopify.normalise import ShopifyNormaliser
 from adapters.shopify.verify import ShopifyWebhookVerifier
-from connector.model import (
+from connector.domain.model import (
     AppUninstalled,
     CustomerDataRequested,
     CustomerRedactRequested,

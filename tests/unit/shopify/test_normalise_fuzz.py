@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adapters.base import Delivery, NormalisationError
 from adapters.shopify.normalise import ShopifyNormaliser
-from connector.model import Platform
+from connector.domain.model import Platform
 from tests.shared_files import load_fixture
 
 ORDER = load_fixture("shopify", "rest_order.json")["order"]

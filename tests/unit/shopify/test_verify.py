@@ -4,7 +4,7 @@ import pytest
 
 from adapters.base import SignatureInvalid
 from adapters.shopify.verify import ShopifyWebhookVerifier, sign
-from connector.model import Platform
+from connector.domain.model import Platform
 from tests.shared_files import fixtures_dir
 from tests.shopify_webhooks import TEST_SECRET, TEST_SHOP, webhook_headers
 

@@ -1,7 +1,7 @@
 from adapters.base import StoreClient
 from adapters.woocommerce import make_adapter, options_from_config, rest_from_credentials
 from adapters.woocommerce.orders import NormaliseOptions
-from connector.model import Platform, Shop
+from connector.domain.model import Platform, Shop
 
 CREDENTIALS = {"url": "https://shop.example.com", "consumer_key": "ck_1", "consumer_secret": "cs_1"}
 

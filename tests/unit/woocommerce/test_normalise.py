@@ -8,7 +8,7 @@ from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.normalise import WooNormaliser
 from adapters.woocommerce.orders import NormaliseOptions
 from adapters.woocommerce.products import catalogue_records
-from connector.model import (
+from connector.domain.model import (
     OrderCancelled,
     OrderUpserted,
     PaymentStatus,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.normalise import WooNormaliser
-from connector.model import Platform
+from connector.domain.model import Platform
 from tests.woocommerce_support import fixture
 
 ORDER = fixture("rest_v3_order_retrieve.json")

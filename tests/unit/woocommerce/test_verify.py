@@ -5,7 +5,7 @@ import pytest
 
 from adapters.base import Delivery, Ping, SignatureInvalid, UnknownShop
 from adapters.woocommerce.verify import WooWebhookVerifier, signature
-from connector.model import Platform
+from connector.domain.model import Platform
 from tests.woocommerce_support import raw, signed
 
 SECRET = b"per-store-secret"

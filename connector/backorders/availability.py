@@ -1,0 +1,113 @@
+"""What a shopper is told before buying: in stock, or the ship-by window of the next unit.
+
+`quote` is pure (plain values, the engine's own allocation): it appends a hypothetical order
+line at the end of the SKU's queue, exactly as a new order would land, and reads what the engine
+would promise it. `load_quote` gathers the facts for one SKU of a shop from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.backorders.evaluation import load_open_lines, load_supplies, shop_today
+from connector.domain import engine
+from connector.shops.shop_settings import ShopSettings
+from connector.storage.tables import ShopRow, VariantRow
+
+_NEXT_LINE_KEY = -1
+
+
+class Status(StrEnum):
+    IN_STOCK = "in_stock"
+    BACKORDER = "backorder"  # sells now, ships later
+    SOLD_OUT = "sold_out"  # out of stock and the store does not sell it on backorder
+    UNTRACKED = "untracked"  # the store does not count this item's stock: it ships
+    UNKNOWN = "unknown"  # no such item in the shop as we know it: nothing is claimed about it
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    status: Status
+    available: int  # units a shopper can have from stock now (never negative)
+    ships_p50: date | None = None
+    ships_p90: date | None = None
+    ships_by: date | None = None  # the date promised (the shop's promise percentile)
+    source: str | None = None  # what covers it: "po:<id>", "supplier:<id>", "lead_time", "variant"
+
+    @property
+    def in_stock(self) -> bool:
+        return self.status in (Status.IN_STOCK, Status.UNTRACKED)
+
+
+def quote(
+    supply: engine.SkuSupply | None,
+    lines: Sequence[engine.LineDemand],
+    today: date,
+    now: datetime,
+    policy: engine.Policy = engine.Policy(),
+    *,
+    sells_when_out_of_stock: bool = True,
+    quantity: int = 1,
+) -> Quote:
+    """The answer for `quantity` more units ordered now, behind every open line of the SKU."""
+    if supply is None:
+        return Quote(Status.UNTRACKED, 0)
+    sku = lines[0].sku if lines else "?"
+    next_line = engine.LineDemand(
+        key=_NEXT_LINE_KEY,
+        order_key=_NEXT_LINE_KEY,
+        sku=sku,
+        quantity=quantity,
+        placed_at=now,
+        priority=max((li.priority for li in lines), default=0),  # behind everyone, expedited or not
+        committed=False,  # the store has not subtracted an order that is not placed yet
+    )
+    ranked = [*lines, next_line]
+    allocations = engine.allocate_sku(supply, ranked, today, policy)
+    mine = next(a for a in allocations if a.key == _NEXT_LINE_KEY)
+    free = max(supply.available, 0)
+    if not mine.backordered:
+        return Quote(Status.IN_STOCK, free)
+    if not sells_when_out_of_stock:
+        return Quote(Status.SOLD_OUT, free)
+    return Quote(Status.BACKORDER, free, mine.eta_p50, mine.eta_p90, mine.promised_on, mine.source)
+
+
+@dataclass(frozen=True, slots=True)
+class SkuQuote:
+    sku: str
+    title: str | None
+    product_url: str | None
+    quote: Quote
+
+
+def load_quote(session: Session, shop: ShopRow, sku: str, now: datetime, quantity: int = 1) -> SkuQuote:
+    settings = ShopSettings.from_mapping(shop.settings)
+    variant = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == sku))
+    supplies = load_supplies(session, shop.id, [sku], settings)
+    lines = [li for li in load_open_lines(session, shop.id, [sku]) if li.sku == sku]
+    policy = engine.Policy(settings.promise_quantile, settings.handling_days)
+    if variant is None and sku not in supplies:  # neither a product nor stock of the shop: say nothing
+        return SkuQuote(sku, None, None, Quote(Status.UNKNOWN, 0))
+    result = quote(
+        supplies.get(sku),
+        lines,
+        shop_today(shop, now),
+        now,
+        policy,
+        sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None else True,
+        quantity=quantity,
+    )
+    return SkuQuote(sku, variant.title if variant else None, variant.product_url if variant else None, result)
+
+
+def sku_for_variant(session: Session, shop_id: int, variant_id: str) -> str | None:
+    return session.scalar(
+        select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.variant_id == str(variant_id))
+    )

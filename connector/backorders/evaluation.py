@@ -1,0 +1,302 @@
+"""Re-evaluate a shop (or some of its SKUs): load the facts, run the engine, record the backorders,
+and let the lifecycle turn what changed into outbox actions. Runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from connector.backorders import dropship_routing as routing
+from connector.backorders import lifecycle
+from connector.domain import engine
+from connector.domain.model import BackorderState
+from connector.shops.directory import lock_shop
+from connector.shops.shop_settings import ShopSettings
+from connector.storage.tables import (
+    BackorderRow,
+    OrderLineRow,
+    OrderRow,
+    PromiseRow,
+    PurchaseOrderLineRow,
+    PurchaseOrderRow,
+    ShopRow,
+    StockLevelRow,
+    SupplierOfferRow,
+    SupplierRow,
+    VariantRow,
+)
+
+CHUNK = 500  # SKUs per IN (...) query: far below every database's parameter limit
+
+
+@dataclass
+class Evaluation:
+    lines: int = 0
+    backordered_lines: int = 0
+    orders_changed: int = 0
+    actions: int = 0
+
+
+def shop_today(shop: ShopRow, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(shop.timezone or "UTC")).date()
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _all_skus(session: Session, shop_id: int) -> list[str]:
+    rows = session.scalars(select(OrderLineRow.sku).where(OrderLineRow.shop_id == shop_id).distinct())
+    return list(rows)
+
+
+def open_purchase_lines(shop_id: int) -> Select[tuple[PurchaseOrderLineRow, PurchaseOrderRow]]:
+    """(line, order) of the shop's approved purchase orders not yet received: stock on its way."""
+    return (
+        select(PurchaseOrderLineRow, PurchaseOrderRow)
+        .join(PurchaseOrderRow)
+        .where(
+            PurchaseOrderRow.shop_id == shop_id,
+            PurchaseOrderRow.draft.is_(False),
+            PurchaseOrderRow.received_on.is_(None),
+        )
+    )
+
+
+def load_supplies(
+    session: Session, shop_id: int, skus: list[str], settings: ShopSettings
+) -> dict[str, engine.SkuSupply]:
+    """Stock (summed over locations), open purchase orders and the lead time of each SKU."""
+    available: dict[str, int] = {}
+    incoming: dict[str, list[engine.Incoming]] = defaultdict(list)
+    override: dict[str, int] = {}
+    offer: dict[str, engine.LeadTime] = {}
+    default = engine.LeadTime(float(settings.default_lead_time_days), settings.lead_time_spread_days)
+    for chunk in _chunks(skus):
+        for sku, total in session.execute(
+            select(StockLevelRow.sku, func.sum(StockLevelRow.available))
+            .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+            .group_by(StockLevelRow.sku)
+        ):
+            available[sku] = int(total)
+        for po_line, po in session.execute(open_purchase_lines(shop_id).where(PurchaseOrderLineRow.sku.in_(chunk))):
+            qty = po_line.quantity - po_line.received_quantity
+            if qty > 0:
+                incoming[po_line.sku].append(engine.Incoming(po.expected_on, qty, f"po:{po.id}"))
+        for sku, days in session.execute(
+            select(VariantRow.sku, VariantRow.lead_time_days).where(
+                VariantRow.shop_id == shop_id, VariantRow.sku.in_(chunk), VariantRow.lead_time_days.is_not(None)
+            )
+        ):
+            override[sku] = days
+        for off, sup in session.execute(
+            select(SupplierOfferRow, SupplierRow)
+            .join(SupplierRow, SupplierRow.id == SupplierOfferRow.supplier_id)
+            .where(SupplierOfferRow.shop_id == shop_id, SupplierOfferRow.sku.in_(chunk))
+            .order_by(SupplierOfferRow.primary.desc(), SupplierOfferRow.id)
+        ):
+            if off.sku not in offer:
+                mean = off.lead_time_days if off.lead_time_days is not None else sup.lead_time_mean_days
+                offer[off.sku] = engine.LeadTime(mean, sup.lead_time_spread_days, f"supplier:{sup.id}")
+    supplies: dict[str, engine.SkuSupply] = {}
+    for sku in set(available) | set(incoming):
+        if sku in override:
+            lead = engine.LeadTime(float(override[sku]), settings.lead_time_spread_days, "variant")
+        else:
+            lead = offer.get(sku, default)
+        supplies[sku] = engine.SkuSupply(available.get(sku, 0), lead, tuple(incoming.get(sku, ())))
+    return supplies
+
+
+def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[engine.LineDemand]:
+    """The open lines of these SKUs, each marked whether the store's stock figure already counts it.
+
+    A store subtracts an order from its stock when the order is placed, and reports the new level
+    in a webhook of its own that may come after the order's. Until a stock report newer than the
+    order arrives, the stored level does not count the order yet; counting it as subtracted would
+    add a unit that is not there (and release someone else's waiting line for a moment)."""
+    lines: list[engine.LineDemand] = []
+    for chunk in _chunks(skus):
+        reported = dict(
+            session.execute(
+                select(StockLevelRow.sku, func.max(StockLevelRow.updated_at))
+                .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+                .group_by(StockLevelRow.sku)
+            ).all()
+        )
+        rows = session.execute(
+            select(
+                OrderLineRow.id,
+                OrderLineRow.order_id,
+                OrderLineRow.sku,
+                OrderLineRow.quantity - OrderLineRow.fulfilled_quantity,
+                OrderRow.placed_at,
+                OrderRow.priority,
+                BackorderRow.created_at,
+                BackorderRow.state,
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
+            .where(
+                OrderLineRow.shop_id == shop_id,
+                OrderLineRow.sku.in_(chunk),
+                OrderRow.cancelled.is_(False),
+                OrderRow.reserves_stock.is_(True),  # awaiting payment: not a sale yet
+                OrderLineRow.requires_shipping.is_(True),
+                OrderLineRow.quantity > OrderLineRow.fulfilled_quantity,
+            )
+        )
+        for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
+            anchor = waiting_since.date() if waiting_since is not None and state == BackorderState.WAITING else None
+            stock_at = reported.get(sku)
+            committed = stock_at is None or _as_utc(stock_at) >= placed_at
+            lines.append(
+                engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
+            )
+    routes = routing.load_routes(session, shop_id) if lines else {}
+    if routes:
+        lines = [replace(li, dropship=routes[li.key]) if li.key in routes else li for li in lines]
+    return lines
+
+
+def evaluate(
+    session: Session, shop: ShopRow, skus: Iterable[str] | None, now: datetime, orders: Iterable[int] = ()
+) -> Evaluation:
+    """Re-evaluate `skus` (all of the shop's when None) and enqueue the actions that follow.
+
+    `orders` names orders whose picture changed by other means (a refund) to decide on as well."""
+    lock_shop(session, shop.id)
+    settings = ShopSettings.from_mapping(shop.settings)
+    today = shop_today(shop, now)
+    sku_list = sorted(set(skus)) if skus is not None else _all_skus(session, shop.id)
+    result = Evaluation()
+    if not sku_list and not orders:
+        return result
+    lines = load_open_lines(session, shop.id, sku_list)
+    supplies = load_supplies(session, shop.id, sku_list, settings)
+    policy = engine.Policy(settings.promise_quantile, settings.handling_days)
+    allocations = engine.allocate(supplies, lines, today, policy)
+    routed = routing.route_backorders(session, shop, settings, lines, allocations, today, now)
+    if routed:
+        allocations = reallocate_routed(supplies, lines, allocations, routed, today, policy)
+    result.lines = len(allocations)
+    result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
+    touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
+    for order in session.scalars(select(OrderRow).where(OrderRow.id.in_(touched_orders)).order_by(OrderRow.id)):
+        added = lifecycle.decide(session, shop, order, settings, now)
+        result.actions += added
+        result.orders_changed += 1 if added else 0
+    return result
+
+
+def reallocate_routed(
+    supplies: dict[str, engine.SkuSupply],
+    lines: list[engine.LineDemand],
+    allocations: dict[int, engine.LineAllocation],
+    routed: dict[int, engine.Dropship],
+    today: date,
+    policy: engine.Policy,
+) -> dict[int, engine.LineAllocation]:
+    """The allocation once `routed` lines go to dropship suppliers: their units leave stock and restock
+    to the other lines of their SKUs, so those SKUs (only those: SKUs share no stock) are allocated again."""
+    skus = {li.sku for li in lines if li.key in routed}
+    again = engine.allocate(
+        supplies,
+        [replace(li, dropship=routed[li.key]) if li.key in routed else li for li in lines if li.sku in skus],
+        today,
+        policy,
+    )
+    return {**allocations, **again}  # same keys in the same order: only the routed SKUs' values change
+
+
+def record_backorders(
+    session: Session, shop: ShopRow, skus: list[str], allocations: dict[int, engine.LineAllocation], now: datetime
+) -> set[int]:
+    """Write each line's backordered part and promise; return the orders whose picture may have changed."""
+    existing: dict[int, BackorderRow] = {}
+    for chunk in _chunks(skus):
+        for row in session.scalars(
+            select(BackorderRow).where(BackorderRow.shop_id == shop.id, BackorderRow.sku.in_(chunk))
+        ):
+            existing[row.line_id] = row
+    touched: set[int] = set()
+    for alloc in allocations.values():
+        row = existing.pop(alloc.key, None)
+        if alloc.backordered:
+            if row is None:
+                row = BackorderRow(shop_id=shop.id, order_id=alloc.order_key, line_id=alloc.key, sku=alloc.sku)
+                session.add(row)
+            if _record_waiting(session, row, alloc, now):
+                touched.add(alloc.order_key)
+        elif row is not None and row.state == BackorderState.WAITING:
+            _close(row, BackorderState.RELEASED, now)
+            row.in_stock_quantity = alloc.in_stock
+            touched.add(row.order_id)
+    # Waiting rows whose line is no longer open: the order was cancelled, or the merchant fulfilled it by hand.
+    for row in existing.values():
+        if row.state != BackorderState.WAITING:
+            continue
+        order = session.get(OrderRow, row.order_id)
+        _close(row, BackorderState.CANCELLED if order is None or order.cancelled else BackorderState.RELEASED, now)
+        touched.add(row.order_id)
+    return touched
+
+
+def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAllocation, now: datetime) -> bool:
+    """Update a waiting line; keep the history of its promise. True when the order's picture changed."""
+    was_waiting = row.state == BackorderState.WAITING
+    previous = row.promised_on if was_waiting else None
+    changed = (
+        not was_waiting
+        or row.quantity != alloc.backordered
+        or previous != alloc.promised_on
+        or row.in_stock_quantity != alloc.in_stock
+    )
+    if not was_waiting:  # starts (or starts again) to wait: the restock is counted from now
+        row.created_at = now
+        row.announced = False
+        row.released_at = None
+    row.state = BackorderState.WAITING
+    row.sku = alloc.sku
+    row.quantity = alloc.backordered
+    row.in_stock_quantity = alloc.in_stock
+    row.peak_quantity = max(row.peak_quantity or 0, alloc.backordered)
+    row.eta_p50, row.eta_p90, row.source = alloc.eta_p50, alloc.eta_p90, alloc.source
+    row.promised_on = alloc.promised_on
+    row.updated_at = now
+    if not was_waiting or previous != alloc.promised_on:
+        if not was_waiting:
+            reason = "initial"
+        else:
+            reason = "later" if previous and alloc.promised_on and alloc.promised_on > previous else "earlier"
+        session.flush()
+        session.add(
+            PromiseRow(
+                backorder_id=row.id,
+                promised_on=alloc.promised_on,
+                eta_p50=alloc.eta_p50,
+                eta_p90=alloc.eta_p90,
+                made_at=now,
+                reason=reason,
+            )
+        )
+    return changed
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _close(row: BackorderRow, state: BackorderState, now: datetime) -> None:
+    row.state = state
+    row.quantity = 0
+    row.released_at = now
+    row.updated_at = now

@@ -1,0 +1,92 @@
+"""The life of a backordered order: the applier of the backorder decision.
+
+`decide` loads a frozen picture of one order (its lines, its waiting and newly released backorders,
+what we last did to it, its payment, the shop's settings), asks the pure decision
+(`connector.domain.backorder_decision.decide`, where the rules are) what follows, enqueues the actions in
+the outbox and stores the new ``bo_*`` flags. Runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from connector.backorders.order_actions import (
+    OrderActions,
+    flag_values,
+    line_values,
+    order_values,
+    payment_values,
+    settings_values,
+    shop_values,
+)
+from connector.domain import backorder_decision as decision
+from connector.domain.model import BackorderState
+from connector.shops.shop_settings import ShopSettings
+from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
+
+
+def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime) -> int:
+    """Bring the store and the customer up to date with the order; returns how many actions were new."""
+    picture = load_picture(session, shop, order, settings, now)
+    return apply(session, shop, order, decision.decide(picture), now)
+
+
+def load_picture(
+    session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime
+) -> decision.OrderPicture:
+    """The order as the decision sees it: one query for its waiting and not yet announced backorders."""
+    rows = session.scalars(
+        select(BackorderRow)
+        .where(
+            BackorderRow.order_id == order.id,
+            or_(
+                BackorderRow.state == BackorderState.WAITING,
+                and_(BackorderRow.state == BackorderState.RELEASED, BackorderRow.announced.is_(False)),
+            ),
+        )
+        .order_by(BackorderRow.line_id)
+    )
+    waiting: list[decision.Waiting] = []
+    released: list[decision.Released] = []
+    for row in rows:
+        if row.state == BackorderState.WAITING:
+            waiting.append(decision.Waiting(row.line_id, row.quantity, row.promised_on))
+        else:
+            released.append(decision.Released(row.id, row.line_id, row.sku, row.peak_quantity))
+    return decision.OrderPicture(
+        shop=shop_values(shop),
+        settings=settings_values(settings),
+        order=order_values(order),
+        lines=line_values(order),
+        waiting=tuple(waiting),
+        released=tuple(released),
+        flags=flag_values(order),
+        payment=payment_values(order),
+        now=now,
+    )
+
+
+def apply(session: Session, shop: ShopRow, order: OrderRow, result: decision.Decision, now: datetime) -> int:
+    """Enqueue the decided actions and store the new flags; returns how many actions were new."""
+    if result.cancel_pending:
+        session.execute(
+            update(ActionRow)
+            .where(ActionRow.order_id == order.id, ActionRow.status == "pending")
+            .values(status="cancelled", last_error="the order was cancelled")
+        )
+    acts = OrderActions(session, shop, order, now)
+    for action in result.actions:
+        acts.put(action)
+    flags = result.flags
+    if flags != flag_values(order):
+        order.bo_generation, order.bo_tagged, order.bo_held = flags.generation, flags.tagged, flags.held
+        order.bo_promised_on, order.bo_hold_signature = flags.promised_on, flags.hold_signature
+        order.bo_promise_version = flags.promise_version
+    for backorder_id in sorted(result.announced):
+        row = session.get(BackorderRow, backorder_id)
+        if row is not None:
+            row.announced = True
+    return acts.added

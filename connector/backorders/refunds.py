@@ -1,0 +1,140 @@
+"""The customer's answer to a refund offer: take the refund for the waiting lines, or keep waiting.
+
+Taking it refunds (or, for an authorization not yet captured, cancels) the waiting quantity
+through the store, confirms by email, and re-evaluates: what else was held with the order can
+ship now. An answer given twice changes nothing; lines whose stock arrived meanwhile ship
+instead of being refunded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.backorders.evaluation import evaluate
+from connector.backorders.order_actions import OrderActions, email_payload
+from connector.dispatch.outbox import Kind
+from connector.domain.model import BackorderState
+from connector.shops.shop_settings import ShopSettings
+from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
+
+
+class OfferError(ValueError):
+    """The offer cannot be answered (unknown, expired, or already answered differently)."""
+
+
+@dataclass
+class OfferOutcome:
+    status: str  # accepted | declined | shipping (nothing was waiting any more)
+    amount: Decimal = Decimal(0)
+    lines: list[dict] = field(default_factory=list)
+
+
+def load_offer(session: Session, shop_domain: str, order_external_id: str, offer_id: int) -> RefundOfferRow:
+    offer = session.get(RefundOfferRow, offer_id)
+    if offer is None:
+        raise OfferError("this refund offer does not exist")
+    order = session.get(OrderRow, offer.order_id)
+    shop = session.get(ShopRow, offer.shop_id)
+    if order is None or shop is None or shop.domain != shop_domain or order.external_id != order_external_id:
+        raise OfferError("this refund offer does not exist")
+    return offer
+
+
+def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: datetime) -> OfferOutcome:
+    if choice not in ("refund", "keep"):
+        raise OfferError("choose to take the refund or to keep the order")
+    if offer.status == "accepted":
+        return OfferOutcome("accepted", offer.amount, list(offer.lines))
+    if offer.status == "declined" and choice == "keep":
+        return OfferOutcome("declined")
+    if offer.status not in ("offered", "declined"):
+        raise OfferError("this refund offer is no longer open")
+    if now >= offer.expires_at:
+        raise OfferError("this refund offer has expired")
+    order = session.get(OrderRow, offer.order_id)
+    shop = session.get(ShopRow, offer.shop_id)
+    assert order is not None and shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
+    if order.cancelled:
+        raise OfferError("this order was cancelled")
+    if choice == "keep":
+        offer.status, offer.decided_at = "declined", now
+        return OfferOutcome("declined")
+    return _refund(session, shop, order, offer, now)
+
+
+def _refund(session: Session, shop: ShopRow, order: OrderRow, offer: RefundOfferRow, now: datetime) -> OfferOutcome:
+    settings = ShopSettings.from_mapping(shop.settings)
+    lines_by_ext = {li.external_id: li for li in order.lines}
+    refunded: list[dict] = []
+    amount = Decimal(0)
+    skus: set[str] = set()
+    for offered in offer.lines:
+        line: OrderLineRow | None = lines_by_ext.get(offered["line_id"])
+        if line is None:
+            continue
+        backorder = session.scalar(select(BackorderRow).where(BackorderRow.line_id == line.id))
+        if backorder is None or backorder.state != BackorderState.WAITING:
+            continue  # its stock arrived since the offer: it ships instead
+        qty = min(int(offered["quantity"]), backorder.quantity)
+        if qty <= 0:
+            continue
+        line_amount = (line.unit_price or Decimal(0)) * qty
+        line.quantity -= qty  # our view until the store's webhook confirms
+        backorder.state, backorder.quantity, backorder.updated_at = BackorderState.REFUNDED, 0, now
+        amount += line_amount
+        skus.add(line.sku)
+        refunded.append(
+            {
+                "line_id": line.external_id,
+                "sku": line.sku,
+                "title": line.title,
+                "quantity": qty,
+                "amount": str(line_amount),
+            }
+        )
+    offer.status, offer.decided_at = "accepted", now
+    if not refunded:
+        offer.status = "void"
+        return OfferOutcome("shipping")
+    offer.amount, offer.lines = amount, [{k: r[k] for k in ("line_id", "quantity", "amount")} for r in refunded]
+    order.refunded_amount = (order.refunded_amount or Decimal(0)) + amount
+    acts = OrderActions(session, shop, order, now)
+    acts.add(
+        Kind.REFUND,
+        f"offer:{offer.id}:refund",
+        {
+            "lines": [{"line_id": r["line_id"], "quantity": r["quantity"]} for r in refunded],
+            "amount": str(amount.quantize(Decimal("0.01"))),
+            "currency": order.currency,
+            "reason": "Backordered items refunded at the customer's request after a delay",
+        },
+    )
+    acts.add(
+        Kind.NOTE,
+        f"offer:{offer.id}:note",
+        {
+            "text": f"The customer took the refund offer: {amount:.2f} {order.currency} for the delayed items.",
+            "customer_visible": False,
+        },
+    )
+    if order.customer_email:
+        acts.add(
+            Kind.EMAIL,
+            f"offer:{offer.id}:confirmation",
+            email_payload(
+                "refund_confirmation",
+                shop,
+                order,
+                settings,
+                refunded,
+                refund_amount=str(amount.quantize(Decimal("0.01"))),
+            ),
+        )
+    session.flush()
+    evaluate(session, shop, skus, now, orders={order.id})
+    return OfferOutcome("accepted", amount, refunded)

@@ -1,0 +1,318 @@
+"""The durable outbox: actions against stores and mail servers, executed at most once each.
+
+Decisions are turned into actions in the same transaction that records the decision (a
+transactional outbox), each with an idempotency key: enqueueing the same key twice is a no-op,
+so a decision re-made after a crash or a duplicate webhook adds nothing. A worker claims due
+actions, executes them, and records the outcome. Actions of one order run in the order they
+were made; a failed one is retried with exponential back-off until it succeeds or, after
+`MAX_ATTEMPTS`, is marked dead and shown to the merchant: never silently dropped.
+
+A claim is a short lease (`leases.CLAIM_LEASE`) renewed by a heartbeat while the worker runs its
+batch: a slow worker keeps its actions, a dead one's are taken over within the lease. Each claim
+increments `attempts`, which is the claim's fencing token: the outcome is recorded only where
+the row is still `running` under that token, so the late result of a claim that lapsed (its
+worker stalled past the lease) never overwrites the outcome of the worker that took it over.
+
+A process crash between a store call and recording its success means that call is made again
+when the lease runs out; every `StoreClient` call is idempotent for that reason (tags are sets,
+holds use a stable handle, captures and refunds carry the action's idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from adapters.base import AuthRevoked, LineQuantity, StoreClient
+from connector.domain.model import ActionKind
+from connector.storage.db import Database
+from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
+from connector.storage.tables import ActionRow, ShopRow
+from connector.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+LEASE = CLAIM_LEASE
+
+
+Kind = ActionKind  # the kinds live in the common model, where pure decisions name them
+
+
+def enqueue(
+    session: Session,
+    *,
+    shop_id: int,
+    order_id: int | None,
+    kind: Kind,
+    key: str,
+    payload: Mapping[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Add an action unless one with the same idempotency key exists. Returns whether it was added."""
+    if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
+        return False
+    # pending rows of this session are not visible to the query above until flushed
+    for obj in session.new:
+        if isinstance(obj, ActionRow) and obj.idempotency_key == key:
+            return False
+    now = now or utcnow()
+    session.add(
+        ActionRow(
+            shop_id=shop_id,
+            order_id=order_id,
+            kind=str(kind),
+            idempotency_key=key,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return True
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential back-off with full jitter on the upper half: 30 s, 1 min, 2 min, ... capped at 6 h."""
+    delay = min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    jitter = (rng or random).uniform(0.5, 1.0)
+    return delay * jitter
+
+
+def _lines(payload: Mapping[str, Any]) -> list[LineQuantity]:
+    return [LineQuantity(str(li["line_id"]), int(li["quantity"])) for li in payload.get("lines", [])]
+
+
+def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, Any], key: str) -> None:
+    if kind == Kind.ADJUST_STOCK:
+        client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
+        return
+    order = str(payload["order"])
+    match kind:
+        case Kind.ADD_TAGS:
+            client.add_tags(order, payload["tags"])
+        case Kind.REMOVE_TAGS:
+            client.remove_tags(order, payload["tags"])
+        case Kind.HOLD:
+            client.hold_fulfillment(order, _lines(payload), payload.get("reason", "awaiting stock"))
+        case Kind.RELEASE:
+            client.release_fulfillment(order)
+        case Kind.CAPTURE:
+            client.capture_payment(order, Decimal(payload["amount"]), payload["currency"], key)
+        case Kind.SET_ETA:
+            eta = date.fromisoformat(payload["eta"]) if payload.get("eta") else None
+            client.set_eta(order, eta, payload.get("note", ""))
+        case Kind.NOTE:
+            client.add_note(order, payload["text"], bool(payload.get("customer_visible")))
+        case Kind.REFUND:
+            client.refund_lines(
+                order, _lines(payload), Decimal(payload["amount"]), payload["currency"], payload.get("reason", ""), key
+            )
+        case _:
+            raise ValueError(f"unknown store action {kind!r}")
+
+
+ClientFor = Callable[[int], StoreClient]  # shop id -> client
+MailFn = Callable[[Mapping[str, Any], str], None]  # (payload, idempotency key) -> sends
+
+
+@dataclass
+class DrainResult:
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    lapsed: int = 0  # outcomes not recorded: the claim had lapsed and another worker took the action
+    errors: list[str] = field(default_factory=list)
+
+
+class _ClaimLapsed(Exception):
+    """The claim an outcome was to be recorded under is no longer current."""
+
+
+def _is_permanent(exc: Exception) -> bool:
+    return getattr(exc, "retryable", True) is False
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        client_for: ClientFor,
+        send_mail: MailFn | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.db = db
+        self.client_for = client_for
+        self.send_mail = send_mail
+        self.clock = clock
+        self.lease = lease
+        self._held_lock = threading.Lock()
+
+    def _claim(self, limit: int) -> list[ActionRow]:
+        now = self.clock()
+        earlier = aliased(ActionRow)
+        # An order's store actions run in the order they were decided; an email waits for the store
+        # actions decided before it, but a mail server outage never holds up the store.
+        blocked = exists().where(
+            earlier.order_id == ActionRow.order_id,
+            earlier.id < ActionRow.id,
+            earlier.kind != str(Kind.EMAIL),
+            or_(earlier.status == "pending", and_(earlier.status == "running", earlier.lease_until > now)),
+        )
+        due = or_(
+            and_(ActionRow.status == "pending", ActionRow.next_attempt_at <= now),
+            and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
+        )
+        claimed: list[ActionRow] = []
+        with self.db.session(background=True) as s:
+            active_shops = select(ShopRow.id).where(ShopRow.status == "active")
+            candidates = s.scalars(
+                self.db.for_claim(
+                    select(ActionRow)
+                    .where(due, ActionRow.shop_id.in_(active_shops), ~(ActionRow.order_id.is_not(None) & blocked))
+                    .order_by(ActionRow.id)
+                    .limit(limit),
+                    ActionRow,
+                )
+            ).all()
+            for row in candidates:
+                result = s.execute(
+                    update(ActionRow)
+                    .where(ActionRow.id == row.id, ActionRow.status == row.status, ActionRow.attempts == row.attempts)
+                    .values(status="running", lease_until=now + self.lease, attempts=ActionRow.attempts + 1)
+                )
+                if result.rowcount == 1:
+                    s.refresh(row)
+                    claimed.append(row)
+        return claimed
+
+    def _run(self, row: ActionRow) -> None:
+        if row.kind == Kind.EMAIL:
+            if self.send_mail is None:
+                raise RuntimeError("no mail sender configured (MAIL_URL)")
+            self.send_mail(row.payload, row.idempotency_key)
+        else:
+            execute_store_action(self.client_for(row.shop_id), row.kind, row.payload, row.idempotency_key)
+
+    def renew(self, held: Mapping[int, int]) -> int:
+        """Extend the claims in `held` (action id -> claim token) that are still ours. Returns how many."""
+        if not held:
+            return 0
+        ours = or_(false(), *(and_(ActionRow.id == i, ActionRow.attempts == token) for i, token in held.items()))
+        with self.db.session(background=True) as s:
+            res = s.execute(
+                update(ActionRow)
+                .where(ours, ActionRow.status == "running")
+                .values(lease_until=self.clock() + self.lease)
+            )
+            return res.rowcount
+
+    def _ours(self, row: ActionRow) -> Any:
+        """The row, while the claim `row` was read under is still the current one."""
+        return and_(ActionRow.id == row.id, ActionRow.status == "running", ActionRow.attempts == row.attempts)
+
+    def drain(self, limit: int = 200) -> DrainResult:
+        """Execute the due actions once. Returns counts; raises nothing for action failures."""
+        result = DrainResult()
+        rows = self._claim(limit)
+        if not rows:
+            return result
+        held = {row.id: row.attempts for row in rows}
+
+        def beat() -> int:
+            with self._held_lock:
+                snapshot = dict(held)
+            return self.renew(snapshot)
+
+        with Heartbeat(beat, heartbeat_interval(self.lease), name="outbox-heartbeat"):
+            for row in rows:
+                try:
+                    self._run(row)
+                except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
+                    self._failed(row, exc, result)
+                else:
+                    with self.db.session(background=True) as s:
+                        recorded = s.execute(
+                            update(ActionRow)
+                            .where(self._ours(row))
+                            .values(status="done", done_at=self.clock(), lease_until=None, last_error=None)
+                        ).rowcount
+                    if recorded:
+                        result.done += 1
+                    else:
+                        self._lapsed(row, result)
+                with self._held_lock:
+                    held.pop(row.id, None)
+        return result
+
+    def _lapsed(self, row: ActionRow, result: DrainResult) -> None:
+        result.lapsed += 1
+        log.warning(
+            "action %s (%s): claim lapsed before its outcome was recorded; left to its new claimant", row.id, row.kind
+        )
+
+    def _failed(self, row: ActionRow, exc: Exception, result: DrainResult) -> None:
+        message = f"{type(exc).__name__}: {exc}"[:2000]
+        result.errors.append(message)
+        now = self.clock()
+        try:
+            with self.db.session(background=True) as s:
+                values: dict[str, Any] = {"last_error": message, "lease_until": None}
+                if isinstance(exc, AuthRevoked):
+                    # Keep the action: it runs once the merchant re-connects the store.
+                    shop = s.get(ShopRow, row.shop_id)
+                    if shop is not None:
+                        shop.status = "needs_reconnect"
+                        shop.status_reason = f"the store refused our credentials: {exc}"
+                    values.update(status="pending", next_attempt_at=now, attempts=row.attempts - 1)
+                    outcome = "retried"
+                elif _is_permanent(exc):
+                    values["status"] = "failed"
+                    outcome = "failed"
+                elif row.attempts >= MAX_ATTEMPTS:
+                    values["status"] = "dead"
+                    outcome = "dead"
+                else:
+                    values.update(status="pending", next_attempt_at=now + backoff(row.attempts))
+                    outcome = "retried"
+                if not s.execute(update(ActionRow).where(self._ours(row)).values(**values)).rowcount:
+                    raise _ClaimLapsed  # roll back, the shop's status too: the action is no longer ours
+        except _ClaimLapsed:
+            self._lapsed(row, result)
+            return
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "failed":
+            log.warning("action %s (%s) failed for good: %s", row.id, row.kind, message)
+        elif outcome == "dead":
+            log.error("action %s (%s) gave up after %d attempts: %s", row.id, row.kind, row.attempts, message)
+
+    def retry_now(self, action_id: int, shop_id: int) -> bool:
+        """The merchant asks to try a failed or dead action again."""
+        with self.db.session() as s:
+            res = s.execute(
+                update(ActionRow)
+                .where(
+                    ActionRow.id == action_id, ActionRow.shop_id == shop_id, ActionRow.status.in_(("failed", "dead"))
+                )
+                .values(status="pending", attempts=0, next_attempt_at=self.clock())
+            )
+            return res.rowcount == 1
+
+    def depth(self) -> dict[str, int]:
+        with self.db.read() as s:
+            rows = s.execute(select(ActionRow.status, func.count()).group_by(ActionRow.status)).all()
+            return {status: count for status, count in rows}

@@ -1,0 +1,131 @@
+"""Privacy requests: export what we store about a customer, redact a customer, redact a shop.
+
+What we store about a customer is the contact details on their orders (email, name, locale,
+external id) and the order lines and promises that follow from them. An export gathers exactly
+that; a redaction erases the personal fields and keeps the anonymous quantities the shop still
+needs for stock and planning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
+from connector.storage.tables import (
+    BackorderRow,
+    ComplianceRequestRow,
+    OrderRow,
+    ShopRow,
+)
+from connector.storage.types import utcnow
+
+REDACTED = "redacted"
+
+
+def _customer_orders(
+    session: Session, shop: ShopRow, email: str | None, customer_id: str | None, order_ids: tuple[str, ...]
+) -> list[OrderRow]:
+    clauses = []
+    if email:
+        clauses.append(OrderRow.customer_email == email)
+    if customer_id:
+        clauses.append(OrderRow.customer_external_id == customer_id)
+    if order_ids:
+        clauses.append(OrderRow.external_id.in_(order_ids))
+    if not clauses:
+        return []
+    return list(session.scalars(select(OrderRow).where(OrderRow.shop_id == shop.id, or_(*clauses))))
+
+
+def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequested) -> str:
+    orders = _customer_orders(session, shop, event.customer_email, event.customer_id, event.order_ids)
+    data: dict[str, Any] = {
+        "shop": shop.domain,
+        "customer": {"email": event.customer_email, "id": event.customer_id},
+        "request_id": event.request_id,
+        "orders": [],
+    }
+    for order in orders:
+        backorders = {
+            b.line_id: b for b in session.scalars(select(BackorderRow).where(BackorderRow.order_id == order.id))
+        }
+        data["orders"].append(
+            {
+                "id": order.external_id,
+                "name": order.name,
+                "email": order.customer_email,
+                "customer_name": order.customer_name,
+                "locale": order.customer_locale,
+                "placed_at": order.placed_at.isoformat(),
+                "lines": [
+                    {
+                        "sku": li.sku,
+                        "title": li.title,
+                        "quantity": li.quantity,
+                        "backordered": backorders[li.id].quantity if li.id in backorders else 0,
+                        "promised_on": (
+                            backorders[li.id].promised_on.isoformat()
+                            if li.id in backorders and backorders[li.id].promised_on
+                            else None
+                        ),
+                    }
+                    for li in order.lines
+                ],
+            }
+        )
+    summary = f"exported {len(orders)} order(s) for the customer"
+    session.add(
+        ComplianceRequestRow(
+            shop_id=shop.id,
+            shop_domain=shop.domain,
+            kind="customer_export",
+            customer_email=event.customer_email,
+            customer_external_id=event.customer_id,
+            export=data,
+            summary=summary,
+            requested_at=utcnow(),
+        )
+    )
+    return summary
+
+
+def redact_customer(session: Session, shop: ShopRow, event: CustomerRedactRequested) -> str:
+    orders = _customer_orders(session, shop, event.customer_email, event.customer_id, event.order_ids)
+    for order in orders:
+        order.customer_email = None
+        order.customer_name = REDACTED
+        order.customer_external_id = None
+    summary = f"redacted the customer's details on {len(orders)} order(s)"
+    session.add(
+        ComplianceRequestRow(
+            shop_id=shop.id,
+            shop_domain=shop.domain,
+            kind="customer_redact",
+            customer_email=None,
+            customer_external_id=None,
+            summary=summary,
+            requested_at=utcnow(),
+        )
+    )
+    return summary
+
+
+def redact_shop(session: Session, shop: ShopRow) -> str:
+    """Forget the shop: 48 hours after uninstall Shopify asks us to erase everything about it."""
+    domain = shop.domain
+    session.execute(delete(ComplianceRequestRow).where(ComplianceRequestRow.shop_id == shop.id))
+    session.delete(shop)  # every shop-owned row goes with it (ON DELETE CASCADE)
+    session.flush()
+    session.add(
+        ComplianceRequestRow(
+            shop_id=None,
+            shop_domain=domain,
+            kind="shop_redact",
+            summary="erased every record of the shop",
+            requested_at=utcnow(),
+        )
+    )
+    return "erased every record of the shop"

@@ -1,0 +1,390 @@
+"""The durable webhook inbox.
+
+`store` keeps a verified delivery and answers at once; stores retry slow or failed deliveries,
+so the HTTP answer must not wait for processing. A delivery seen before (same platform, shop
+and event id) is acknowledged and not stored again.
+
+`process_pending` normalises each stored delivery through its adapter and applies the events,
+re-evaluates what they touched and enqueues the resulting actions, all in one transaction, then
+marks the delivery done in that same transaction. A crash at any point leaves the delivery
+pending (its lease runs out and it is claimed again) with nothing half-applied: nothing lost,
+nothing done twice. Claims are short leases (`leases.CLAIM_LEASE`) renewed by a heartbeat while
+the batch runs; the delivery being processed is locked in its transaction and fenced by its
+claim token (`attempts`), so a worker whose claim lapsed cannot apply it a second time.
+
+A payload that cannot be normalised, or holds values no store sends (see `connector.domain.store_limits`),
+goes to the dead letter at once with the reason, body kept, for the merchant to see and replay.
+So does a failure that trying again cannot fix (the data overflows a column, a value of the wrong
+type): it is logged as a warning, not retried. Other failures (the database is down, a lock timed
+out) are retried with back-off, then dead-lettered with the error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.orm import aliased
+
+from adapters.base import Delivery, NormalisationError, PlatformAdapter
+from connector.backorders import order_edits as edits
+from connector.backorders.evaluation import evaluate
+from connector.dispatch.outbox import backoff
+from connector.domain.model import Event, Platform
+from connector.domain.store_limits import OutOfBounds, check_events
+from connector.intake.apply import SETTLE, apply_events
+from connector.shops.directory import find_row, lock_shop
+from connector.storage.db import Database
+from connector.storage.group_commit import GroupInsert
+from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
+from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
+from connector.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = CLAIM_LEASE
+MAX_ATTEMPTS = 8
+INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
+_INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
+COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+@dataclass(frozen=True)
+class Processed:
+    done: int = 0
+    dead: int = 0
+    retried: int = 0
+    lapsed: int = 0  # claims that were no longer ours when their turn came (another worker took them)
+
+
+class Inbox:
+    def __init__(
+        self,
+        db: Database,
+        adapters: Mapping[Platform, PlatformAdapter],
+        clock: Callable[[], datetime] = utcnow,
+        settle: timedelta = SETTLE,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.db = db
+        self.adapters = adapters
+        self.clock = clock
+        self.settle = settle
+        self.lease = lease
+        self._held_lock = threading.Lock()
+        # SQLite: the request threads' inserts go through one writer thread, a few per transaction.
+        self._group = GroupInsert(db, DeliveryRow.__table__) if db.is_sqlite else None
+
+    # ---- intake ------------------------------------------------------------------------
+
+    def store(self, delivery: Delivery) -> bool:
+        """Keep a verified delivery. Returns False when it is a duplicate.
+
+        A plain INSERT in a short foreground transaction: this runs while the store waits for our answer."""
+        values = {
+            "platform": str(delivery.platform),
+            "shop_domain": delivery.shop,
+            "topic": delivery.topic,
+            "event_id": delivery.event_id,
+            "headers": dict(delivery.headers),
+            "body": delivery.body,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": self.clock(),
+        }
+        if self._group is not None:
+            return self._group.insert(values)
+        try:
+            with self.db.transaction() as connection:
+                connection.execute(_INSERT_DELIVERY, values)
+        except IntegrityError:
+            return False
+        return True
+
+    # ---- processing --------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[int]:
+        return [delivery_id for delivery_id, _ in self._claim_tokens(limit)]
+
+    def _claim_tokens(self, limit: int) -> list[tuple[int, int]]:
+        """Claim due deliveries: (id, claim token) pairs, the token being the claim's `attempts`."""
+        now = self.clock()
+        due = or_(
+            and_(
+                DeliveryRow.status == "pending", or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
+            ),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
+        )
+        # One shop's deliveries are applied in the order they arrived, however many workers claim:
+        # applied out of order, an order and its stock report would meet half-counted, and the
+        # decisions made in between would be acted on. So a delivery waits while an earlier one of
+        # its shop is being processed, or is still untried outside this batch (another worker is
+        # claiming it). One that failed and waits to retry holds up nothing.
+        unfinished = or_(
+            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
+        )
+        earlier = aliased(DeliveryRow)
+        in_progress_before = exists().where(
+            earlier.platform == DeliveryRow.platform,
+            earlier.shop_domain == DeliveryRow.shop_domain,
+            earlier.id < DeliveryRow.id,
+            earlier.status == "processing",
+            earlier.lease_until > now,
+        )
+        claimed: list[tuple[int, int]] = []
+        with self.db.session(background=True) as s:
+            candidates = s.execute(
+                self.db.for_claim(
+                    select(
+                        DeliveryRow.id,
+                        DeliveryRow.status,
+                        DeliveryRow.attempts,
+                        DeliveryRow.platform,
+                        DeliveryRow.shop_domain,
+                    )
+                    .where(due, ~in_progress_before)
+                    .order_by(DeliveryRow.id)
+                    .limit(limit),
+                    DeliveryRow,
+                )
+            ).all()
+            if not candidates:
+                return claimed
+            ids = [c.id for c in candidates]
+            first_outside = {
+                (platform, domain): first
+                for platform, domain, first in s.execute(
+                    select(DeliveryRow.platform, DeliveryRow.shop_domain, func.min(DeliveryRow.id))
+                    .where(unfinished, DeliveryRow.id < max(ids), DeliveryRow.id.not_in(ids))
+                    .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
+                )
+            }
+            for delivery_id, status, attempts, platform, domain in candidates:
+                if delivery_id > first_outside.get((platform, domain), delivery_id):
+                    continue  # an earlier delivery of this shop is not ours to process first
+                res = s.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id == delivery_id, DeliveryRow.status == status, DeliveryRow.attempts == attempts
+                    )
+                    .values(status="processing", lease_until=now + self.lease, attempts=attempts + 1)
+                )
+                if res.rowcount == 1:
+                    claimed.append((delivery_id, attempts + 1))
+        return claimed
+
+    def renew(self, held: Mapping[int, int]) -> int:
+        """Extend the claims in `held` (delivery id -> claim token) that are still ours. Returns how many."""
+        if not held:
+            return 0
+        ours = or_(false(), *(and_(DeliveryRow.id == i, DeliveryRow.attempts == token) for i, token in held.items()))
+        with self.db.session(background=True) as s:
+            res = s.execute(
+                update(DeliveryRow)
+                .where(ours, DeliveryRow.status == "processing")
+                .values(lease_until=self.clock() + self.lease)
+            )
+            return res.rowcount
+
+    def process_pending(self, limit: int = 100) -> Processed:
+        claims = self._claim_tokens(limit)
+        if not claims:
+            return Processed()
+        # The heartbeat renews the claims still waiting their turn; the one being processed is
+        # locked by its own transaction (and on SQLite nothing else writes meanwhile).
+        held = dict(claims)
+
+        def beat() -> int:
+            with self._held_lock:
+                snapshot = dict(held)
+            return self.renew(snapshot)
+
+        outcomes: list[str] = []
+        with Heartbeat(beat, heartbeat_interval(self.lease), name="inbox-heartbeat"):
+            for delivery_id, token in claims:
+                with self._held_lock:
+                    held.pop(delivery_id, None)
+                outcomes.append(self.process(delivery_id, token))
+        return Processed(
+            outcomes.count("done"), outcomes.count("dead"), outcomes.count("retry"), outcomes.count("lapsed")
+        )
+
+    def process(self, delivery_id: int, token: int | None = None) -> str:
+        """Process one claimed delivery. Returns "done", "dead", "retry" or "lapsed".
+
+        `token` is the claim's token (from `_claim_tokens`): the delivery is processed only while
+        that claim is still the current one. Without it, any claim of the delivery will do."""
+        try:
+            with self.db.session(background=True) as s:
+                # Locked for the transaction (PostgreSQL): a worker that took the delivery over
+                # after our claim lapsed waits here, then finds it done.
+                row = s.get(DeliveryRow, delivery_id, with_for_update=not self.db.is_sqlite, populate_existing=True)
+                if row is not None and token is not None and (row.status != "processing" or row.attempts != token):
+                    log.warning("delivery %s: claim lapsed and was taken over; left to its new claimant", delivery_id)
+                    return "lapsed"
+                if row is None or row.status == "done":
+                    return "done"
+                events = self._normalise(row)
+                shop = find_row(s, row.platform, row.shop_domain)
+                if shop is None and row.topic in COMPLIANCE:
+                    # A privacy request for a shop that never connected (or was deleted): we hold nothing.
+                    row.error = "honoured: no data is held for this shop"
+                elif shop is None:  # the web route stores none of these; a replayed file may
+                    raise NormalisationError(f"no connected shop {row.shop_domain!r} on {row.platform}")
+                elif shop.status == "uninstalled" and row.topic not in COMPLIANCE:
+                    row.error = "ignored: the app is uninstalled from this shop"
+                else:
+                    self.apply(s, shop, events)
+                row.status, row.processed_at, row.lease_until = "done", self.clock(), None
+            return "done"
+        except NormalisationError as exc:
+            return self._dead(delivery_id, f"cannot be read: {exc}", token)
+        except Exception as exc:  # noqa: BLE001 - recorded, retried, then dead-lettered
+            if is_permanent(exc):
+                log.warning("delivery %s dead-lettered: %s: %s", delivery_id, type(exc).__name__, exc)
+                return self._dead(
+                    delivery_id, f"cannot be stored (retrying cannot help): {type(exc).__name__}: {exc}", token
+                )
+            if _is_integrity(exc):
+                log.warning("delivery %s failed a database constraint: %s", delivery_id, exc)
+                return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token, integrity=True)
+            log.exception("delivery %s failed", delivery_id)
+            return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token)
+
+    def _normalise(self, row: DeliveryRow) -> list[Event]:
+        adapter = self.adapters.get(Platform(row.platform))
+        if adapter is None:
+            raise NormalisationError(f"no adapter for platform {row.platform}")
+        delivery = Delivery(
+            platform=Platform(row.platform),
+            shop=row.shop_domain,
+            topic=row.topic,
+            event_id=row.event_id,
+            body=row.body,
+            headers=row.headers or {},
+        )
+        try:
+            events = adapter.normaliser.normalise(delivery)
+        except NormalisationError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
+            raise NormalisationError(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            return check_events(events)
+        except OutOfBounds as exc:
+            raise NormalisationError(f"out of bounds: {exc}") from None
+
+    def apply(self, session, shop: ShopRow, events: Iterable[Event]) -> None:  # type: ignore[no-untyped-def]
+        """Apply events and re-evaluate what they touched (the path reconciliation shares).
+
+        Orders whose lines changed are decided on even when none of their SKUs still has a line."""
+        lock_shop(session, shop.id)
+        applied = apply_events(session, shop, events, self.clock(), self.settle)
+        if (applied.skus or applied.edited) and not applied.uninstalled and shop in session:
+            session.flush()
+            evaluate(session, shop, applied.skus, self.clock(), orders=applied.edited_ids())
+            edits.after_decision(session, applied.edited)
+
+    def evaluate_settled(self) -> int:
+        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
+        now = self.clock()
+        done = 0
+        with self.db.session(background=True) as s:
+            shop_ids = s.scalars(select(StockLevelRow.shop_id).where(StockLevelRow.settle_at <= now).distinct()).all()
+        for shop_id in sorted(shop_ids):
+            with self.db.session(background=True) as s:
+                lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
+                settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
+                skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
+                s.execute(update(StockLevelRow).where(settled).values(settle_at=None))
+                shop = s.get(ShopRow, shop_id)
+                if skus and shop is not None and shop.status == "active":
+                    done += evaluate(s, shop, skus, now).actions
+        return done
+
+    def _ours(self, delivery_id: int, token: int | None) -> Any:
+        if token is None:
+            return DeliveryRow.id == delivery_id
+        return and_(DeliveryRow.id == delivery_id, DeliveryRow.status == "processing", DeliveryRow.attempts == token)
+
+    def _dead(self, delivery_id: int, reason: str, token: int | None = None) -> str:
+        with self.db.session(background=True) as s:
+            res = s.execute(
+                update(DeliveryRow)
+                .where(self._ours(delivery_id, token))
+                .values(status="dead", error=reason[:4000], lease_until=None, processed_at=self.clock())
+            )
+            return "dead" if res.rowcount else "lapsed"
+
+    def _retry(self, delivery_id: int, reason: str, token: int | None = None, integrity: bool = False) -> str:
+        with self.db.session(background=True) as s:
+            row = s.scalars(select(DeliveryRow).where(self._ours(delivery_id, token))).one_or_none()
+            if row is None:
+                return "lapsed" if token is not None else "dead"
+            if integrity and row.attempts >= INTEGRITY_ATTEMPTS:
+                # Failed the database's constraints again on a retry: the data, not a race with another writer.
+                log.warning("delivery %s dead-lettered: %s", delivery_id, reason)
+                row.status, row.error, row.lease_until = "dead", f"cannot be stored: {reason}"[:4000], None
+                row.processed_at = self.clock()
+                return "dead"
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status, row.error, row.lease_until = (
+                    "dead",
+                    f"gave up after {row.attempts} attempts: {reason}",
+                    None,
+                )
+                return "dead"
+            row.status, row.error = "pending", reason[:4000]
+            row.lease_until = self.clock() + backoff(row.attempts)  # not before
+            return "retry"
+
+    def replay(self, delivery_id: int) -> bool:
+        """Put a dead-lettered delivery back in the queue (after the merchant or we fixed the cause)."""
+        with self.db.session() as s:
+            res = s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "dead")
+                .values(status="pending", attempts=0, lease_until=None, error=None)
+            )
+            return res.rowcount == 1
+
+    def depth(self) -> dict[str, int]:
+        with self.db.read() as s:
+            rows = s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all()
+            return {status: count for status, count in rows}
+
+
+_PERMANENT = (OverflowError, ValueError, TypeError, ArithmeticError, UnicodeError, RecursionError, DataError)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether processing the same delivery again must fail the same way: the data, not the moment.
+
+    A value that overflows a column or has the wrong type (DataError, OverflowError, ValueError,
+    TypeError), also when SQLAlchemy wraps the driver's error. An IntegrityError may be a race
+    with another writer, so it is not counted here: it is retried, and dead-lettered after
+    `MAX_ATTEMPTS` like any other failure. Connection and lock errors are transient."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, IntegrityError):
+            return False
+        if isinstance(current, _PERMANENT):
+            return True
+        if isinstance(current, StatementError) and isinstance(current.orig, BaseException):
+            current = current.orig
+            continue
+        current = current.__cause__
+    return False
+
+
+def _is_integrity(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError) or isinstance(exc.__cause__, IntegrityError)

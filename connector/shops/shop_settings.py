@@ -1,0 +1,116 @@
+"""A shop's backorder settings: defaults, types and validation (what the merchant's settings page edits)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+CHARGE_POLICIES = ("authorize_then_capture", "capture_at_purchase")
+AUTH_EXPIRY_POLICIES = ("capture_now", "request_payment")
+MAX_ORDER_QUANTITY = 1_000_000  # what a shop may set as its own cap (see `connector.domain.store_limits`)
+
+
+class SettingsError(ValueError):
+    """Invalid settings; `errors` maps each field to a message a merchant can act on."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    default_lead_time_days: int = 14
+    lead_time_spread_days: float = 3.0
+    promise_quantile: float = 0.9
+    handling_days: int = 1
+    grace_days: int = 2  # after a missed promise, before the refund offer
+    refund_offer_valid_days: int = 14
+    backorder_tag: str = "backorder"
+    retail_partial_shipments: bool = False  # False: ship complete; True: ship what is available
+    reseller_partial_shipments: bool = True
+    reseller_tags: tuple[str, ...] = ("reseller", "wholesale")
+    charge_policy: str = "authorize_then_capture"
+    # Capture each partial shipment as it ships. Needs an authorization that takes several captures
+    # (Shopify Plus multi-capture, most card gateways); otherwise the whole charge is captured once,
+    # when the last waiting line ships.
+    capture_per_shipment: bool = False
+    auth_expiry_policy: str = "capture_now"
+    auth_warning_hours: int = 24
+    authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ
+    notify_customers: bool = True
+    email_languages: tuple[str, ...] = ("en", "it")
+    sender_name: str = ""
+    reply_to: str = ""
+    brand_color: str = "#1f6feb"
+    logo_url: str = ""
+    merchant_email: str = ""
+    payment_url: str = ""  # where a payment request sends the customer (default: the store's account page)
+    dropship_value_threshold: float = 0.0
+    dropship_shortage_threshold: int = 0
+    dropship_margin_days: int = 3
+    po_receipt_updates_store_stock: bool = True
+    service_level: float = 0.95
+    backorder_penalty_per_unit_day: float = 0.5
+    # The most units planning proposes for one SKU on one purchase order; a larger suggestion is
+    # capped and flagged on the planning page (a forecast gone wrong must not order a warehouse).
+    max_order_quantity: int = 10_000
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> ShopSettings:
+        """Read stored settings, keeping unknown keys in `extra` and defaults for the missing ones."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in data and f.name in known:
+                value = data.pop(f.name)
+                if isinstance(getattr(cls, f.name, None), tuple) or f.name in ("reseller_tags", "email_languages"):
+                    value = tuple(value)
+                values[f.name] = value
+        values["extra"] = {k: v for k, v in data.items() if k != "extra"}
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        errors: dict[str, str] = {}
+        if not 0 <= self.default_lead_time_days <= 365:
+            errors["default_lead_time_days"] = "must be between 0 and 365 days"
+        if not 0 <= self.lead_time_spread_days <= 180:
+            errors["lead_time_spread_days"] = "must be between 0 and 180 days"
+        if not 0.5 <= self.promise_quantile < 1:
+            errors["promise_quantile"] = "must be at least 0.5 (the median) and below 1"
+        if not 0 <= self.handling_days <= 30:
+            errors["handling_days"] = "must be between 0 and 30 days"
+        if not 0 <= self.grace_days <= 60:
+            errors["grace_days"] = "must be between 0 and 60 days"
+        if not 1 <= self.refund_offer_valid_days <= 90:
+            errors["refund_offer_valid_days"] = "must be between 1 and 90 days"
+        if not self.backorder_tag.strip() or "," in self.backorder_tag:
+            errors["backorder_tag"] = "must be one tag, without commas"
+        if self.charge_policy not in CHARGE_POLICIES:
+            errors["charge_policy"] = f"must be one of {', '.join(CHARGE_POLICIES)}"
+        if self.auth_expiry_policy not in AUTH_EXPIRY_POLICIES:
+            errors["auth_expiry_policy"] = f"must be one of {', '.join(AUTH_EXPIRY_POLICIES)}"
+        if not 1 <= self.authorization_validity_days <= 30:
+            errors["authorization_validity_days"] = "must be between 1 and 30 days"
+        if not 1 <= self.auth_warning_hours <= 144:
+            errors["auth_warning_hours"] = "must be between 1 and 144 hours"
+        if not 0.5 <= self.service_level < 1:
+            errors["service_level"] = "must be at least 0.5 and below 1"
+        if isinstance(self.max_order_quantity, bool) or not isinstance(self.max_order_quantity, int) or not (
+            1 <= self.max_order_quantity <= MAX_ORDER_QUANTITY
+        ):
+            errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
+        if errors:
+            raise SettingsError(errors)
+
+    def to_mapping(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data["reseller_tags"] = list(self.reseller_tags)
+        data["email_languages"] = list(self.email_languages)
+        return {**extra, **data}
