@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -25,7 +25,6 @@ from connector.backorders.evaluation import shop_today
 from connector.domain.model import Backorder, BackorderState, Promise, StockLevel, Variant
 from connector.domain.planning.agility import Delivery
 from connector.domain.planning.history import DemandHistory, DemandRecord, build_history
-from connector.domain.planning.plan import ShopPlan, plan_shop
 from connector.domain.planning.plan_settings import PlanSettings
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.db import Database
@@ -46,6 +45,9 @@ from connector.storage.tables import (
 )
 from connector.storage.types import utcnow
 from connector.supply.supply_models import offer_model, purchase_order_model, supplier_model
+
+if TYPE_CHECKING:
+    from connector.domain.planning.plan import ShopPlan
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,15 @@ def shop_size(session: Session, shop_id: int) -> int:
     return len(set(session.scalars(sold.union(stocked))))
 
 
+def _plan(domain: str, as_of: date, inputs: PlanInputs, settings: PlanSettings) -> ShopPlan:
+    """Run the pure planner on the loaded inputs. Imported here, not at the top: the forecasting
+    stack takes seconds to load, and the pages and workers that only read stored plans never need it."""
+    from connector.domain.planning.plan import plan_shop
+
+    return plan_shop(domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders, inputs.suppliers,
+                     inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings)
+
+
 def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "merchant",
              model_set: str | None = None, run: PlanRunRow | None = None) -> PlanRunRow:
     """Plan the shop now and store the results (in the caller's transaction). A failure (bad planning
@@ -164,9 +175,7 @@ def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "mer
             settings = settings_of(shop, model_set)
             run.model_set = settings.model_set
             inputs = load_inputs(session, shop, as_of, settings)
-            plan = plan_shop(shop.domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders,
-                             inputs.suppliers, inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries,
-                             settings)
+            plan = _plan(shop.domain, as_of, inputs, settings)
             _store(session, shop, run, plan, inputs)
         run.status = "done"
     except Exception as exc:  # noqa: BLE001 - recorded for the merchant; the previous plan stays
@@ -195,8 +204,7 @@ def plan_detached(db: Database, shop_id: int, clock: Callable[[], datetime], tri
             assert shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
             settings = settings_of(shop, model_set)
             inputs = load_inputs(s, shop, as_of, settings)
-        plan = plan_shop(shop.domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders, inputs.suppliers,
-                         inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings)
+        plan = _plan(shop.domain, as_of, inputs, settings)
         with db.session(background=True) as s:
             shop, run = s.get(ShopRow, shop_id), s.get(PlanRunRow, run_id)
             assert shop is not None and run is not None  # nosec B101  # narrows the type; an invariant, not a check of input

@@ -57,16 +57,19 @@ def start_service(tmp_path: Path, **env: str) -> RunningService:
         cwd=ROOT, env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     service = RunningService(f"http://127.0.0.1:{port}", instance, process, log)
-    deadline = time.monotonic() + 30
+    # gunicorn listens at once but answers only once its worker has loaded the app (migrations,
+    # imports): a request may wait on the socket, so a read timeout means "not yet" as well.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"service exited: {log.read_text()[-3000:]}")
         try:
             if service.get("/healthz").status_code == 200:
                 return service
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
-    process.terminate()
+    process.kill()  # never leave a half-started server behind to load the machine
+    process.wait(timeout=10)
     raise RuntimeError(f"service did not start: {log.read_text()[-3000:]}")
 
 

@@ -11,9 +11,12 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from connector.domain.model import PurchaseOrder, PurchaseOrderLine
-from connector.domain.planning.signals import Signal
+
+if TYPE_CHECKING:  # only a type here: signals pulls in the forecasting stack (seconds to import)
+    from connector.domain.planning.signals import Signal
 
 MIN_DELIVERIES = 3  # fewer than this and the supplier's declared lead time is trusted instead
 
