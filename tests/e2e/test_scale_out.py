@@ -433,7 +433,7 @@ def start_web(env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen]:
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"web process exited: {log.read_text()[-3000:]}")
