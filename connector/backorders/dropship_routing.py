@@ -27,8 +27,8 @@ from connector.domain.planning.dropship_choice import DROPSHIP, BackorderedLine,
 from connector.domain.planning.plan_settings import PlanSettings
 from connector.mail.plain import plain_payload
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.supply_models import offer_model, supplier_model
 from connector.storage.tables import LineRouteRow, OrderLineRow, OrderRow, ShopRow, SupplierOfferRow, SupplierRow
-from connector.supply.supply_models import offer_model, supplier_model
 
 NEVER = 10**9  # a shortage threshold of 0 in the shop's settings turns that rule off
 

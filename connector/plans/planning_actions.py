@@ -16,8 +16,8 @@ from connector.domain.planning.export import SupplierExport, SupplierSkuPlan, su
 from connector.mail.plain import plain_payload
 from connector.plans.planning_runs import DRAFT_PREFIX, latest_run
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.supply_models import supplier_model
 from connector.storage.tables import PlanRunRow, PurchaseOrderRow, ShopRow, SupplierRow
-from connector.supply.supply_models import supplier_model
 
 
 class PlanActionError(ValueError):

@@ -28,6 +28,7 @@ from connector.domain.planning.history import DemandHistory, DemandRecord, build
 from connector.domain.planning.plan_settings import PlanSettings
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.db import Database
+from connector.storage.supply_models import offer_model, purchase_order_model, supplier_model
 from connector.storage.tables import (
     BackorderRow,
     LineRouteRow,
@@ -44,7 +45,6 @@ from connector.storage.tables import (
     VariantRow,
 )
 from connector.storage.types import utcnow
-from connector.supply.supply_models import offer_model, purchase_order_model, supplier_model
 
 if TYPE_CHECKING:
     from connector.domain.planning.plan import ShopPlan

@@ -290,3 +290,27 @@ def test_every_package_says_what_it_holds_and_may_import() -> None:
             continue
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
         assert doc, f"{init.relative_to(ROOT)} has no docstring"
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph between `connector`'s packages and top-level modules (`adapters` as one node)."""
+
+    def room(name: str) -> str:
+        parts = name.split(".")
+        return "adapters" if parts[0] == "adapters" else ".".join(parts[:2])
+
+    rooms: dict[str, set[str]] = {}
+    for source, targets in graph.items():
+        for target in targets:
+            if target.split(".")[0] in PACKAGES and target != "connector" and room(source) != room(target):
+                rooms.setdefault(room(source), set()).add(room(target))
+            rooms.setdefault(room(source), set())
+    return rooms
+
+
+def test_packages_form_layers() -> None:
+    """No two packages import each other, even through different modules: dependencies point down."""
+    rooms = package_graph(import_graph())
+    assert "connector.backorders" in rooms["connector.supply"]  # the graph is real: receiving ships orders
+    cycles = find_cycles(rooms)
+    assert not cycles, "packages importing each other:\n" + "\n".join(" -> ".join(c) for c in cycles)
