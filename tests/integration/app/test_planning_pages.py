@@ -220,7 +220,7 @@ def test_a_failed_run_is_recorded_and_keeps_the_previous_plan(services, sandbox,
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("no forecast today")
 
-    monkeypatch.setattr("connector.domain.planning.plan.plan_shop", broken)  # planning_runs imports it when a run starts
+    monkeypatch.setattr("connector.domain.planning.plan.plan_shop", broken)  # imported when a run starts
     with services.db.session() as s:
         failed = run_plan(s, s.get(ShopRow, shop_id), services.clock(), model_set="fast")
         assert (failed.status, failed.error) == ("failed", "RuntimeError: no forecast today")
