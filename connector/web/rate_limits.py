@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -52,10 +52,17 @@ def register(app: Flask, config: Config) -> Limiter:
         swallow_errors=True,
         in_memory_fallback_enabled=True,
     )
+    limited = {endpoint for endpoint, _ in CONNECT_ENDPOINTS}
     for endpoint, methods in CONNECT_ENDPOINTS:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(config.connect_rate_limit, methods=methods)(view)
+
+    @limiter.request_filter
+    def not_limited() -> bool:
+        """Every other request skips the limiter at once: resolving its (absent) limits cost webhook
+        intake about a tenth of its CPU per request."""
+        return request.endpoint not in limited
 
     @app.errorhandler(429)
     def too_many(_: Any) -> Response:
