@@ -10,7 +10,7 @@ lead time), then the shortest lead time. The line's ETA follows the route.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import NormalDist
@@ -95,16 +95,7 @@ def route_line(
     elif (restock_eta - eta).days >= settings.dropship_margin_days:
         reasons.append(f"dropship arrives {(restock_eta - eta).days} days before restock")
     if not reasons:
-        return Route(
-            line.order_id,
-            line.line_id,
-            line.sku,
-            RESTOCK,
-            None,
-            restock_eta,
-            restock_eta_p90,
-            f"restock: {supplier.name} dropship gives no advantage",
-        )
+        return replace(restock, reason=f"restock: {supplier.name} dropship gives no advantage")
     where = "local " if supplier.local else ""
     return Route(
         line.order_id,
