@@ -33,7 +33,6 @@ from pathlib import Path
 import pytest
 import requests
 from aiosmtpd.controller import Controller
-from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from adapters.sandbox import forget_stores, register_store
@@ -43,6 +42,7 @@ from connector.bootstrap import Services, build_services
 from connector.config import load_config
 from connector.domain.model import Platform
 from connector.storage.tables import ActionRow, DeliveryRow, OrderRow, StockLevelRow
+from tests.e2e.test_scale_out import service_env
 from tests.fault_store import StoreServer
 from tests.services import PostgresServer, RedisServer, free_port, start_postgres, start_redis
 from tests.smtp_server import HOST, _Handler
@@ -253,23 +253,18 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     register_store(store)
     server = StoreServer(store).start()
     database_url = pg.create_database()
-    env = {
-        "SECRET_KEY": "fault-secret",
-        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "APP_URL": "https://connector.test",
-        "WORKER_ENABLED": "0",
-        "SCHEDULER_ENABLED": "0",
-        "CELERY_BROKER_URL": redis.url,
-        "MAIL_URL": mail.url,
-        "STOCK_SETTLE_SECONDS": "1",
-        "OUTBOX_INTERVAL_SECONDS": "1",
-        "EVALUATE_INTERVAL_SECONDS": "3600",
-        "RECONCILE_INTERVAL_SECONDS": "3600",
-        "FAULT_STORE_DOMAIN": DOMAIN,
-        "FAULT_STORE_URL": server.url,
-    }
+    env = service_env(
+        tmp_path,
+        database_url,
+        CELERY_BROKER_URL=redis.url,
+        MAIL_URL=mail.url,
+        STOCK_SETTLE_SECONDS="1",
+        OUTBOX_INTERVAL_SECONDS="1",
+        EVALUATE_INTERVAL_SECONDS="3600",
+        RECONCILE_INTERVAL_SECONDS="3600",
+        FAULT_STORE_DOMAIN=DOMAIN,
+        FAULT_STORE_URL=server.url,
+    )
     services = build_services(load_config(env))
     services.shops.connect(Platform.SANDBOX, DOMAIN, name="Fault Shop", credentials={}, webhook_secret=SECRET,
                            currency="EUR", locale="en", timezone="Europe/Rome")
