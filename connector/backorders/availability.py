@@ -88,23 +88,55 @@ class SkuQuote:
 
 
 def load_quote(session: Session, shop: ShopRow, sku: str, now: datetime, quantity: int = 1) -> SkuQuote:
+    return load_quotes(session, shop, [sku], now, quantity)[sku]
+
+
+def load_quotes(
+    session: Session, shop: ShopRow, skus: Sequence[str] | None, now: datetime, quantity: int = 1
+) -> dict[str, SkuQuote]:
+    """The answer for `quantity` more units of each SKU (None: every variant the shop has), read in batches.
+
+    What the storefront, the pay-later purchase option and the selling limit all start from: one
+    query per table per chunk of SKUs, not one per SKU."""
     settings = ShopSettings.from_mapping(shop.settings)
-    variant = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == sku))
-    supplies = load_supplies(session, shop.id, [sku], settings)
-    lines = [li for li in load_open_lines(session, shop.id, [sku]) if li.sku == sku]
+    query = select(VariantRow).where(VariantRow.shop_id == shop.id)
+    if skus is not None:
+        wanted = list(dict.fromkeys(skus))
+        variants = {
+            v.sku: v for chunk in _chunked(wanted) for v in session.scalars(query.where(VariantRow.sku.in_(chunk)))
+        }
+    else:
+        variants = {v.sku: v for v in session.scalars(query)}
+        wanted = list(variants)
+    supplies = load_supplies(session, shop.id, wanted, settings)
+    by_sku: dict[str, list[engine.LineDemand]] = {}
+    for li in load_open_lines(session, shop.id, wanted):
+        by_sku.setdefault(li.sku, []).append(li)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
-    if variant is None and sku not in supplies:  # neither a product nor stock of the shop: say nothing
-        return SkuQuote(sku, None, None, Quote(Status.UNKNOWN, 0))
-    result = quote(
-        supplies.get(sku),
-        lines,
-        shop_today(shop, now),
-        now,
-        policy,
-        sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None else True,
-        quantity=quantity,
-    )
-    return SkuQuote(sku, variant.title if variant else None, variant.product_url if variant else None, result)
+    today = shop_today(shop, now)
+    quotes: dict[str, SkuQuote] = {}
+    for sku in wanted:
+        variant = variants.get(sku)
+        if variant is None and sku not in supplies:  # neither a product nor stock of the shop: say nothing
+            quotes[sku] = SkuQuote(sku, None, None, Quote(Status.UNKNOWN, 0))
+            continue
+        result = quote(
+            supplies.get(sku),
+            by_sku.get(sku, []),
+            today,
+            now,
+            policy,
+            sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None else True,
+            quantity=quantity,
+        )
+        quotes[sku] = SkuQuote(
+            sku, variant.title if variant else None, variant.product_url if variant else None, result
+        )
+    return quotes
+
+
+def _chunked(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def sku_for_variant(session: Session, shop_id: int, variant_id: str) -> str | None:
