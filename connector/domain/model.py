@@ -138,6 +138,23 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True)
+class StorefrontValue:
+    """What the store shows shoppers for one variant, written by this service into the store itself.
+
+    Shopify: a variant metafield in the app's reserved namespace, read by the theme app extension;
+    WooCommerce: product (or variation) meta, read by the plugin. The store's pages never call us."""
+
+    sku: str
+    product_id: str | None  # the platform's product id (WooCommerce: the parent of a variation)
+    variant_id: str | None  # Shopify variant GID; WooCommerce variation id (None for a simple product)
+    status: str  # "in_stock" | "backorder" | "sold_out" | "untracked"
+    ships_by: date | None  # the promised date (the shop's promise percentile), backorder only
+    ships_p50: date | None
+    ships_p90: date | None
+    message: str  # the sentence shown to shoppers, in the shop's language
+
+
+@dataclass(frozen=True, slots=True)
 class Shop:
     platform: Platform
     domain: str
