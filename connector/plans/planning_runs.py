@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,8 @@ from connector.domain.model import Backorder, BackorderState, Promise, StockLeve
 from connector.domain.planning.agility import Delivery
 from connector.domain.planning.history import DemandHistory, DemandRecord, build_history
 from connector.domain.planning.plan_settings import PlanSettings
+from connector.domain.planning.promotions import Promotion
+from connector.plans.promotion_calendar import AHEAD_DAYS, load_calendar
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.db import Database
 from connector.storage.supply_models import offer_model, purchase_order_model, supplier_model
@@ -65,6 +67,7 @@ class PlanInputs:
     waiting: list[Backorder]
     variants: list[Variant]
     deliveries: list[Delivery]
+    promotions: list[Promotion] = field(default_factory=list)
 
 
 def settings_of(shop: ShopRow, model_set: str | None = None) -> PlanSettings:
@@ -119,7 +122,8 @@ def load_inputs(session: Session, shop: ShopRow, as_of: date, settings: PlanSett
                 for v in session.scalars(select(VariantRow).where(VariantRow.shop_id == shop.id))]
     extra = {s.sku for s in stock} | {o.sku for o in offers} | {b.sku for b in waiting}
     history = build_history(records, as_of, settings.history_days, skus=extra)
-    return PlanInputs(history, stock, open_pos, suppliers, offers, waiting, variants, deliveries)
+    calendar = load_calendar(session, shop.id, history.first_day, as_of + timedelta(days=AHEAD_DAYS))
+    return PlanInputs(history, stock, open_pos, suppliers, offers, waiting, variants, deliveries, calendar)
 
 
 def latest_run(session: Session, shop_id: int, *, done: bool = False) -> PlanRunRow | None:
@@ -159,7 +163,8 @@ def _plan(domain: str, as_of: date, inputs: PlanInputs, settings: PlanSettings) 
     from connector.domain.planning.plan import plan_shop
 
     return plan_shop(domain, as_of, inputs.history, inputs.stock, inputs.purchase_orders, inputs.suppliers,
-                     inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings)
+                     inputs.offers, inputs.waiting, inputs.variants, inputs.deliveries, settings,
+                     promotions=inputs.promotions)
 
 
 def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "merchant",

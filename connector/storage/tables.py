@@ -393,6 +393,21 @@ class SkuPlanRow(Base):
     expected_backorder_cost: Mapped[float] = mapped_column(Float)
 
 
+class PromotionRow(Base):
+    """A promotion on the merchant's calendar: the forecast keeps its days out of the baseline."""
+
+    __tablename__ = "promotions"
+    __table_args__ = (Index("ix_promotions_shop_starts", "shop_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # included
+    skus: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: every SKU of the shop
+    created_at: Mapped[datetime]
+
+
 class LineRouteRow(Base):
     """A backordered line routed to a dropship supplier: the supplier ships it, and its ETA follows."""
 

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from connector.backorders.evaluation import shop_today
 from connector.bootstrap import Services
 from connector.plans import planning_actions as actions
+from connector.plans import promotion_calendar as calendar
 from connector.plans.planning_runs import (
     latest_run,
     plan_detached,
@@ -23,9 +24,10 @@ from connector.plans.planning_runs import (
 from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry
-from connector.web.forms import ActionForm
+from connector.web.forms import ActionForm, PromotionForm
 from connector.web.read_models.planning_reads import (
     planning_overview,
+    promotions_of,
     purchase_order_reference,
     sku_plan_detail,
     supplier_name,
@@ -43,6 +45,10 @@ def _check() -> None:
 @bp.get("")
 @login_required
 def index() -> ResponseReturnValue:
+    return _page(PromotionForm(formdata=None))
+
+
+def _page(promotion_form: PromotionForm, status: int = 200) -> ResponseReturnValue:
     with shop_session() as (s, shop):
         last = latest_run(s, shop.id)
         done = latest_run(s, shop.id, done=True)
@@ -56,7 +62,40 @@ def index() -> ResponseReturnValue:
             approved=approved, agility=done.agility if done else [],
             ordered=actions.ordered_from_plan(s, shop, done) if done else {},
         )
-        return render_template("app/planning.html", form=ActionForm(), **context)
+        return render_template("app/planning.html", form=ActionForm(), promotion_form=promotion_form,
+                               promotions=promotions_of(s, shop.id), **context), status
+
+
+@bp.post("/promotions")
+@login_required
+def add_promotion() -> ResponseReturnValue:
+    form = PromotionForm()
+    if form.validate_on_submit():
+        now = services().clock()
+        try:
+            with shop_session() as (s, shop):
+                row = calendar.add_promotion(s, shop, form.name.data or "", form.starts_on.data, form.ends_on.data,
+                                             calendar.parse_skus(form.skus.data or ""), shop_today(shop, now), now)
+                name = row.name
+        except calendar.PromotionError as exc:
+            getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, str(exc)]
+        else:
+            flash(f"Promotion “{name}” added: the next planning run keeps its days out of the baseline.", "success")
+            return redirect(url_for(".index", _anchor="promotions"))
+    return _page(form, 422)
+
+
+@bp.post("/promotions/<int:promotion_id>/remove")
+@login_required
+def remove_promotion(promotion_id: int) -> ResponseReturnValue:
+    _check()
+    try:
+        with shop_session() as (s, shop):
+            calendar.remove_promotion(s, shop.id, promotion_id)
+    except LookupError:
+        abort(404)
+    flash("Promotion removed.", "success")
+    return redirect(url_for(".index", _anchor="promotions"))
 
 
 SYNC_SKUS = 2_000  # shops up to this size are planned while the merchant waits (about a second)

@@ -16,6 +16,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms import Form as PlainForm
 from wtforms.fields.choices import SelectChoice
@@ -79,6 +80,13 @@ class PurchaseOrderForm(FlaskForm):
             if sku or qty:
                 out.append((sku, int(qty or 0)))
         return out
+
+
+class PromotionForm(FlaskForm):
+    name = StringField("Name", [InputRequired(message="give the promotion a name"), Length(max=120)])
+    starts_on = DateField("First day", [InputRequired(message="when does it start?")])
+    ends_on = DateField("Last day", [InputRequired(message="when does it end?")])
+    skus = TextAreaField("SKUs (empty: the whole shop)", [Optional(), Length(max=60_000)])
 
 
 class CsvForm(FlaskForm):

@@ -22,6 +22,7 @@ from connector.domain.planning.export import SupplierExport
 from connector.domain.planning.forecast import Forecasts
 from connector.domain.planning.history import DemandHistory, DemandRecord
 from connector.domain.planning.plan_settings import PlanSettings
+from connector.domain.planning.promotions import Promotion
 from connector.domain.planning.supplier_choice import DraftPurchaseOrder, SupplierChoice, UrgentNeed
 
 DEFAULT_LEAD = steps.DEFAULT_LEAD
@@ -96,16 +97,17 @@ def plan_shop(
     variants: Iterable[Variant] = (),
     deliveries: Iterable[Delivery] = (),
     settings: PlanSettings | None = None,
+    promotions: Iterable[Promotion] = (),
 ) -> ShopPlan:
     """Plan one shop as of the morning of `as_of` (history covers the days before it).
 
     `purchase_orders`: open ones count as incoming stock (drafts and received ones are ignored).
     `waiting`: backorders; only WAITING ones matter. `deliveries`: received purchase orders, for
     observed lead times and on-time rates. Every SKU seen in history, stock, offers or backorders
-    is planned.
+    is planned. `promotions`: the merchant's calendar; their days leave the baseline and get their uplift back.
     """
     inputs = steps.shop_inputs(shop, as_of, history, stock, purchase_orders, suppliers, offers, waiting, variants,
-                               deliveries, settings or PlanSettings())
+                               deliveries, settings or PlanSettings(), promotions)
     agile = steps.agility(inputs.deliveries)
     sup = steps.supply(inputs, agile)
     horizon = steps.horizon_days(sup.lead, sup.lead_sd, inputs.settings)

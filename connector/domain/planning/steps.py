@@ -36,6 +36,7 @@ from connector.domain.planning.export import SupplierExport, SupplierSkuPlan
 from connector.domain.planning.forecast import Forecasts, forecast_demand
 from connector.domain.planning.history import DemandHistory, DemandRecord, build_history
 from connector.domain.planning.plan_settings import PlanSettings
+from connector.domain.planning.promotions import Promotion, promotion_days
 from connector.domain.planning.supplier_choice import (
     DraftLine,
     DraftPurchaseOrder,
@@ -68,6 +69,7 @@ class ShopInputs:
     variants: Mapping[str, Variant]  # by SKU
     deliveries: tuple[Delivery, ...]
     settings: PlanSettings
+    promotions: tuple[Promotion, ...] = ()  # the merchant's promotion calendar
 
     @property
     def skus(self) -> tuple[str, ...]:
@@ -98,6 +100,7 @@ def shop_inputs(
     variants: Iterable[Variant],
     deliveries: Iterable[Delivery],
     settings: PlanSettings,
+    promotions: Iterable[Promotion] = (),
 ) -> ShopInputs:
     """Keep what the plan uses (open purchase orders, waiting backorders) and plan every SKU seen."""
     offers = tuple(offers)
@@ -121,6 +124,7 @@ def shop_inputs(
         variants={v.sku: v for v in variants},
         deliveries=tuple(deliveries),
         settings=settings,
+        promotions=tuple(promotions),
     )
 
 
@@ -250,7 +254,8 @@ def dropship(inputs: ShopInputs, lead: np.ndarray, lead_sd: np.ndarray, stock: S
 def forecasts(inputs: ShopInputs, horizon: int, agile: dict[int, SupplierAgility]
               ) -> tuple[Forecasts, dict[int, SupplierAgility]]:
     """Forecasts; then the spikes of the whole history, to see how fast each supplier caught up."""
-    fc = forecast_demand(inputs.history, horizon, inputs.settings)
+    known = promotion_days(inputs.promotions, inputs.history, horizon)
+    fc = forecast_demand(inputs.history, horizon, inputs.settings, known)
     if inputs.deliveries:
         whole = replace(inputs.settings, spike_window_days=inputs.history.days)
         agile = agility(inputs.deliveries, signals.spikes(inputs.history, fc, whole))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.plans.planning_runs import DRAFT_PREFIX
-from connector.storage.tables import PlanRunRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
+from connector.storage.tables import PlanRunRow, PromotionRow, PurchaseOrderRow, SkuPlanRow, SupplierRow
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,9 @@ def supplier_name(session: Session, supplier_id: int) -> str:
     if row is None:
         raise LookupError(f"no supplier {supplier_id}")
     return row.name
+
+
+def promotions_of(session: Session, shop_id: int) -> list[PromotionRow]:
+    """The shop's promotion calendar, latest first."""
+    return list(session.scalars(select(PromotionRow).where(PromotionRow.shop_id == shop_id)
+                                .order_by(PromotionRow.starts_on.desc(), PromotionRow.id)))
