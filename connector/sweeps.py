@@ -7,6 +7,7 @@ and the Celery tasks (connector/tasks.py). Every sweep is safe to run twice.
 from __future__ import annotations
 
 import logging
+import time
 
 from connector.backorders.evaluation import evaluate
 from connector.backorders.timers import run_timers
@@ -53,15 +54,25 @@ def timers_all(services: Services) -> int:
 def plan_all(services: Services, model_set: str | None = None) -> int:
     """The nightly planning run of every active shop: once per shop and shop day (a shop planned
     today, nightly or on demand, is skipped), so running it twice or hourly plans nothing twice."""
+    return plan_all_within(services, None, model_set)[0]
+
+
+def plan_all_within(services: Services, budget_seconds: float | None, model_set: str | None = None
+                    ) -> tuple[int, bool]:
+    """`plan_all`, starting no shop once `budget_seconds` have passed: (runs, whether every due shop was done)."""
+    started = time.monotonic()
     runs = 0
     for ref in services.shops.active():
         with services.db.read() as s:
             shop = s.get(ShopRow, ref.id)
             due = shop is not None and shop.status == "active" and plan_due(s, shop, services.clock())
-        if due:
-            plan_detached(services.db, ref.id, services.clock, "nightly", model_set)
-            runs += 1
-    return runs
+        if not due:
+            continue
+        if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+            return runs, False
+        plan_detached(services.db, ref.id, services.clock, "nightly", model_set)
+        runs += 1
+    return runs, True
 
 
 def reconcile_all(services: Services) -> int:

@@ -185,7 +185,7 @@ def run_plan(session: Session, shop: ShopRow, now: datetime, trigger: str = "mer
         run.status = "done"
     except Exception as exc:  # noqa: BLE001 - recorded for the merchant; the previous plan stays
         log.exception("planning of %s failed", shop.domain)
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        run.status, run.error = "failed", failure_reason(exc)
     run.finished_at = max(utcnow(), now)
     return run
 
@@ -222,8 +222,15 @@ def plan_detached(db: Database, shop_id: int, clock: Callable[[], datetime], tri
         with db.session(background=True) as s:
             run = s.get(PlanRunRow, run_id)
             assert run is not None  # nosec B101  # narrows the type; an invariant, not a check of input
-            run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}", max(utcnow(), now)
+            run.status, run.error, run.finished_at = "failed", failure_reason(exc), max(utcnow(), now)
         return run_id, "failed"
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What the planning page says about a failed run."""
+    if type(exc).__name__ == "SoftTimeLimitExceeded":  # Celery's soft time limit (connector.tasks.PLAN_SOFT_LIMIT)
+        return "planning took longer than the nightly job's time limit; the previous plan is kept"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _store(session: Session, shop: ShopRow, run: PlanRunRow, plan: ShopPlan, inputs: PlanInputs) -> None:

@@ -325,3 +325,36 @@ def test_the_plan_command(app, services, sandbox, backordered) -> None:  # type:
     assert result.exit_code == 0, result.output
     assert "2 SKUs planned, 0 draft purchase orders" in result.output  # nobody supplies the tee yet
     assert missing.exit_code != 0 and "no shop" in missing.output
+
+
+def test_the_celery_task_stays_inside_its_time_limit(services, sandbox, shop_id, backordered,
+                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The task carries Celery's limits; past its budget it starts no shop and hands the rest to a new
+    task; a shop stopped by the soft limit is recorded failed with a reason the merchant can read."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from connector import tasks
+
+    assert (tasks.plan_all.soft_time_limit, tasks.plan_all.time_limit) == (tasks.PLAN_SOFT_LIMIT,
+                                                                            tasks.PLAN_TIME_LIMIT)
+    assert tasks.PLAN_SWEEP_BUDGET < tasks.PLAN_SOFT_LIMIT < tasks.PLAN_TIME_LIMIT
+    sent: list[str] = []
+    monkeypatch.setattr(services, "notify", sent.append)
+    monkeypatch.setattr(tasks, "PLAN_SWEEP_BUDGET", 0)
+    tasks.bind(services)
+    try:
+        assert tasks.plan_all.run() == 0 and sent == ["plan_all"]  # the shop is due, but the budget is spent
+        monkeypatch.setattr(tasks, "PLAN_SWEEP_BUDGET", 60)
+
+        def too_slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise SoftTimeLimitExceeded()
+
+        monkeypatch.setattr("connector.domain.planning.plan.plan_shop", too_slow)
+        sent.clear()
+        assert tasks.plan_all.run() == 1 and sent == []
+    finally:
+        tasks.bind(None)
+    with services.db.read() as s:
+        run = s.scalar(select(PlanRunRow))
+        assert run.status == "failed"
+        assert run.error == "planning took longer than the nightly job's time limit; the previous plan is kept"
