@@ -8,7 +8,8 @@ task `connector.plan_all` runs for it, `plan_detached` (read, forecast, store), 
 CPU seconds per phase and the peak memory, against the task's time limit (`connector.tasks`).
 
     python benchmarks/nightly_plan.py                  # 20,000 SKUs on SQLite
-    python benchmarks/nightly_plan.py --skus 2000      # quick
+    python benchmarks/nightly_plan.py --skus 2000
+    python benchmarks/nightly_plan.py --quick          # 300 SKUs, for the test suite
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=182)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--model-set", default=None, choices=(None, "full", "fast"))
+    parser.add_argument("--quick", action="store_true", help="300 SKUs: checks the job runs, times nothing")
     args = parser.parse_args()
+    if args.quick:
+        args.skus = 300
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(args.database_url or f"sqlite:///{tmp}/nightly.sqlite3")
         db.migrate()

@@ -35,3 +35,10 @@ def test_intake_benchmark_quick_run_prints_its_tables_and_loses_nothing() -> Non
     assert "| bare Flask view (ceiling) |" in out
     assert "| lost | 0 | 0 | yes |" in out  # correctness is checked even in a quick run; timings are not
     assert "| stored deliveries = sent - duplicates |" in out
+
+
+def test_nightly_plan_benchmark_quick_run_plans_every_sku() -> None:
+    out = run_benchmark("nightly_plan.py", timeout=300)
+    assert "seeded 300 SKUs" in out
+    assert "nightly plan: done (no error), 300 SKU plans stored" in out
+    assert "Celery soft time limit of connector.plan_all: 1800 s" in out
