@@ -10,7 +10,7 @@ PIP_INSTALL = $(PY) -m pip install --quiet --config-settings editable_mode=compa
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg lint install env bench clean worker scheduler
+.PHONY: run test test-pg lint install env bench clean worker scheduler woocommerce-plugin
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/intake.py
 	$(PY) benchmarks/shopify_normalise.py
 	$(PY) benchmarks/planning.py
+
+# The WordPress plugin as the zip a merchant uploads (Plugins -> Add New -> Upload Plugin). Deterministic.
+woocommerce-plugin:
+	$(PYTHON) plugins/woocommerce/build.py dist/backorder-connector.zip
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
