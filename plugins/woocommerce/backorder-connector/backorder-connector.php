@@ -51,6 +51,7 @@ function boot() {
 	add_action( 'admin_init', __NAMESPACE__ . '\\register_settings' );
 	add_filter( 'option_page_capability_' . OPTION, __NAMESPACE__ . '\\settings_capability' );
 	add_action( 'before_woocommerce_init', __NAMESPACE__ . '\\declare_compatibility' );
+	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), __NAMESPACE__ . '\\action_links' );
 }
 
 /**
@@ -61,12 +62,14 @@ function load_textdomain() {
 }
 
 /**
- * The plugin reads product meta and writes order line meta through WooCommerce's CRUD objects,
- * so it works with High-Performance Order Storage.
+ * The plugin reads product meta and writes order line meta through WooCommerce's CRUD objects, so
+ * it works with High-Performance Order Storage; its cart lines go through the filter the Cart and
+ * Checkout blocks apply too.
  */
 function declare_compatibility() {
 	if ( class_exists( '\Automattic\WooCommerce\Utilities\FeaturesUtil' ) ) {
 		\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', __FILE__, true );
+		\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'cart_checkout_blocks', __FILE__, true );
 	}
 }
 

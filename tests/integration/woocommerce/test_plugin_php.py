@@ -92,6 +92,10 @@ def test_the_plugin_hooks_into_woocommerce_and_loads_its_translations() -> None:
     result = run("hooks")
     assert all(result["hooks"].values()), result["hooks"]
     assert ["load_plugin_textdomain", "backorder-connector", "backorder-connector/languages"] in result["calls"]
+    assert ["declare_compatibility", "custom_order_tables", "backorder-connector.php", True] in result["calls"]
+    assert ["declare_compatibility", "cart_checkout_blocks", "backorder-connector.php", True] in result["calls"]
+    settings = '<a href="https://shop.example.com/wp-admin/admin.php?page=backorder-connector">Settings</a>'
+    assert result["action_links"] == [settings, "<a>Deactivate</a>"]
 
 
 def test_the_meta_the_service_writes_is_what_the_plugin_reads() -> None:
@@ -214,7 +218,7 @@ def test_the_cart_shows_ships_by_under_a_backordered_item() -> None:
     lines = run("cart", {"product": BACKORDERED, "quantity": 2})
     assert lines == [
         {"key": "Size", "value": "M"},
-        {"key": "Ships by", "value": "December 15, 2026", "display": ""},
+        {"key": "Ships by", "value": "December 15, 2026", "display": "December 15, 2026"},
     ]
 
 
@@ -227,7 +231,8 @@ def test_the_cart_asks_woocommerce_whether_the_quantity_in_the_cart_is_backorder
 def test_the_cart_label_is_translated_and_escaped() -> None:
     hostile = {"translations": {"Ships by": "<i>Spedito</i> entro"}, "options": {"date_format": "<b>j</b>/n/Y"}}
     lines = run("cart", {"product": BACKORDERED, **hostile})
-    escaped = {"key": "&lt;i&gt;Spedito&lt;/i&gt; entro", "value": "&lt;b&gt;15&lt;/b&gt;/12/2026", "display": ""}
+    day = "&lt;b&gt;15&lt;/b&gt;/12/2026"
+    escaped = {"key": "&lt;i&gt;Spedito&lt;/i&gt; entro", "value": day, "display": day}
     assert lines[-1] == escaped
 
 

@@ -87,10 +87,12 @@ function cart_item_data( $item_data, $cart_item ) {
 	if ( null === $value ) {
 		return $item_data;
 	}
+	// Escaped here: WooCommerce's cart template prints these through wp_kses_post only.
+	$shown       = esc_html( format_day( $value['ships_by'] ) );
 	$item_data[] = array(
 		'key'     => esc_html__( 'Ships by', 'backorder-connector' ),
-		'value'   => esc_html( format_day( $value['ships_by'] ) ),
-		'display' => '',
+		'value'   => $shown,
+		'display' => $shown,
 	);
 	return $item_data;
 }

@@ -141,6 +141,25 @@ function connect_url() {
 }
 
 /**
+ * Filter `plugin_action_links_<plugin>`: a "Settings" link beside "Deactivate" on the Plugins screen.
+ *
+ * @param mixed $links The links WordPress shows.
+ * @return array
+ */
+function action_links( $links ) {
+	$links = is_array( $links ) ? $links : array();
+	array_unshift(
+		$links,
+		sprintf(
+			'<a href="%s">%s</a>',
+			esc_url( admin_url( 'admin.php?page=' . PAGE_SLUG ) ),
+			esc_html__( 'Settings', 'backorder-connector' )
+		)
+	);
+	return $links;
+}
+
+/**
  * The settings page.
  */
 function render_settings_page() {

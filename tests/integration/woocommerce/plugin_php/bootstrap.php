@@ -57,6 +57,9 @@ function delete_post_meta_by_key( $key ) {
 function wp_allowed_protocols() {
 	return array( 'http', 'https', 'mailto', 'tel' );
 }
+function admin_url( $path = '' ) {
+	return home_url( 'wp-admin/' . ltrim( $path, '/' ) );
+}
 function home_url( $path = '' ) {
 	return rtrim( $GLOBALS['bc']['home'], '/' ) . '/' . ltrim( $path, '/' );
 }
@@ -171,4 +174,5 @@ class BC_Order_Item {
 	}
 }
 
+require __DIR__ . '/features_util.php';
 require getenv( 'PLUGIN_DIR' ) . '/backorder-connector.php';

@@ -48,6 +48,7 @@ $result = null;
 switch ( $scenario ) {
 	case 'hooks':
 		do_action( 'init' );
+		do_action( 'before_woocommerce_init' );
 		$names  = array(
 			'woocommerce_get_stock_html',
 			'woocommerce_available_variation',
@@ -59,8 +60,13 @@ switch ( $scenario ) {
 			'init',
 			'before_woocommerce_init',
 			'option_page_capability_backorder_connector_settings',
+			'plugin_action_links_backorder-connector/backorder-connector.php',
 		);
-		$result = array( 'hooks' => array(), 'calls' => $GLOBALS['bc']['calls'] );
+		$result = array(
+			'hooks'        => array(),
+			'calls'        => $GLOBALS['bc']['calls'],
+			'action_links' => apply_filters( 'plugin_action_links_backorder-connector/backorder-connector.php', array( '<a>Deactivate</a>' ) ),
+		);
 		foreach ( $names as $name ) {
 			$result['hooks'][ $name ] = has_filter( $name );
 		}
