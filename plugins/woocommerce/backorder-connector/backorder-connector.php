@@ -42,7 +42,8 @@ require_once __DIR__ . '/includes/settings.php';
  */
 function boot() {
 	add_action( 'init', __NAMESPACE__ . '\\load_textdomain' );
-	add_filter( 'woocommerce_get_stock_html', __NAMESPACE__ . '\\stock_html', 20, 2 );
+	add_filter( 'woocommerce_get_availability_text', __NAMESPACE__ . '\\availability_text', 20, 2 );
+	add_filter( 'woocommerce_get_availability_class', __NAMESPACE__ . '\\availability_class', 20, 2 );
 	add_filter( 'woocommerce_available_variation', __NAMESPACE__ . '\\variation_data', 20, 3 );
 	add_filter( 'woocommerce_get_item_data', __NAMESPACE__ . '\\cart_item_data', 20, 2 );
 	add_action( 'woocommerce_checkout_create_order_line_item', __NAMESPACE__ . '\\order_line_item', 20, 4 );

@@ -54,7 +54,6 @@ def written(status: str = "backorder", ships_by: date | None = date(2026, 12, 15
 
 
 BACKORDERED = {"meta": written(message="Ships by 15 December"), "stock": 0}
-WC_STOCK = '<p class="stock">WC</p>'
 
 
 # ---- every file parses ---------------------------------------------------------------------------------
@@ -104,19 +103,37 @@ def test_the_meta_the_service_writes_is_what_the_plugin_reads() -> None:
     assert set(sample) == set(service)
 
 
-# ---- product page ----------------------------------------------------------------------------------------
+# ---- product page and variations ---------------------------------------------------------------------------
+# The harness builds stock lines as WooCommerce does: wc_get_stock_html() and its stock.php template print
+# WC_Product::get_availability(), whose text and class pass through the plugin's filters.
+
+ETA_LINE = '<p class="stock available-on-backorder backorder-connector-eta">{}</p>'
+WC_BACKORDER_LINE = '<p class="stock available-on-backorder">Available on backorder</p>'
 
 
-def test_a_backordered_product_shows_the_service_message_under_the_stock_line() -> None:
-    html = run("stock_html", {"product": BACKORDERED})
-    assert html == WC_STOCK + '<p class="backorder-connector-eta" data-ships-by="2026-12-15">Ships by 15 December</p>'
+def stock_line(product: dict, **extra: Any) -> str:
+    """The product page's stock line with the plugin (and checks what WooCommerce alone would show)."""
+    result = run("stock_html", {"product": product, **extra})
+    return result["html"]
+
+
+def test_a_backordered_product_says_when_it_ships_instead_of_available_on_backorder() -> None:
+    result = run("stock_html", {"product": BACKORDERED})
+    assert result["woocommerce"] == WC_BACKORDER_LINE
+    assert result["html"] == ETA_LINE.format("Ships by 15 December")
+
+
+def test_with_backorders_allowed_silently_the_date_still_shows() -> None:
+    result = run("stock_html", {"product": {**BACKORDERED, "backorders": "yes"}})
+    assert result["woocommerce"] == ""
+    assert result["html"] == ETA_LINE.format("Ships by 15 December")
 
 
 def test_without_a_message_the_plugin_says_ships_by_in_the_site_language_and_date_format() -> None:
     product = {"meta": written(message=""), "stock": 0}
-    assert run("stock_html", {"product": product}).endswith(">Ships by December 15, 2026</p>")
+    assert stock_line(product) == ETA_LINE.format("Ships by December 15, 2026")
     italian = {"translations": {"Ships by %s": "Spedito entro il %s"}, "options": {"date_format": "j/n/Y"}}
-    assert run("stock_html", {"product": product, **italian}).endswith(">Spedito entro il 15/12/2026</p>")
+    assert stock_line(product, **italian) == ETA_LINE.format("Spedito entro il 15/12/2026")
 
 
 @pytest.mark.parametrize(
@@ -131,13 +148,15 @@ def test_without_a_message_the_plugin_says_ships_by_in_the_site_language_and_dat
     ],
     ids=["in-stock", "stale-backorder", "no-backorders", "past-date", "sold-out", "no-meta"],
 )
-def test_nothing_is_added_unless_both_the_meta_and_woocommerce_say_backorder(product: dict) -> None:
-    assert run("stock_html", {"product": product}) == WC_STOCK
+def test_nothing_changes_unless_both_the_meta_and_woocommerce_say_backorder(product: dict) -> None:
+    result = run("stock_html", {"product": product})
+    assert result["html"] == result["woocommerce"]
+    assert "backorder-connector" not in result["html"]
 
 
 def test_today_counts_as_not_past() -> None:
     product = {"meta": written(ships_by=date(2026, 11, 30), message="Ships today"), "stock": 0}
-    assert run("stock_html", {"product": product}).endswith(">Ships today</p>")
+    assert stock_line(product) == ETA_LINE.format("Ships today")
 
 
 HOSTILE_META = [
@@ -159,7 +178,7 @@ HOSTILE_META = [
 
 @pytest.mark.parametrize("meta", HOSTILE_META, ids=range(len(HOSTILE_META)))
 def test_malformed_meta_is_ignored(meta: str) -> None:
-    assert run("stock_html", {"product": {"meta": meta, "stock": 0}}) == WC_STOCK
+    assert stock_line({"meta": meta, "stock": 0}) == WC_BACKORDER_LINE
 
 
 @pytest.mark.parametrize(
@@ -176,10 +195,8 @@ def test_malformed_meta_is_ignored(meta: str) -> None:
     ids=["script", "attribute-break", "markup-and-entities", "escaped-markup", "italian", "too-long"],
 )
 def test_hostile_messages_are_plain_text_escaped(message: str, shown: str) -> None:
-    html = run("stock_html", {"product": {"meta": written(message=message), "stock": 0}})
-    body = html.removeprefix(WC_STOCK)
-    assert re.fullmatch(r'<p class="backorder-connector-eta" data-ships-by="2026-12-15">[^<>]*</p>', body), body
-    assert body.endswith(f">{shown}</p>"), body
+    line = stock_line({"meta": written(message=message), "stock": 0})
+    assert line == ETA_LINE.format(shown), line
 
 
 @pytest.mark.parametrize(
@@ -192,23 +209,19 @@ def test_hostile_messages_are_plain_text_escaped(message: str, shown: str) -> No
     ids=["invalid-utf8", "lone-surrogate", "trailing-nul"],
 )
 def test_meta_that_is_not_clean_json_text_is_ignored(raw: bytes) -> None:
-    assert run("stock_html", {"product": {"meta_hex": raw.hex(), "stock": 0}}) == WC_STOCK
-
-
-# ---- variations -------------------------------------------------------------------------------------------
+    assert stock_line({"meta_hex": raw.hex(), "stock": 0}) == WC_BACKORDER_LINE
 
 
 def test_a_backordered_variation_carries_its_date_in_the_data_woocommerce_shows_on_variation_change() -> None:
     result = run("variation", {"product": BACKORDERED})
-    eta = '<p class="backorder-connector-eta" data-ships-by="2026-12-15">Ships by 15 December</p>'
-    assert result["data"]["availability_html"] == WC_STOCK + eta
+    assert result["woocommerce"] == WC_BACKORDER_LINE
+    assert result["data"]["availability_html"] == ETA_LINE.format("Ships by 15 December")
     assert result["data"]["backorder_connector_eta"] == {"ships_by": "2026-12-15", "message": "Ships by 15 December"}
-    assert result["stock_html"] == WC_STOCK  # not twice: the variation's own stock line is left alone
 
 
 def test_a_variation_in_stock_keeps_woocommerce_data_as_it_was() -> None:
     result = run("variation", {"product": {"meta": written("in_stock", None, "In stock"), "stock": 3}})
-    assert result["data"] == {"variation_id": 23, "availability_html": WC_STOCK}
+    assert result["data"] == {"variation_id": 23, "availability_html": '<p class="stock in-stock">3 in stock</p>'}
 
 
 # ---- cart, checkout and the order ---------------------------------------------------------------------------

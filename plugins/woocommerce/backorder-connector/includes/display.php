@@ -1,6 +1,6 @@
 <?php
 /**
- * Showing the ship date: product page, variation change, cart and checkout, order lines.
+ * Showing the ship date: stock lines (product page, variations), cart and checkout, order lines.
  *
  * Everything comes from product meta already loaded with the product: no request leaves the shop.
  *
@@ -14,40 +14,38 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * The paragraph shown under the price for a backordered item.
+ * Filter `woocommerce_get_availability_text`: the stock line of a product or variation whose next
+ * unit is backordered says when it ships ("Ships by 15 December") instead of WooCommerce's
+ * "Available on backorder" (or nothing, when backorders are allowed without notice).
  *
- * @param array $value A backorder value.
- * @return string Escaped HTML.
+ * WooCommerce builds every stock line from this text: the classic product template, the Product
+ * Stock Indicator block of block themes, and the `availability_html` of each variation that its
+ * own script shows when the shopper picks one.
+ *
+ * @param string $text    WooCommerce's availability text.
+ * @param mixed  $product The WC_Product (simple product or variation).
+ * @return string Escaped text (WooCommerce prints it through wp_kses_post).
  */
-function eta_html( array $value ) {
-	return sprintf(
-		'<p class="backorder-connector-eta" data-ships-by="%s">%s</p>',
-		esc_attr( $value['ships_by'] ),
-		esc_html( shopper_message( $value ) )
-	);
+function availability_text( $text, $product ) {
+	$value = backorder_value( $product, 1 );
+	return null === $value ? $text : esc_html( shopper_message( $value ) );
 }
 
 /**
- * Filter `woocommerce_get_stock_html`: WooCommerce's stock line on the product page of a simple
- * product, followed by the ship date when its next unit is backordered. Variations are served by
- * variation_data() (their stock line is built through this filter too, so they are skipped here).
+ * Filter `woocommerce_get_availability_class`: a class for themes to style the ship date by.
  *
- * @param string $html    WooCommerce's stock HTML.
- * @param mixed  $product The WC_Product shown.
+ * @param string $class   WooCommerce's class ("available-on-backorder").
+ * @param mixed  $product The WC_Product.
  * @return string
  */
-function stock_html( $html, $product ) {
-	if ( ! is_object( $product ) || ! method_exists( $product, 'is_type' ) || $product->is_type( 'variation' ) ) {
-		return $html;
-	}
-	$value = backorder_value( $product, 1 );
-	return null === $value ? $html : $html . eta_html( $value );
+function availability_class( $class, $product ) {
+	return null === backorder_value( $product, 1 ) ? $class : trim( $class . ' backorder-connector-eta' );
 }
 
 /**
  * Filter `woocommerce_available_variation`: the data WooCommerce embeds in the product page for each
- * variation. Its `availability_html` is what WooCommerce's own script shows when the shopper picks
- * that variation, so the right date appears at once, with no script of ours and no request.
+ * variation (as JSON, in an attribute). Its `availability_html` already carries the ship date (see
+ * availability_text()); this adds the date itself, for themes and scripts that want it.
  *
  * @param array $data      The variation's data.
  * @param mixed $product   The variable product.
@@ -59,14 +57,12 @@ function variation_data( $data, $product, $variation ) {
 		return $data;
 	}
 	$value = backorder_value( $variation, 1 );
-	if ( null === $value ) {
-		return $data;
+	if ( null !== $value ) {
+		$data['backorder_connector_eta'] = array(
+			'ships_by' => $value['ships_by'],
+			'message'  => shopper_message( $value ),
+		);
 	}
-	$data['availability_html']      = ( isset( $data['availability_html'] ) ? $data['availability_html'] : '' ) . eta_html( $value );
-	$data['backorder_connector_eta'] = array(
-		'ships_by' => $value['ships_by'],
-		'message'  => shopper_message( $value ),
-	);
 	return $data;
 }
 

@@ -163,6 +163,34 @@ class BC_Product {
 		}
 		return 'onbackorder' === $this->get_stock_status();
 	}
+	public function is_in_stock() {
+		return 'outofstock' !== $this->get_stock_status();
+	}
+	// WC_Product::get_availability(): the text and class every stock line is built from.
+	public function get_availability() {
+		if ( ! $this->is_in_stock() ) {
+			list( $text, $class ) = array( 'Out of stock', 'out-of-stock' );
+		} elseif ( $this->is_on_backorder( 1 ) ) {
+			$text  = 'notify' === $this->backorders ? 'Available on backorder' : '';
+			$class = 'available-on-backorder';
+		} else {
+			list( $text, $class ) = array( $this->stock . ' in stock', 'in-stock' );
+		}
+		return array(
+			'availability' => apply_filters( 'woocommerce_get_availability_text', $text, $this ),
+			'class'        => apply_filters( 'woocommerce_get_availability_class', $class, $this ),
+		);
+	}
+}
+
+/** wc_get_stock_html() with WooCommerce's single-product/stock.php template. */
+function wc_get_stock_html( $product ) {
+	$availability = $product->get_availability();
+	$html         = '';
+	if ( ! empty( $availability['availability'] ) ) {
+		$html = '<p class="stock ' . esc_attr( $availability['class'] ) . '">' . wp_kses_post( $availability['availability'] ) . '</p>';
+	}
+	return apply_filters( 'woocommerce_get_stock_html', $html, $product );
 }
 
 /** The parts of WC_Order_Item_Product the plugin uses. */

@@ -50,7 +50,8 @@ switch ( $scenario ) {
 		do_action( 'init' );
 		do_action( 'before_woocommerce_init' );
 		$names  = array(
-			'woocommerce_get_stock_html',
+			'woocommerce_get_availability_text',
+			'woocommerce_get_availability_class',
 			'woocommerce_available_variation',
 			'woocommerce_get_item_data',
 			'woocommerce_checkout_create_order_line_item',
@@ -78,18 +79,20 @@ switch ( $scenario ) {
 		break;
 
 	case 'stock_html':
-		$result = apply_filters( 'woocommerce_get_stock_html', '<p class="stock">WC</p>', bc_product( $input['product'] ) );
+		$product = bc_product( $input['product'] );
+		$result  = array( 'html' => wc_get_stock_html( $product ) );
+		bc_without_plugin_stock_filters();
+		$result['woocommerce'] = wc_get_stock_html( $product );
 		break;
 
 	case 'variation':
+		// WC_Product_Variable::get_available_variation(): the stock line, then the filter.
 		$parent    = bc_product( array( 'type' => 'variable' ) );
 		$variation = bc_product( $input['product'] + array( 'type' => 'variation' ) );
-		$data      = array( 'variation_id' => 23, 'availability_html' => '<p class="stock">WC</p>' );
-		$result    = array(
-			'data'       => apply_filters( 'woocommerce_available_variation', $data, $parent, $variation ),
-			// WooCommerce builds the variation's stock line through the same stock filter.
-			'stock_html' => apply_filters( 'woocommerce_get_stock_html', '<p class="stock">WC</p>', $variation ),
-		);
+		$data      = array( 'variation_id' => 23, 'availability_html' => wc_get_stock_html( $variation ) );
+		$result    = array( 'data' => apply_filters( 'woocommerce_available_variation', $data, $parent, $variation ) );
+		bc_without_plugin_stock_filters();
+		$result['woocommerce'] = wc_get_stock_html( $variation );
 		break;
 
 	case 'cart':
@@ -157,6 +160,12 @@ switch ( $scenario ) {
 	default:
 		fwrite( STDERR, "unknown scenario {$scenario}\n" );
 		exit( 2 );
+}
+
+/** WooCommerce's own stock line: the plugin's filters taken off again (WordPress's remove_filter). */
+function bc_without_plugin_stock_filters() {
+	remove_filter( 'woocommerce_get_availability_text', 'BackorderConnector\\availability_text', 20 );
+	remove_filter( 'woocommerce_get_availability_class', 'BackorderConnector\\availability_class', 20 );
 }
 
 /** Renders the page the way WordPress does: the callback the plugin gave add_submenu_page. */
