@@ -10,7 +10,7 @@ PIP_INSTALL = $(PY) -m pip install --quiet --config-settings editable_mode=compa
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg lint install env bench clean worker scheduler
+.PHONY: run test test-pg lint install env bench clean worker scheduler woocommerce-plugin woocommerce-pot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,19 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/shopify_normalise.py
 	$(PY) benchmarks/planning.py
 	$(PY) benchmarks/nightly_plan.py
+
+# The WordPress plugin as the zip a merchant uploads (Plugins -> Add New -> Upload Plugin). Deterministic.
+woocommerce-plugin:
+	$(PYTHON) plugins/woocommerce/build.py dist/backorder-connector.zip
+
+# After changing the plugin's strings: the template again (GNU gettext's xgettext), then each .po
+# merged with it (msgmerge), translated and compiled (msgfmt -o ....mo ....po).
+WC_LANG := plugins/woocommerce/backorder-connector/languages
+woocommerce-pot:
+	cd plugins/woocommerce/backorder-connector && { sed -n '1,/^$$/p' languages/backorder-connector.pot; \
+	  xgettext --language=PHP --from-code=UTF-8 --keyword=__ --keyword=esc_html__ --add-comments=translators: \
+	    --omit-header --no-location -o - $$(find . -name '*.php' | LC_ALL=C sort); } > languages/.pot.new
+	mv $(WC_LANG)/.pot.new $(WC_LANG)/backorder-connector.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -4,7 +4,8 @@ Only the store's HTTP API is faked (the rule for tests here); state lives in pla
 test can look at what the service did to the store. It follows WooCommerce's documented
 behaviour for what the adapter uses: Basic auth over https (401 on wrong keys), order
 status/meta updates (meta updated by key), notes newest first, refunds with meta,
-``modified_after`` + ``X-WP-Total(Pages)`` pagination, products and variations, system_status,
+``modified_after`` + ``X-WP-Total(Pages)`` pagination, products and variations (and their
+``batch`` updates: per-item errors in a 200 answer, 413 beyond 100 items), system_status,
 and webhooks whose secret is write-only. `delivery` builds the signed request WooCommerce
 would send for a resource as it is now.
 """
@@ -57,6 +58,7 @@ class FakeWooStore:
         self.failures: list[int] = []  # statuses to answer before serving normally
         self.lose_answer_to: tuple[str, str] | None = None  # (method, path end): act once, then time out
         self.gateway_refuses_refunds = False
+        self.batch_item_errors: dict[int, int] = {}  # item id -> HTTP status of its error inside a batch
         self.calls: list[tuple[str, str]] = []
         self._ids = itertools.count(1000)
         pattern = re.compile(re.escape(self.api) + r".*")
@@ -85,6 +87,12 @@ class FakeWooStore:
 
     def meta(self, order_id: int, key: str) -> Any:
         values = [m["value"] for m in self.orders[order_id].get("meta_data", []) if m["key"] == key]
+        return values[-1] if values else None
+
+    def product_meta(self, item_id: int, key: str) -> Any:
+        """A meta value of a product or a variation."""
+        item = self.products.get(item_id) or self._variation(item_id)[1]
+        values = [m["value"] for m in item.get("meta_data", []) if m["key"] == key]
         return values[-1] if values else None
 
     def writes(self) -> list[tuple[str, str]]:
@@ -178,6 +186,8 @@ class FakeWooStore:
 
     def _products(self, method: str, seg: list[str], query: dict, data: Any):
         """Products; as in WooCommerce, ``?sku=`` finds no variations, ``/products/<id>`` does."""
+        if seg and seg[-1] == "batch" and method in ("POST", "PUT"):
+            return self._batch(seg[:-1], data)
         if not seg:
             items = sorted(self.products.values(), key=lambda p: p["id"])
             if "sku" in query:
@@ -199,6 +209,36 @@ class FakeWooStore:
             return 200, copy.deepcopy(self.products[item_id]), {}
         parent_id, variation = self._variation(item_id)
         return 200, copy.deepcopy(variation) | {"type": "variation", "parent_id": parent_id}, {}
+
+    BATCH_LIMIT = 100  # WooCommerce's default `woocommerce_rest_batch_items_limit`
+
+    def _batch(self, seg: list[str], data: Any):
+        """``products/batch`` or ``products/<id>/variations/batch``: updates only (all we use)."""
+        updates = (data or {}).get("update", [])
+        if len(updates) + len(data.get("create", [])) + len(data.get("delete", [])) > self.BATCH_LIMIT:
+            message = f"Unable to accept more than {self.BATCH_LIMIT} items for this request."
+            return 413, {"code": "rest_request_entity_too_large", "message": message, "data": {"status": 413}}, {}
+        answers = []
+        for entry in updates:
+            if entry.get("id") in self.batch_item_errors:
+                status = self.batch_item_errors[entry["id"]]
+                error = {"code": "fake_item_failure", "message": f"injected {status}", "data": {"status": status}}
+                answers.append({"id": entry["id"], "error": error})
+                continue
+            try:
+                if seg:  # variations of one parent
+                    parent_id, item = self._variation(int(entry["id"]))
+                    if parent_id != int(seg[0]):
+                        raise KeyError(entry["id"])
+                else:
+                    item = self.products[int(entry["id"])]
+            except (KeyError, ValueError, TypeError):
+                code = "woocommerce_rest_product_invalid_id"
+                error = {"code": code, "message": "Invalid ID.", "data": {"status": 400}}
+                answers.append({"id": entry.get("id"), "error": error})
+                continue
+            answers.append(self._save_product(item, entry))
+        return 200, {"update": answers}, {}
 
     def _orders(self, method: str, seg: list[str], query: dict, data: Any):
         if not seg:

@@ -27,6 +27,10 @@ same arguments changes nothing (the `StoreClient` contract):
   nothing. WooCommerce's REST API only sets stock, it cannot add to it: a sale landing between
   our read and our write is overwritten (a window of one request; the next reconciliation shows
   the true figure if the store corrects it).
+- storefront: `publish_storefront` writes each value as JSON in the product's (or variation's)
+  meta ``_backorder_connector_eta``, in batches of at most 100 (see `storefront`); the companion
+  plugin (plugins/woocommerce/backorder-connector) shows it on product pages, in the cart, at
+  checkout and on order lines, without ever calling this service.
 - capture: WooCommerce has no capture API. A paid order has nothing to capture (a private note
   records the request); a charge a gateway only authorised (Stripe, WooPayments "capture
   later") must be captured by the merchant in the order's actions, so we write a private note
@@ -40,18 +44,18 @@ import html
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from adapters.base import LineQuantity, NormalisationError, UserError
-from adapters.woocommerce import meta
+from adapters.base import LineQuantity, NormalisationError, StoreError, UserError
+from adapters.woocommerce import meta, storefront
 from adapters.woocommerce.orders import CANCELLED_STATUSES, NormaliseOptions, orders_from_payloads, payment_status
 from adapters.woocommerce.products import LOCATION, catalogue_records
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.values import money, whole
-from connector.domain.model import Order, PaymentStatus, StockLevel, Variant
+from connector.domain.model import Order, PaymentStatus, StockLevel, StorefrontValue, Variant
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,7 @@ class WooStoreClient:
         refund_via_gateway: bool = True,
         eta_note_to_customer: bool = True,
         note_prefix: str = "Backorder Connector: ",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.shop = shop
         self.rest = rest
@@ -96,6 +101,7 @@ class WooStoreClient:
         self.refund_via_gateway = refund_via_gateway
         self.eta_note_to_customer = eta_note_to_customer
         self.note_prefix = note_prefix
+        self.clock = clock
         self._catalogue: tuple[float, tuple[list[Variant], list[StockLevel]]] | None = None
 
     # ---- helpers --------------------------------------------------------------------------
@@ -289,6 +295,68 @@ class WooStoreClient:
         if variation.get("manage_stock") == "parent":
             return f"products/{parent_id}", self.rest.get(f"products/{parent_id}")
         return endpoint, variation
+
+    # ---- storefront ---------------------------------------------------------------------------
+
+    def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
+        """Write each value into its product's or variation's meta, in batches of at most 100.
+
+        Every writable value is written even when others fail; then a value the store refused
+        (or whose product cannot be found) raises `UserError`, a batch or item the store could
+        not process raises a retryable `StoreError`. Writing the same values again is harmless."""
+        updated = self.clock()
+        items: dict[storefront.Target, str] = {}
+        problems: list[storefront.ItemFailure | str] = []
+        for value in values:
+            try:
+                target = storefront.target_from_ids(value) or self._storefront_target(value.sku)
+                items[target] = storefront.meta_json(value, updated)
+            except (UserError, ValueError) as exc:
+                problems.append(f"{value.sku}: {exc}")
+        retry = False
+        for endpoint, entries in storefront.batches(items):
+            try:
+                answer = self.rest.put(endpoint, {"update": entries})
+            except UserError as exc:
+                problems.append(f"{endpoint}: {exc}")
+                continue
+            except StoreError as exc:
+                if not exc.retryable:
+                    raise
+                problems.append(f"{endpoint}: {exc}")
+                retry = True
+                continue
+            failed = storefront.failures(endpoint, entries, answer)
+            problems += failed
+            retry = retry or any(f.retryable for f in failed)
+        if problems:
+            message = f"storefront values not written: {storefront.describe(problems)}"
+            log.warning("%s: %s", self.shop, message)
+            if retry:
+                raise StoreError(message, retryable=True)
+            raise UserError(message)
+
+    def _storefront_target(self, sku: str) -> storefront.Target:
+        """The product or variation of a value that came without usable ids, found by its SKU."""
+        kind, _, number = sku.partition(":")
+        if kind in ("wc-product", "wc-variation") and number.isdigit():
+            item = self.rest.get(f"products/{number}")
+            if item.get("type") == "variation" and storefront.numeric_id(str(item.get("parent_id"))):
+                return storefront.Target(f"products/{int(item['parent_id'])}/variations/batch", int(number))
+            return self._simple_target(sku, item)
+        for item in self.rest.get("products", sku=sku):
+            if item.get("sku") == sku and item.get("type") != "variation":
+                return self._simple_target(sku, item)
+        for item, parent in self.catalogue_payloads():
+            if item.get("sku") == sku and parent is not None:
+                return storefront.Target(f"products/{int(parent['id'])}/variations/batch", int(item["id"]))
+        raise UserError(f"no product or variation with SKU {sku!r} in the store")
+
+    @staticmethod
+    def _simple_target(sku: str, item: Mapping[str, Any]) -> storefront.Target:
+        if item.get("type") == "variable":
+            raise UserError(f"{sku} names a variable product; its variations carry the values")
+        return storefront.Target("products/batch", int(item["id"]))
 
     # ---- reads for reconciliation ---------------------------------------------------------------
 

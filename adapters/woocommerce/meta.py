@@ -5,6 +5,8 @@ ETA = "_backorder_eta"  # ISO date the customer was promised, "" when none
 HOLD = "_backorder_hold"  # the status the order had when we put it on-hold; "" when we hold nothing
 REFUND_KEY = "_backorder_refund_key"  # on refunds we create: the idempotency key that made them
 STOCK_RECEIPTS = "_backorder_stock_receipts"  # on products: idempotency keys of the last stock adjustments
+# on products and variations: what the storefront shows (JSON, read by plugins/woocommerce/backorder-connector)
+STOREFRONT = "_backorder_connector_eta"
 
 
 def meta_value(meta_data: object, key: str) -> object:
