@@ -5,6 +5,7 @@ ETA = "_backorder_eta"  # ISO date the customer was promised, "" when none
 HOLD = "_backorder_hold"  # the status the order had when we put it on-hold; "" when we hold nothing
 REFUND_KEY = "_backorder_refund_key"  # on refunds we create: the idempotency key that made them
 STOCK_RECEIPTS = "_backorder_stock_receipts"  # on products: idempotency keys of the last stock adjustments
+SELLING_BEFORE = "_backorder_selling_before"  # on products: their `backorders` before the selling limit stopped them
 
 
 def meta_value(meta_data: object, key: str) -> object:
