@@ -73,11 +73,19 @@ def _waiting_units(session: Session, shop_id: int, skus: list[str]) -> dict[str,
     return units
 
 
+def _anything_limited(session: Session, shop_id: int) -> bool:
+    limits = select(BackorderLimitRow.id).where(BackorderLimitRow.shop_id == shop_id).exists()
+    stops = select(SellingStopRow.id).where(SellingStopRow.shop_id == shop_id, SellingStopRow.state != RESUMED)
+    return bool(session.scalar(select(limits | stops.exists())))
+
+
 def _wanted(
     session: Session, shop: ShopRow, skus: Iterable[str] | None, settings: ShopSettings
 ) -> tuple[list[str] | None, dict[str, BackorderLimitRow], dict[str, SellingStopRow]]:
     """The SKUs to decide on (None: every variant), with their limits and stop records."""
     asked = None if skus is None else sorted(set(skus))
+    if settings.longest_wait_days is None and not _anything_limited(session, shop.id):
+        return [], {}, {}  # the common case when the feature is off: one query
     limits = _by_sku(session, BackorderLimitRow, shop.id, asked)
     stops = _by_sku(session, SellingStopRow, shop.id, asked)
     if settings.longest_wait_days is not None:
