@@ -63,3 +63,17 @@ def test_sandbox_selling_follows_the_longest_wait(sandbox: Harness, merchant, se
     bad = post(merchant, "/app/settings", {**VALID, "longest_wait_days": "0"})
     assert bad.status_code == 422 and 'data-field="longest_wait_days"' in bad.get_data(as_text=True)
     assert services.shops.settings(shop_id).longest_wait_days == 20
+
+
+def test_the_selling_limits_page_needs_a_signed_in_merchant_and_a_csrf_token(
+    sandbox: Harness, merchant, services, shop_id: int
+) -> None:
+    sandbox.store.add_product("TEE", "Organic tee", "25.00", 0)
+    sandbox.settle()
+    assert merchant.post("/app/selling-limits", data={"sku": "TEE", "max_units": "2"}).status_code == 400
+    fresh = sandbox.client.application.test_client()
+    answer = fresh.get("/app/selling-limits")
+    assert answer.status_code == 302 and "/app/sign-in" in answer.headers["Location"]
+    assert fresh.post("/app/selling-limits", data={"sku": "TEE", "max_units": "2"}).status_code in (400, 401)
+    page = merchant.get("/app/selling-limits").get_data(as_text=True)
+    assert 'data-limit-sku="TEE"' not in page and "No SKU has a limit" in page
