@@ -64,6 +64,13 @@ def test_sandbox_selling_follows_the_longest_wait(sandbox: Harness, merchant, se
     assert bad.status_code == 422 and 'data-field="longest_wait_days"' in bad.get_data(as_text=True)
     assert services.shops.settings(shop_id).longest_wait_days == 20
 
+    # an empty field turns the longest wait off: what we stopped sells again
+    assert post(merchant, "/app/settings", {**VALID, "longest_wait_days": ""}).status_code == 302
+    sandbox.work()
+    assert services.shops.settings(shop_id).longest_wait_days is None
+    assert products["TEE"]["sells_when_out_of_stock"] is True and _stop(services) == ("resumed", "within_limits", 2)
+    assert products["CAP"]["sells_when_out_of_stock"] is False
+
 
 def test_the_selling_limits_page_needs_a_signed_in_merchant_and_a_csrf_token(
     sandbox: Harness, merchant, services, shop_id: int
