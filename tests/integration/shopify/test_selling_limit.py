@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from adapters.base import UserError
 from connector.domain.model import Platform
 from connector.storage.tables import PurchaseOrderLineRow, PurchaseOrderRow, SellingStopRow, ShopRow
 from tests.integration.app.helpers import post, sign_in
@@ -136,8 +137,6 @@ def test_the_merchant_switching_selling_back_on_is_respected(harness: ShopifyHar
 def test_shopify_refuses_an_unknown_variant_with_user_errors(harness: ShopifyHarness) -> None:
     h = harness
     product, _ = _installed(h)
-    from adapters.base import UserError
-
     client = h.services.client_for(h.services.shops.ref(Platform.SHOPIFY, TEST_SHOP).id)
     try:
         client.set_backorder_selling("NOPE", None, "1234", False)
@@ -145,9 +144,18 @@ def test_shopify_refuses_an_unknown_variant_with_user_errors(harness: ShopifyHar
         assert "not found" in str(exc)
     else:
         raise AssertionError("an unknown variant must be refused")
-    data = h.store._ProductVariantsBulkUpdate({"productId": "gid://shopify/Product/1", "variants": []})
-    assert data["productVariantsBulkUpdate"]["userErrors"][0]["code"] == "PRODUCT_DOES_NOT_EXIST"
-    # repeated: one mutation only (read first)
+    # the mutation's userErrors (a variant of another product) surface as UserError, nothing changed
     black = next(v for v in product["variants"] if v["sku"] == BLACK)
+    try:
+        client.gql.mutate("ProductVariantsBulkUpdate", {
+            "productId": "gid://shopify/Product/1",
+            "variants": [{"id": f"gid://shopify/ProductVariant/{black['id']}", "inventoryPolicy": "CONTINUE"}],
+        }, "productVariantsBulkUpdate")
+    except UserError as exc:
+        assert "Product does not exist" in str(exc)
+    else:
+        raise AssertionError("userErrors must be raised")
+    assert black["inventory_policy"] == "deny"
+    # already as wanted: read first, no mutation
     client.set_backorder_selling(BLACK, str(product["id"]), str(black["id"]), False)
     assert h.store.policy_updates == []
