@@ -155,6 +155,14 @@ class StoreClient(Protocol):
         quantity. The store then announces the new level by webhook like any other change."""
         ...
 
+    def set_backorder_selling(self, sku: str, product_id: str | None, variant_id: str | None, selling: bool) -> None:
+        """Let the store sell the item when it is out of stock (True), or stop it (False): the selling limit.
+
+        Shopify: the variant's inventory policy CONTINUE / DENY; WooCommerce: the product's or
+        variation's `backorders` back to what it was / `no`. Called only for items the merchant had
+        selling on backorder; safe to repeat."""
+        ...
+
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
 
     def stock_levels(self) -> Iterable[StockLevel]: ...

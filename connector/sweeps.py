@@ -10,6 +10,7 @@ import logging
 import time
 
 from connector.backorders.evaluation import evaluate
+from connector.backorders.selling_limits import limit_selling
 from connector.backorders.timers import run_timers
 from connector.bootstrap import Services
 from connector.intake.reconcile import reconcile_shop, upkeep_shop
@@ -30,6 +31,7 @@ def evaluate_all(services: Services) -> int:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
+                actions += limit_selling(s, shop, None, services.clock()).actions
     if actions:
         services.notify("drain_outbox")
     return actions

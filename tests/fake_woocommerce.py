@@ -140,6 +140,8 @@ class FakeWooStore:
             status, payload, headers = self._route(request.method, path.split("/"), query, data)
         except KeyError:
             status, payload, headers = 404, {"code": "woocommerce_rest_invalid_id", "message": "Invalid ID."}, {}
+        except ValueError as exc:  # WordPress's argument validation
+            status, payload, headers = 400, {"code": "rest_invalid_param", "message": str(exc)}, {}
         if self.lose_answer_to and request.method == self.lose_answer_to[0] and path.endswith(self.lose_answer_to[1]):
             self.lose_answer_to = None
             return requests.ReadTimeout(f"{request.method} {path}: the answer was lost")
@@ -175,6 +177,11 @@ class FakeWooStore:
     def _save_product(item: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if "stock_quantity" in data:
             item["stock_quantity"] = data["stock_quantity"]
+        if "backorders" in data:  # as WooCommerce: one of no / notify / yes, and backorders_allowed follows
+            if data["backorders"] not in ("no", "notify", "yes"):
+                raise ValueError(f"backorders is not one of no, notify, yes: {data['backorders']!r}")
+            item["backorders"] = data["backorders"]
+            item["backorders_allowed"] = data["backorders"] != "no"
         for entry in data.get("meta_data", []):
             existing = [m for m in item.setdefault("meta_data", []) if m["key"] == entry["key"]]
             if existing:

@@ -8,6 +8,7 @@ assert on the shop's state and on how many times each mutation was sent."""
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,12 +39,14 @@ class FakeShopifyStore:
         self.levels: dict[tuple[int, int], int] = {}  # (inventory item, location) -> available
         self.primary_location = 905684977
         self.adjustments: dict[str, list[dict[str, Any]]] = {}  # idempotency key -> changes applied
+        self.policy_updates: list[dict[str, Any]] = []  # productVariantsBulkUpdate calls applied
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
                      "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
-                     "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities"):
+                     "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
+                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate"):
             mock.on(name, getattr(self, "_" + name))
 
     # ---- seeding --------------------------------------------------------------------------------
@@ -352,3 +355,41 @@ class FakeShopifyStore:
             self.adjustments[key] = data["changes"]
         return {"inventoryAdjustQuantities": _payload(
             inventoryAdjustmentGroup={"id": gid("InventoryAdjustmentGroup", 1), "reason": data["reason"]})}
+
+    # ---- inventory policy (the selling limit) --------------------------------------------------
+
+    def variant(self, variant_id: int | str) -> dict[str, Any]:
+        wanted = int(legacy_id(str(variant_id)))
+        return next(var for _, var in self._variants() if int(var["id"]) == wanted)
+
+    def _VariantInventoryPolicy(self, v: dict[str, Any]) -> dict[str, Any]:
+        found = next(((p, var) for p, var in self._variants() if gid("ProductVariant", var["id"]) == v["id"]), None)
+        if found is None:
+            return {"productVariant": None}
+        product, variant = found
+        return {"productVariant": {"id": v["id"], "inventoryPolicy": variant["inventory_policy"].upper(),
+                                   "product": {"id": gid("Product", product["id"])}}}
+
+    def _ProductVariantsBulkUpdate(self, v: dict[str, Any]) -> dict[str, Any]:
+        """As Shopify: a product that does not exist, or a variant not of that product, is a userError
+        and nothing is changed; an invalid inventory policy never reaches here (the schema's enum)."""
+        product = next((p for p in self.products if gid("Product", p["id"]) == v["productId"]), None)
+        if product is None:
+            return {"productVariantsBulkUpdate": {"productVariants": None, "userErrors": [
+                {"field": ["productId"], "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}]}}
+        by_gid = {gid("ProductVariant", var["id"]): var for var in product["variants"]}
+        errors = [{"field": ["variants", str(i), "id"], "message": "Product variant does not exist",
+                   "code": "PRODUCT_VARIANT_DOES_NOT_EXIST"} for i, item in enumerate(v["variants"])
+                  if item["id"] not in by_gid]
+        if errors:
+            return {"productVariantsBulkUpdate": {"productVariants": None, "userErrors": errors}}
+        changed = []
+        for item in v["variants"]:
+            variant = by_gid[item["id"]]
+            if "inventoryPolicy" in item:
+                assert item["inventoryPolicy"] in ("CONTINUE", "DENY")
+                variant["inventory_policy"] = item["inventoryPolicy"].lower()
+                variant["updated_at"] = datetime.now(UTC).isoformat()
+            changed.append({"id": item["id"], "inventoryPolicy": variant["inventory_policy"].upper()})
+        self.policy_updates.append(v)
+        return {"productVariantsBulkUpdate": _payload(productVariants=changed)}

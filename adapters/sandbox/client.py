@@ -59,6 +59,9 @@ class SandboxStoreClient:
     def adjust_stock(self, sku: str, delta: int, location: str | None, reason: str, idempotency_key: str) -> None:
         self._call(self.store.adjust_stock, sku, delta, idempotency_key)
 
+    def set_backorder_selling(self, sku: str, product_id: str | None, variant_id: str | None, selling: bool) -> None:
+        self._call(self.store.set_selling, sku, selling)
+
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:
         for order_id in list(self.store.orders):
             payload = self.store.order_payload(order_id)

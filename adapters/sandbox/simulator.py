@@ -10,7 +10,7 @@ import logging
 import random
 import threading
 
-from adapters.sandbox.store import SandboxStore
+from adapters.sandbox.store import SandboxError, SandboxStore
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,15 @@ class Simulator:
         customer = self.rng.choice(CUSTOMERS)
         skus = self.rng.sample(sorted(self.store.products), k=self.rng.randint(1, 3))
         items = [(sku, self.rng.randint(1, 4 if customer["reseller"] else 2)) for sku in skus]
-        self.store.place_order(customer, items)
+        try:
+            self.store.place_order(customer, items)
+        except SandboxError as exc:  # a sold-out item the store does not sell on backorder: the shopper leaves
+            log.info("sandbox shopper could not buy: %s", exc)
         if self.ticks % 6 == 0:
-            short = [s for s, p in self.store.products.items() if p["stock"] < 0]
+            short = [
+                s for s, p in self.store.products.items()
+                if p["stock"] < 0 or (p["stock"] <= 0 and not p["sells_when_out_of_stock"])
+            ]
             if short:
                 sku = self.rng.choice(short)
                 self.store.restock(sku, self.rng.randint(5, 20))

@@ -122,6 +122,18 @@ class SandboxStore:
             self.calls.append(("adjust_stock", sku, {"delta": delta, "key": key}))
         self.restock(sku, delta)
 
+    def set_selling(self, sku: str, selling: bool) -> None:
+        """Whether the product sells when out of stock (the merchant's switch, or an app's); announced
+        by a products/update webhook like any change, and only when it changes."""
+        with self._lock:
+            product = self._product(sku)
+            if product["sells_when_out_of_stock"] == selling:
+                return
+            product["sells_when_out_of_stock"] = selling
+            product["updated_at"] = self._now()
+            self.calls.append(("set_selling", sku, {"selling": selling}))
+        self._emit("products/update", self.product_payload(sku))
+
     def _product(self, sku: str) -> dict[str, Any]:
         try:
             return self.products[sku]

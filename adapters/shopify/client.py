@@ -197,6 +197,29 @@ class ShopifyStoreClient:
                          "changeFromQuantity": None}],
         }, "idempotencyKey": key}, "inventoryAdjustQuantities")
 
+    # ---- selling on backorder (the selling limit) ---------------------------------------------
+
+    def set_backorder_selling(self, sku: str, product_id: str | None, variant_id: str | None, selling: bool) -> None:
+        """The variant's inventory policy: CONTINUE sells when out of stock, DENY stops it. Read first,
+        so a repeated call (or a variant already as wanted) sends no mutation and no product webhook."""
+        if not variant_id:
+            raise UserError(f"{self.shop}: SKU {sku!r} has no variant id to switch")
+        try:
+            variant = gid("ProductVariant", variant_id)
+        except ValueError as exc:
+            raise UserError(f"{self.shop}: {exc}") from None
+        policy = "CONTINUE" if selling else "DENY"
+        node = self.gql.query("VariantInventoryPolicy", {"id": variant}).get("productVariant")
+        if node is None:
+            raise UserError(f"{self.shop}: variant {variant_id} (SKU {sku!r}) not found")
+        if node.get("inventoryPolicy") == policy:
+            return
+        self.gql.mutate(
+            "ProductVariantsBulkUpdate",
+            {"productId": node["product"]["id"], "variants": [{"id": variant, "inventoryPolicy": policy}]},
+            "productVariantsBulkUpdate",
+        )
+
     # ---- ETA and notes ------------------------------------------------------------------------
 
     def _rewrite_note(self, order_id: str, prefix: str, line: str | None, *, replace: bool) -> None:

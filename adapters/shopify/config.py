@@ -10,10 +10,11 @@ from .graphql import DEFAULT_API_VERSION
 from .mapping import DEFAULT_RESELLER_TAGS
 
 # What the service does with each: orders (read, tag, note, metafields, capture, refund), customers
-# (name, locale, reseller tags), products, inventory (stock, goods received) and locations,
-# locales (the shop's language), fulfillment orders (hold and release the backordered lines).
+# (name, locale, reseller tags), products (read, and the selling limit's switch of a variant's
+# inventory policy), inventory (stock, goods received) and locations, locales (the shop's
+# language), fulfillment orders (hold and release the backordered lines).
 DEFAULT_SCOPES: tuple[str, ...] = (
-    "write_orders", "read_customers", "read_products", "write_inventory", "read_locations", "read_locales",
+    "write_orders", "read_customers", "write_products", "write_inventory", "read_locations", "read_locales",
     "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
 )
 

@@ -358,6 +358,33 @@ class WooStoreClient:
             raise UserError(f"{sku} names a variable product; its variations carry the values")
         return storefront.Target("products/batch", int(item["id"]))
 
+    # ---- selling on backorder (the selling limit) -------------------------------------------------
+
+    SELLING = ("notify", "yes")
+
+    def set_backorder_selling(self, sku: str, product_id: str | None, variant_id: str | None, selling: bool) -> None:
+        """The product's (or variation's) `backorders`: `no` stops selling when out of stock; resuming
+        restores what it was before we stopped it (kept in our meta; `notify` when unknown). Read
+        first: a repeated call, or an item already as wanted, writes nothing."""
+        if not product_id or not str(product_id).isdigit() or (variant_id and not str(variant_id).isdigit()):
+            raise UserError(f"{sku}: no WooCommerce product id to switch")
+        endpoint = f"products/{product_id}/variations/{variant_id}" if variant_id else f"products/{product_id}"
+        item = self.rest.get(endpoint)
+        if not isinstance(item, dict) or "backorders" not in item:
+            raise UserError(f"{sku}: the store did not return a product with a backorders setting")
+        current = item.get("backorders")
+        if not selling:
+            if current != "no":
+                remember = [{"key": meta.SELLING_BEFORE, "value": current}]
+                self.rest.put(endpoint, {"backorders": "no", "meta_data": remember})
+                log.info("%s: stopped selling %s on backorder (was %s)", self.shop, sku, current)
+            return
+        if current == "no":
+            before = meta.meta_value(item.get("meta_data"), meta.SELLING_BEFORE)
+            restored = before if before in self.SELLING else "notify"
+            self.rest.put(endpoint, {"backorders": restored, "meta_data": [{"key": meta.SELLING_BEFORE, "value": ""}]})
+            log.info("%s: selling %s on backorder again (%s)", self.shop, sku, restored)
+
     # ---- reads for reconciliation ---------------------------------------------------------------
 
     def order_payloads_updated_since(self, since: datetime) -> Iterator[dict[str, Any]]:

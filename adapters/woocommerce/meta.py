@@ -7,6 +7,7 @@ REFUND_KEY = "_backorder_refund_key"  # on refunds we create: the idempotency ke
 STOCK_RECEIPTS = "_backorder_stock_receipts"  # on products: idempotency keys of the last stock adjustments
 # on products and variations: what the storefront shows (JSON, read by plugins/woocommerce/backorder-connector)
 STOREFRONT = "_backorder_connector_eta"
+SELLING_BEFORE = "_backorder_selling_before"  # on products: their `backorders` before the selling limit stopped them
 
 
 def meta_value(meta_data: object, key: str) -> object:

@@ -7,7 +7,7 @@ would promise it. `load_quote` gathers the facts for one SKU of a shop from the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -92,12 +92,20 @@ def load_quote(session: Session, shop: ShopRow, sku: str, now: datetime, quantit
 
 
 def load_quotes(
-    session: Session, shop: ShopRow, skus: Sequence[str] | None, now: datetime, quantity: int = 1
+    session: Session,
+    shop: ShopRow,
+    skus: Sequence[str] | None,
+    now: datetime,
+    quantity: int = 1,
+    *,
+    as_selling: Collection[str] = (),
 ) -> dict[str, SkuQuote]:
     """The answer for `quantity` more units of each SKU (None: every variant the shop has), read in batches.
 
     What the storefront, the pay-later purchase option and the selling limit all start from: one
-    query per table per chunk of SKUs, not one per SKU."""
+    query per table per chunk of SKUs, not one per SKU. SKUs in `as_selling` are quoted as if the
+    store sold them on backorder whatever it says now (the selling limit asks what a SKU it stopped
+    would be promised if it sold again)."""
     settings = ShopSettings.from_mapping(shop.settings)
     query = select(VariantRow).where(VariantRow.shop_id == shop.id)
     if skus is not None:
@@ -126,7 +134,8 @@ def load_quotes(
             today,
             now,
             policy,
-            sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None else True,
+            sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None and sku not in as_selling
+            else True,
             quantity=quantity,
         )
         quotes[sku] = SkuQuote(

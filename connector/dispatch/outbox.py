@@ -99,6 +99,11 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
     if kind == Kind.ADJUST_STOCK:
         client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
         return
+    if kind == Kind.SET_SELLING:
+        client.set_backorder_selling(
+            payload["sku"], payload.get("product_id"), payload.get("variant_id"), bool(payload["selling"])
+        )
+        return
     order = str(payload["order"])
     match kind:
         case Kind.ADD_TAGS:

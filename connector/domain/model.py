@@ -48,6 +48,7 @@ class ActionKind(StrEnum):
     REFUND = "refund_lines"
     EMAIL = "send_email"
     ADJUST_STOCK = "adjust_stock"
+    SET_SELLING = "set_backorder_selling"  # selling limits: the store sells an item on backorder, or not
 
 
 class BackorderState(StrEnum):

@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector.backorders import order_edits as edits
 from connector.backorders.evaluation import evaluate
+from connector.backorders.selling_limits import limit_selling
 from connector.dispatch.outbox import backoff
 from connector.domain.model import Event, Platform
 from connector.domain.store_limits import OutOfBounds, check_events
@@ -291,6 +292,7 @@ class Inbox:
             session.flush()
             evaluate(session, shop, applied.skus, self.clock(), orders=applied.edited_ids())
             edits.after_decision(session, applied.edited)
+            limit_selling(session, shop, applied.skus, self.clock())
 
     def evaluate_settled(self) -> int:
         """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
@@ -307,6 +309,7 @@ class Inbox:
                 shop = s.get(ShopRow, shop_id)
                 if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions
+                    done += limit_selling(s, shop, skus, now).actions
         return done
 
     def _ours(self, delivery_id: int, token: int | None) -> Any:

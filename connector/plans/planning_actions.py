@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.backorders.evaluation import evaluate, shop_today
+from connector.backorders.selling_limits import limit_selling
 from connector.dispatch.outbox import Kind, enqueue
 from connector.domain.planning.export import SupplierExport, SupplierSkuPlan, supplier_email, to_csv
 from connector.mail.plain import plain_payload
@@ -43,6 +44,7 @@ def approve_draft(session: Session, shop: ShopRow, po_id: int, now: datetime) ->
     skus = {li.sku for li in po.lines}
     if shop.status == "active":
         evaluate(session, shop, skus, now)
+        limit_selling(session, shop, skus, now)
     return skus
 
 

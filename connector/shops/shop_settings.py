@@ -56,6 +56,11 @@ class ShopSettings:
     # The most units planning proposes for one SKU on one purchase order; a larger suggestion is
     # capped and flagged on the planning page (a forecast gone wrong must not order a warehouse).
     max_order_quantity: int = 10_000
+    # ---- selling only what we can promise (issue 10) ----
+    # The longest wait (days from the order) the store may sell into: when the P90 ship date of one
+    # more unit would fall later, the store stops selling the item on backorder until supply brings
+    # the promise back. None (the default): no limit, the store sells however long the wait.
+    longest_wait_days: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +110,7 @@ class ShopSettings:
             1 <= self.max_order_quantity <= MAX_ORDER_QUANTITY
         ):
             errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
+        errors.update(_selling_limit_errors(self))
         if errors:
             raise SettingsError(errors)
 
@@ -114,3 +120,18 @@ class ShopSettings:
         data["reseller_tags"] = list(self.reseller_tags)
         data["email_languages"] = list(self.email_languages)
         return {**extra, **data}
+
+
+# ---- selling only what we can promise (issue 10) ----------------------------------------------
+
+LONGEST_WAIT_MAX_DAYS = 730
+
+
+def _selling_limit_errors(settings: ShopSettings) -> dict[str, str]:
+    wait = settings.longest_wait_days
+    if wait is not None and (
+        isinstance(wait, bool) or not isinstance(wait, int) or not 1 <= wait <= LONGEST_WAIT_MAX_DAYS
+    ):
+        message = f"leave it empty for no limit, or a whole number of days from 1 to {LONGEST_WAIT_MAX_DAYS}"
+        return {"longest_wait_days": message}
+    return {}

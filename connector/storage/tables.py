@@ -423,3 +423,42 @@ class LineRouteRow(Base):
     eta: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+# ---- selling only what we can promise (issue 10) ------------------------------------------------
+
+
+class BackorderLimitRow(Base):
+    """A SKU's limit of units on backorder, set by the merchant: at the limit the store stops selling it."""
+
+    __tablename__ = "backorder_limits"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    max_units: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class SellingStopRow(Base):
+    """A SKU whose selling on backorder this service switched off: the only ones it ever switches back on.
+
+    state: stopped (off by us) | overridden (the merchant switched it back on meanwhile: left alone)
+    | resumed (given back). `switches` counts our stops, and names each switch's outbox actions."""
+
+    __tablename__ = "selling_stops"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"), Index("ix_selling_stops_shop_state", "shop_id", "state"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))  # connector.domain.selling_limit.Reason
+    ships_p90: Mapped[date | None] = mapped_column(Date)  # one more unit's promise when last decided
+    resume_on: Mapped[date | None] = mapped_column(Date)  # expected, when a date can be said
+    switches: Mapped[int] = mapped_column(Integer, default=0)
+    stopped_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.backorders.evaluation import Evaluation, evaluate
+from connector.backorders.selling_limits import limit_selling
 from connector.dispatch.outbox import Kind, enqueue
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import PurchaseOrderRow, ShopRow, StockLevelRow
@@ -85,6 +86,8 @@ def receive_purchase_order(
         po.received_on = received_on or now.date()
     session.flush()
     evaluation = evaluate(session, shop, set(units), now) if units else Evaluation()
+    if units:
+        limit_selling(session, shop, set(units), now)
     return Received(units, complete, evaluation)
 
 
@@ -112,4 +115,6 @@ def reschedule_purchase_order(
         raise ReceiveError("this purchase order was already received")
     po.expected_on = expected_on
     session.flush()
-    return evaluate(session, shop, {li.sku for li in po.lines}, now)
+    evaluation = evaluate(session, shop, {li.sku for li in po.lines}, now)
+    limit_selling(session, shop, {li.sku for li in po.lines}, now)
+    return evaluation

@@ -13,6 +13,7 @@ from flask import Flask, abort, current_app, g
 from sqlalchemy.orm import Session
 
 from connector.backorders.evaluation import evaluate, shop_today
+from connector.backorders.selling_limits import limit_selling
 from connector.bootstrap import Services
 from connector.web.auth import SignedInShop
 from connector.web.read_models.shop_reads import ShopRecord, shop_row
@@ -43,6 +44,7 @@ def reevaluate(session: Session, shop: ShopRecord, skus: Iterable[str] | None) -
     if (wanted is None or wanted) and shop.status == "active":
         session.flush()
         evaluate(session, shop, wanted, services().clock())
+        limit_selling(session, shop, wanted, services().clock())
     g.wake_worker = True
 
 

@@ -7,11 +7,13 @@ from flask.typing import ResponseReturnValue
 
 from connector.backorders.evaluation import shop_today
 from connector.plans.planning_runs import latest_run
+from connector.shops.shop_settings import ShopSettings
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
 from connector.web.read_models import dashboard_reads as dashboard
+from connector.web.read_models import selling_reads
 from connector.web.read_models.order_reads import order_skus, shop_order
 
 bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
@@ -44,6 +46,8 @@ def dashboard_view() -> ResponseReturnValue:
             chart=geometry(dashboard.chart_data(s, shop, chosen, today)) if chosen else None,
             shop_status=(shop.status, shop.status_reason),
             plan=latest_run(s, shop.id, done=True),
+            # selling limits (issue 10)
+            stopped=selling_reads.stopped_skus(s, shop.id, ShopSettings.from_mapping(shop.settings).longest_wait_days),
         )
     return render_template("app/dashboard.html", form=ActionForm(), **context)
 

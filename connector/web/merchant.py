@@ -30,6 +30,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_emails,
         app_planning,
         app_purchase_orders,
+        app_selling,
         app_settings,
         app_suppliers,
         auth,
@@ -45,6 +46,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_purchase_orders.bp,
         app_planning.bp,
         app_emails.bp,
+        app_selling.bp,  # selling limits (issue 10)
         storefront.bp,
     ):
         app.register_blueprint(bp)

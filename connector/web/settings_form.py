@@ -127,6 +127,13 @@ class SettingsForm(FlaskForm):
     max_order_quantity = IntegerField(
         "Most units planning proposes per SKU and order", [InputRequired(), NumberRange(min=1, max=1_000_000)]
     )
+    # selling only what we can promise (issue 10)
+    longest_wait_days = IntegerField(
+        "Longest wait we sell (days, optional)",
+        [Optional(), NumberRange(min=1, max=730)],
+        description="When one more unit could not ship within this many days (9 times in 10), the store stops "
+        "selling the item on backorder until a purchase order or a restock brings the date closer. Empty: no limit",
+    )
 
     SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
@@ -178,6 +185,12 @@ class SettingsForm(FlaskForm):
                 "backorder_penalty_per_unit_day",
                 "max_order_quantity",
             ),
+        ),
+        (
+            "Selling limits",
+            "Stop selling on backorder what cannot be promised in time (per-SKU unit limits: on the Selling "
+            "limits page).",
+            ("longest_wait_days",),
         ),
     )
 

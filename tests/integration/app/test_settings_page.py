@@ -38,6 +38,7 @@ VALID = {
     "service_level": "0.97",
     "backorder_penalty_per_unit_day": "0.8",
     "max_order_quantity": "5000",
+    "longest_wait_days": "45",  # selling limits (issue 10)
 }
 
 MERCHANT_FIELDS = {f.name for f in dataclasses.fields(ShopSettings)} - {"extra"}

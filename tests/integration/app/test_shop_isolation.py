@@ -107,3 +107,13 @@ def test_signing_in_to_one_shop_drops_the_other_shops_session(merchant, services
     assert "Bravo Supplies" in merchant.get("/app/suppliers").get_data(as_text=True)
     stale = merchant.post(f"/app/orders/{other_shop['order']}/expedite", data={"csrf_token": old_token})
     assert stale.status_code == 400  # a form of the previous session is not accepted in the new one
+
+
+def test_another_shops_sku_cannot_get_a_selling_limit(merchant, services, other_shop) -> None:  # type: ignore[no-untyped-def]
+    """Selling limits (issue 10): a unit limit names a SKU of the signed-in shop only."""
+    from connector.storage.tables import BackorderLimitRow
+
+    answer = post(merchant, "/app/selling-limits", {"sku": "LAMP", "max_units": "1"})
+    assert answer.status_code == 422 and "no item with SKU" in answer.get_data(as_text=True)
+    with services.db.session() as s:
+        assert s.scalar(select(BackorderLimitRow)) is None
