@@ -2,7 +2,7 @@
 
 One run, the same synthetic demand (`connector/domain/planning/simulate.py`, seven demand classes) for every
 policy, simulated as the service runs: stock reviewed nightly; reorder points re-planned nightly
-from a forecast redone every week (`--reforecast-days`), lead times drawn around their mean
+from a forecast redone nightly as the service does (`--reforecast-days`), lead times drawn around their mean
 (20 % spread), purchase orders already in flight at the start, backorders for what is short.
 
 * **ours**: `forecast_demand` (screened models, known promotions) + `policy.reorder_policy` (s, S).
@@ -16,7 +16,7 @@ from a forecast redone every week (`--reforecast-days`), lead times drawn around
 
     python benchmarks/planning.py                          # anchors (300 SKUs a class) + 100,000-SKU speed
     python benchmarks/planning.py --per-class 100 --speed-skus 10000 --out /tmp/r.md
-    python benchmarks/planning.py --per-class 70 --reforecast-days 1 --speed-skus 0   # nightly re-forecast
+    python benchmarks/planning.py --per-class 70 --reforecast-days 7 --speed-skus 0   # weekly re-forecast
 """
 
 from __future__ import annotations
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--service-level", type=float, default=0.95)
     ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--model-set", choices=("full", "fast"), default="full")
-    ap.add_argument("--reforecast-days", type=int, default=7, help="our forecast is redone every this many days")
+    ap.add_argument("--reforecast-days", type=int, default=1, help="our forecast is redone every this many days")
     ap.add_argument("--out", help="also write the tables to this markdown file")
     args = ap.parse_args(argv)
     settings = PlanSettings(service_level=args.service_level, n_jobs=args.n_jobs, model_set=args.model_set)
