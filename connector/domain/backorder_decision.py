@@ -65,9 +65,11 @@ class Settings:
     logo_url: str = ""
     merchant_email: str = ""
     payment_url: str = ""
-    auth_expiry_policy: str = "capture_now"
+    auth_expiry_policy: str = "request_payment"
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7
+    balance_collection: str = "on_fulfillment"  # deferred-payment orders: who collects the balance
+    unpaid_balance_shipping: str = "wait"  # ... and whether the goods wait for it
 
 
 @dataclass(frozen=True, slots=True)
