@@ -44,7 +44,7 @@ def timers_all(services: Services) -> int:
             if shop is not None and shop.status == "active":
                 lock_shop(s, shop.id)  # decides on the same orders as evaluation does
                 r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
-                done += r.offers + r.warnings + r.policy_actions
+                done += r.offers + r.warnings + r.policy_actions + r.balances
     if done:
         services.notify("drain_outbox")
     return done

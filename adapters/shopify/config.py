@@ -11,10 +11,15 @@ from .mapping import DEFAULT_RESELLER_TAGS
 
 # What the service does with each: orders (read, tag, note, metafields, capture, refund), customers
 # (name, locale, reseller tags), products, inventory (stock, goods received) and locations,
-# locales (the shop's language), fulfillment orders (hold and release the backordered lines).
+# locales (the shop's language), fulfillment orders (hold and release the backordered lines); and for
+# the "pay when it ships" purchase option (issue 10): products written (variants join and leave the
+# selling plan group), purchase options (the group itself), payment mandates (charge the balance to the
+# customer's vaulted card) and payment terms (read which orders are deferred-payment orders).
+# A shop installed with fewer scopes is sent through OAuth again (web.py) and asked on the dashboard.
 DEFAULT_SCOPES: tuple[str, ...] = (
-    "write_orders", "read_customers", "read_products", "write_inventory", "read_locations", "read_locales",
+    "write_orders", "read_customers", "write_products", "write_inventory", "read_locations", "read_locales",
     "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
+    "write_purchase_options", "write_payment_mandate", "read_payment_terms",
 )
 
 

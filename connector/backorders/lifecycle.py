@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from connector.backorders import balance
 from connector.backorders.order_actions import (
     OrderActions,
     flag_values,
@@ -23,7 +24,7 @@ from connector.backorders.order_actions import (
     shop_values,
 )
 from connector.domain import backorder_decision as decision
-from connector.domain.model import BackorderState
+from connector.domain.model import ActionKind, BackorderState
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
@@ -79,7 +80,8 @@ def apply(session: Session, shop: ShopRow, order: OrderRow, result: decision.Dec
         )
     acts = OrderActions(session, shop, order, now)
     for action in result.actions:
-        acts.put(action)
+        if acts.put(action) and action.kind == ActionKind.COLLECT_BALANCE:
+            balance.charge_started(session, shop, order, result.flags.generation, now)  # followed from here
     flags = result.flags
     if flags != flag_values(order):
         order.bo_generation, order.bo_tagged, order.bo_held = flags.generation, flags.tagged, flags.held

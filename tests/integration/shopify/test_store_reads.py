@@ -49,6 +49,7 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
         "displayFinancialStatus": rest["financial_status"].upper(), "currencyCode": rest["currency"],
         "presentmentCurrencyCode": rest["currency"], "taxesIncluded": rest["taxes_included"],
         "email": rest["email"], "customerLocale": None, "tags": [],
+        "statusPageUrl": f"https://{TEST_SHOP}/orders/{rest['id']}", "paymentTerms": None,
         "customer": {"id": f"gid://shopify/Customer/{customer['id']}", "firstName": customer["first_name"],
                      "lastName": customer["last_name"], "locale": "en", "tags": []},
         "purchasingEntity": None,
@@ -80,7 +81,7 @@ def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient,
     assert [o.external_id for o in orders] == ["450789469", "2"]
     assert orders[1].customer.is_reseller and not orders[0].customer.is_reseller
     # the GraphQL read and the webhook mapping agree on the same real order
-    assert orders[0] == order_from_rest(TEST_SHOP, rest)
+    assert orders[0] == order_from_rest(TEST_SHOP, {**rest, "order_status_url": f"https://{TEST_SHOP}/orders/{rest['id']}"})
     assert orders[0].lines[0].unit_price == Decimal("189.74")  # 199 - 20 discount + 10.74 tax
 
 
