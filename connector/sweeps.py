@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from connector.backorders import purchase_option
 from connector.backorders.evaluation import evaluate
 from connector.backorders.timers import run_timers
 from connector.bootstrap import Services
@@ -29,6 +30,8 @@ def evaluate_all(services: Services) -> int:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
+                follow = purchase_option.follow_engine(s, shop, services.clock())  # no store read: our memory
+                actions += len(follow.added) + len(follow.removed)
     if actions:
         services.notify("drain_outbox")
     return actions
@@ -80,5 +83,24 @@ def reconcile_all(services: Services) -> int:
             )
         except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
             log.exception("reconciliation of %s failed", ref.domain)
+        try:
+            purchase_option_of(services, ref.id)
+        except Exception:  # noqa: BLE001 - retried on the next sweep; the dashboard shows the option's state
+            log.exception("purchase option upkeep of %s failed", ref.domain)
     services.notify("drain_outbox")
     return events
+
+
+def purchase_option_of(services: Services, shop_id: int) -> purchase_option.OptionReport:
+    """Create (or re-create) the shop's "pay when it ships" option, agree with the store on its members,
+    and send what the engine changed since (issue 10). Run at install and by every reconciliation."""
+    client = services.client_for(shop_id)  # before the transaction: it reads the shop in its own
+    with services.db.session(background=True) as s:
+        shop = s.get(ShopRow, shop_id)
+        if shop is None or shop.status != "active":
+            return purchase_option.OptionReport()
+        lock_shop(s, shop.id)
+        report = purchase_option.sync_shop(s, shop, client, services.clock())
+    if report.added or report.removed:
+        services.notify("drain_outbox")
+    return report
