@@ -33,7 +33,7 @@ from connector.domain.model import PaymentStatus
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import ActionRow, BalanceCollectionRow, OrderLineRow, OrderRow, ShopRow
 
-OPEN_STATES = ("charging", "retry_due")
+OPEN_STATES = ("charging", "retry_due", "by_store")
 SETTLED = (PaymentStatus.PAID, PaymentStatus.REFUNDED, PaymentStatus.VOIDED)
 REASON_TEXT = {
     "declined": "the card was declined",
@@ -62,6 +62,17 @@ def charge_started(session: Session, shop: ShopRow, order: OrderRow, generation:
                                          created_at=now, updated_at=now))
 
 
+def store_collects(session: Session, shop: ShopRow, order: OrderRow, generation: int, now: datetime) -> None:
+    """A deferred-payment order was released without a charge of ours (Shopify charges on fulfilment):
+    record that the store collects it, and mark it paid when the store reports the payment."""
+    exists = session.scalar(select(BalanceCollectionRow.id).where(
+        BalanceCollectionRow.order_id == order.id, BalanceCollectionRow.generation == generation))
+    if exists is None and order.payment_status not in SETTLED:
+        session.add(BalanceCollectionRow(shop_id=shop.id, order_id=order.id, generation=generation,
+                                         state="by_store", attempts=0, customer_emailed=False,
+                                         created_at=now, updated_at=now))
+
+
 def action_key(shop: ShopRow, order: OrderRow, generation: int, attempt: int) -> str:
     """The outbox key of one attempt (as `OrderActions` namespaces it)."""
     return f"{shop.platform}:{shop.domain}:order:{order.external_id}:{balance_key(generation, attempt)}"
@@ -79,6 +90,8 @@ def run_balances(session: Session, shop: ShopRow, now: datetime) -> BalanceResul
             _set(row, "cancelled", now)
         elif order.payment_status in SETTLED:
             _paid(row, now, result)
+        elif row.state == "by_store":
+            continue  # the store charges it on fulfilment; paid once it says so
         elif row.state == "charging":
             _follow(session, shop, order, row, settings, now, result)
         elif row.next_attempt_at is not None and row.next_attempt_at <= now:

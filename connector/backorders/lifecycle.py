@@ -83,6 +83,8 @@ def apply(session: Session, shop: ShopRow, order: OrderRow, result: decision.Dec
         if acts.put(action) and action.kind == ActionKind.COLLECT_BALANCE:
             balance.charge_started(session, shop, order, result.flags.generation, now)  # followed from here
     flags = result.flags
+    if order.deferred_payment and order.bo_held and not flags.held and not result.cancel_pending:
+        balance.store_collects(session, shop, order, flags.generation, now)  # released: follow who charges it
     if flags != flag_values(order):
         order.bo_generation, order.bo_tagged, order.bo_held = flags.generation, flags.tagged, flags.held
         order.bo_promised_on, order.bo_hold_signature = flags.promised_on, flags.hold_signature

@@ -245,3 +245,26 @@ def _dashboard(h: ShopifyHarness) -> str:
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 
+
+
+def test_shopify_charges_on_fulfilment_by_default_and_the_service_records_what_it_sees(
+        harness: ShopifyHarness) -> None:
+    h = harness
+    set_up(h)  # default: balance_collection = on_fulfillment
+    rest = buy(h)
+    order = h.store.order(ORDER_ID)
+    before = len(h.admin.operations)
+    h.clock.advance(days=20)
+    h.webhook("inventory_levels/update", level(19, h.clock().isoformat()), event_id="evt-stock")
+    h.settle(wait_seconds=60)
+    # released at once, nothing charged by us: Shopify charges the balance when the order is fulfilled
+    assert count(h, CHARGES | {"FulfillmentOrderReleaseHold"}, before) == Counter({"FulfillmentOrderReleaseHold": 1})
+    assert order["fulfillmentOrders"][0]["status"] == "OPEN"
+    with h.services.db.session() as s:
+        assert s.scalar(select(BalanceCollectionRow.state)) == "by_store"
+    paid_webhooks(h, rest)  # fulfilled and charged by Shopify: orders/paid, orders/updated
+    sweeps.timers_all(h.services)
+    with h.services.db.session() as s:
+        (row,) = s.scalars(select(BalanceCollectionRow)).all()
+        assert row.state == "paid" and row.paid_at is not None
+    assert count(h, CHARGES, before) == Counter()
