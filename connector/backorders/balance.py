@@ -13,6 +13,9 @@ attempt). This module follows each collection to its end, one row per order and 
   the shop's `balance_retry_hours`; after the last one the row stays **gave_up** on the dashboard:
   nothing is retried forever and nothing fails silently.
 
+Where Shopify charges the balance itself on fulfilment, a released order's row is **by_store** and
+turns **paid** when the store reports the payment (`orders/paid`, `orders/updated`, reconciliation).
+
 Runs with the timers (`run_balances`), inside the caller's transaction.
 """
 

@@ -139,7 +139,8 @@ class SettingsForm(FlaskForm):
     # deferred payment (Shopify purchase option "pay when it ships"; issue 10)
     deposit_percent = IntegerField(
         "Deposit at checkout (%)", [InputRequired(), NumberRange(min=0, max=99)],
-        description="0: nothing is charged until the goods ship. Applies to the purchase option from its next update",
+        description="0: nothing is charged until the goods ship. The purchase option is created with it; a later "
+        "change does not update an option that exists",
     )
     balance_collection = SelectField(
         "Who collects the balance",
