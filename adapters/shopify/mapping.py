@@ -287,7 +287,7 @@ def order_from_rest(
             optional_timestamp(order.get("processed_at"), f"order {order_id} processed_at") or created
             if status is PaymentStatus.AUTHORIZED else None
         ),
-        deferred_payment=deferred_terms((order.get("payment_terms") or {}).get("payment_terms_type")),
+        deferred_payment=deferred_terms(_terms_type(order.get("payment_terms"), "payment_terms_type")),
         payment_url=https_url(order.get("order_status_url")),
     )
 
@@ -299,6 +299,10 @@ def deferred_terms(terms_type: Any) -> bool:
     """Whether an order's payment terms type (REST `payment_terms.payment_terms_type`, GraphQL
     `paymentTerms.paymentTermsType`) makes it a deferred-payment order: due when it is fulfilled."""
     return isinstance(terms_type, str) and terms_type.strip().upper() in DEFERRED_TERMS
+
+
+def _terms_type(terms: Any, key: str) -> Any:
+    return terms.get(key) if isinstance(terms, Mapping) else None
 
 
 def https_url(value: Any, limit: int = 2000) -> str | None:

@@ -94,7 +94,9 @@ def order_from_graphql(
             optional_timestamp(node.get("processedAt"), f"order {order_id} processedAt") or created
             if status is PaymentStatus.AUTHORIZED else None
         ),
-        deferred_payment=deferred_terms((node.get("paymentTerms") or {}).get("paymentTermsType")),
+        deferred_payment=deferred_terms(
+            (node.get("paymentTerms") or {}).get("paymentTermsType") if isinstance(node.get("paymentTerms"), dict)
+            else None),
         payment_url=https_url(node.get("statusPageUrl")),
     )
 

@@ -140,3 +140,4 @@ def test_deferred_orders_are_recognised_from_their_payment_terms() -> None:
     net = {**rest, "payment_terms": {"payment_terms_type": "net"}, "order_status_url": "javascript:alert(1)"}
     assert (order_from_rest(TEST_SHOP, net).deferred_payment, order_from_rest(TEST_SHOP, net).payment_url) == (
         False, None)
+    assert order_from_rest(TEST_SHOP, {**rest, "payment_terms": "fulfillment"}).deferred_payment is False
