@@ -275,7 +275,8 @@ class ShopifyStoreClient:
     def orders_updated_since(self, since: datetime) -> Iterator[Order]:
         moment = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
         search = f"updated_at:>='{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
-        for node in self._pages("OrdersUpdatedSince", {"query": search}, "orders"):
+        terms = "read_payment_terms" not in self.deferred.missing_scopes
+        for node in self._pages("OrdersUpdatedSince", {"query": search, "withPaymentTerms": terms}, "orders"):
             line_nodes = list(node["lineItems"]["nodes"])
             page = node["lineItems"]["pageInfo"]
             while page["hasNextPage"]:

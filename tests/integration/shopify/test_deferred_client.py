@@ -141,3 +141,14 @@ def test_deferred_orders_are_recognised_from_their_payment_terms() -> None:
     assert (order_from_rest(TEST_SHOP, net).deferred_payment, order_from_rest(TEST_SHOP, net).payment_url) == (
         False, None)
     assert order_from_rest(TEST_SHOP, {**rest, "payment_terms": "fulfillment"}).deferred_payment is False
+
+
+def test_a_shop_without_read_payment_terms_is_still_reconciled(gql: GraphQLClient, store: FakeShopifyStore,
+                                                                deferred: dict, admin: ShopifyAdminMock) -> None:
+    """Until the merchant re-authorizes, orders are read without their payment terms, not refused."""
+    old = ShopifyStoreClient(TEST_SHOP, gql, missing_scopes=["read_payment_terms"])
+    from datetime import UTC, datetime
+
+    (order,) = list(old.orders_updated_since(datetime(2026, 1, 1, tzinfo=UTC)))
+    assert admin.called("OrdersUpdatedSince")[-1]["withPaymentTerms"] is False
+    assert order.external_id == ORDER

@@ -75,7 +75,7 @@ def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient,
     orders = list(client.orders_updated_since(datetime(2026, 11, 25, 9, 30, tzinfo=UTC)))
 
     first_query, second_query = admin.called("OrdersUpdatedSince")
-    assert first_query == {"query": "updated_at:>='2026-11-25T09:30:00Z'", "after": None}
+    assert first_query == {"query": "updated_at:>='2026-11-25T09:30:00Z'", "after": None, "withPaymentTerms": True}
     assert second_query["after"] == "O1"
     assert admin.called("OrderLineItems") == [{"id": "gid://shopify/Order/450789469", "after": "L1"}]
     assert [o.external_id for o in orders] == ["450789469", "2"]
