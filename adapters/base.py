@@ -8,6 +8,7 @@ package; it receives a `PlatformAdapter` from `adapters.registry`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -57,6 +58,41 @@ class UserError(StoreError):
     def __init__(self, message: str, status: int | None = None, details: Any = None) -> None:
         super().__init__(message, retryable=False, status=status)
         self.details = details
+
+
+class PaymentFailed(UserError):
+    """A charge the store refused (declined, card expired, authentication required, no saved method).
+
+    Not retried by the outbox: the core's balance collection retries on the merchant's schedule.
+    `str()` carries the reason and amount in a form `payment_failure` reads back from a stored error."""
+
+    REASONS = ("declined", "card_expired", "authentication_required", "no_payment_method", "failed")
+
+    def __init__(self, reason: str, message: str, amount: Decimal | None = None, currency: str | None = None) -> None:
+        self.reason = reason if reason in self.REASONS else "failed"
+        money = f" {amount} {currency}" if amount is not None and currency else ""
+        super().__init__(f"payment failed [{self.reason}{money}]: {message}")
+        self.amount, self.currency, self.store_message = amount, currency, message
+
+
+_PAYMENT_FAILURE = re.compile(r"payment failed \[(\w+)(?: (\d+(?:\.\d+)?) ([A-Z]{3}))?\]: (.*)", re.S)
+
+
+def payment_failure(text: str | None) -> tuple[str, Decimal | None, str | None, str] | None:
+    """(reason, amount, currency, store message) from a stored `PaymentFailed` error; None for other errors."""
+    match = _PAYMENT_FAILURE.search(text or "")
+    if match is None:
+        return None
+    reason, amount, currency, message = match.groups()
+    return reason, Decimal(amount) if amount else None, currency, message.strip()
+
+
+class ScopesMissing(AdapterError):
+    """The store's grant lacks permissions a feature needs: the merchant must approve the app again."""
+
+    def __init__(self, scopes: Sequence[str]) -> None:
+        super().__init__("the app needs more permissions: " + ", ".join(scopes))
+        self.scopes = tuple(scopes)
 
 
 # ---- webhooks -------------------------------------------------------------------------
@@ -168,6 +204,42 @@ class StoreClient(Protocol):
     def stock_levels(self) -> Iterable[StockLevel]: ...
 
     def variants(self) -> Iterable[Variant]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOptionSpec:
+    """The "pay when it ships" purchase option as the core wants it in the store."""
+
+    name: str  # buyer-facing, in the shop's language
+    description: str
+    deposit_percent: int  # charged at checkout; the rest when the goods ship
+
+
+@runtime_checkable
+class DeferredPaymentClient(Protocol):
+    """What a store that sells with deferred payment offers (Shopify: selling plans and mandates)."""
+
+    def create_purchase_option(self, spec: PurchaseOptionSpec) -> str:
+        """Create the purchase option; its store id. Raises `ScopesMissing` without the permissions."""
+        ...
+
+    def purchase_option_variants(self, option_id: str) -> set[str] | None:
+        """The variant ids in the option as the store has it; None when the option no longer exists."""
+        ...
+
+    def add_to_purchase_option(self, option_id: str, variant_ids: Sequence[str]) -> None:
+        """Variants join (joining twice changes nothing)."""
+        ...
+
+    def remove_from_purchase_option(self, option_id: str, variant_ids: Sequence[str]) -> None:
+        """Variants leave (leaving twice changes nothing)."""
+        ...
+
+    def collect_balance(self, order_id: str, currency: str, idempotency_key: str) -> Decimal:
+        """Charge what the order still owes to the customer's saved payment method, once per key, and
+        follow the payment to its result: the amount charged (0 when nothing was owed). Raises
+        `PaymentFailed` when refused, a retryable `StoreError` while the payment is still processing."""
+        ...
 
 
 ClientFactory = Callable[[Shop, Mapping[str, Any]], StoreClient]

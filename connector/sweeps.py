@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from connector.backorders import purchase_option
 from connector.backorders.evaluation import evaluate
 from connector.backorders.selling_limits import limit_selling
 from connector.backorders.timers import run_timers
@@ -32,6 +33,8 @@ def evaluate_all(services: Services) -> int:
             if shop is not None and shop.status == "active":
                 actions += evaluate(s, shop, None, services.clock()).actions
                 actions += limit_selling(s, shop, None, services.clock()).actions
+                follow = purchase_option.follow_engine(s, shop, services.clock())  # no store read: our memory
+                actions += len(follow.added) + len(follow.removed)
     if actions:
         services.notify("drain_outbox")
     return actions
@@ -47,7 +50,7 @@ def timers_all(services: Services) -> int:
             if shop is not None and shop.status == "active":
                 lock_shop(s, shop.id)  # decides on the same orders as evaluation does
                 r = run_timers(s, shop, services.clock(), cfg.secret_key, cfg.app_url)
-                done += r.offers + r.warnings + r.policy_actions
+                done += r.offers + r.warnings + r.policy_actions + r.balances
     if done:
         services.notify("drain_outbox")
     return done
@@ -93,5 +96,24 @@ def reconcile_all(services: Services) -> int:
             )
         except Exception:  # noqa: BLE001 - one shop's failure must not stop the others; retried next interval
             log.exception("reconciliation of %s failed", ref.domain)
+        try:
+            purchase_option_of(services, ref.id)
+        except Exception:  # noqa: BLE001 - retried on the next sweep; the dashboard shows the option's state
+            log.exception("purchase option upkeep of %s failed", ref.domain)
     services.notify("drain_outbox")
     return events
+
+
+def purchase_option_of(services: Services, shop_id: int) -> purchase_option.OptionReport:
+    """Create (or re-create) the shop's "pay when it ships" option, agree with the store on its members,
+    and send what the engine changed since (issue 10). Run at install and by every reconciliation."""
+    client = services.client_for(shop_id)  # before the transaction: it reads the shop in its own
+    with services.db.session(background=True) as s:
+        shop = s.get(ShopRow, shop_id)
+        if shop is None or shop.status != "active":
+            return purchase_option.OptionReport()
+        lock_shop(s, shop.id)
+        report = purchase_option.sync_shop(s, shop, client, services.clock())
+    if report.added or report.removed:
+        services.notify("drain_outbox")
+    return report

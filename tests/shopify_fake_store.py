@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.shopify.ids import gid, legacy_id
+from tests.shopify_deferred_fake import DeferredPaymentsFake
 from tests.shopify_schema import ShopifyAdminMock
 
 _ids = itertools.count(900_000_001)
@@ -27,7 +28,12 @@ def _payload(**fields: Any) -> dict[str, Any]:
     return {"userErrors": [], **fields}
 
 
-class FakeShopifyStore:
+DEFERRED_OPERATIONS = ("SellingPlanGroupCreate", "SellingPlanGroupVariants", "SellingPlanGroupAddProductVariants",
+                       "SellingPlanGroupRemoveProductVariants", "OrderBalance", "OrderCreateMandatePayment",
+                       "OrderPaymentStatus")
+
+
+class FakeShopifyStore(DeferredPaymentsFake):
     def __init__(self, mock: ShopifyAdminMock, shop_resource: dict[str, Any] | None = None) -> None:
         self.mock = mock
         self.shop_resource = shop_resource or {"name": "Test shop", "currency": "USD",
@@ -46,8 +52,10 @@ class FakeShopifyStore:
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
                      "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
-                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate"):
+                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate",
+                     *DEFERRED_OPERATIONS):
             mock.on(name, getattr(self, "_" + name))
+        self._init_deferred()
 
     # ---- seeding --------------------------------------------------------------------------------
 
@@ -289,6 +297,9 @@ class FakeShopifyStore:
                 "currencyCode": rest["currency"], "presentmentCurrencyCode": order["currency"],
                 "taxesIncluded": bool(rest.get("taxes_included")),
                 "totalPriceSet": bag, "email": rest.get("email"), "customerLocale": rest.get("customer_locale"),
+                "statusPageUrl": rest.get("order_status_url") or f"https://{self.mock.shop}/orders/{rest['id']}",
+                "paymentTerms": {"paymentTermsType": str(rest["payment_terms"]["payment_terms_type"]).upper()}
+                if rest.get("payment_terms") else None,
                 "tags": sorted(order["tags"]),
                 "customer": {"id": gid("Customer", customer["id"]), "firstName": customer.get("first_name"),
                              "lastName": customer.get("last_name"), "locale": customer.get("locale") or "en",

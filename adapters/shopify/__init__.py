@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import shopify
+
 from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
 from connector.domain.model import Platform, Shop
 
@@ -18,6 +20,7 @@ from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .install import SubscriptionReport, ensure_webhooks
 from .normalise import ShopifyNormaliser
+from .purchase_options import OPTION_SCOPES
 from .verify import ShopifyWebhookVerifier
 from .web import make_blueprint
 
@@ -28,7 +31,9 @@ def client_factory_for(config: ShopifyConfig) -> ClientFactory:
         if not token:
             raise AuthRevoked(f"{shop.domain}: no Shopify access token stored")
         gql = GraphQLClient(shop.domain, str(token), config.api_version)
-        return ShopifyStoreClient(shop.domain, gql, reseller_tags=config.reseller_tags)
+        granted = shopify.ApiAccess(str(credentials.get("scopes") or ""))
+        missing = [s for s in OPTION_SCOPES if not granted.covers(shopify.ApiAccess(s))]
+        return ShopifyStoreClient(shop.domain, gql, reseller_tags=config.reseller_tags, missing_scopes=missing)
 
     return client_factory
 

@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from adapters.base import LineQuantity, StoreError, UserError
+from adapters.base import LineQuantity, PurchaseOptionSpec, StoreError, UserError
 from connector.domain.model import Order, StockLevel, Variant
 
 from .graphql import GraphQLClient
 from .ids import gid, legacy_id
 from .mapping import DEFAULT_RESELLER_TAGS
 from .payments import NAMESPACE, OrderPayments
+from .purchase_options import DeferredPayments
 from .reads import order_from_graphql, stock_level_from_graphql, variant_from_graphql
 
 ETA_KEY = "eta"
@@ -37,13 +38,14 @@ MAX_PAGES = 10_000
 class ShopifyStoreClient:
     def __init__(
         self, shop: str, gql: GraphQLClient, *, reseller_tags: Collection[str] = DEFAULT_RESELLER_TAGS,
-        hold_handle: str = HOLD_HANDLE,
+        hold_handle: str = HOLD_HANDLE, missing_scopes: Sequence[str] = (),
     ) -> None:
         self.shop = shop
         self.gql = gql
         self.reseller_tags = tuple(reseller_tags)
         self.hold_handle = hold_handle
         self.payments = OrderPayments(shop, gql)
+        self.deferred = DeferredPayments(shop, gql, missing_scopes)
 
     # ---- tags ---------------------------------------------------------------------------------
 
@@ -155,6 +157,24 @@ class ShopifyStoreClient:
         idempotency_key: str,
     ) -> None:
         self.payments.refund(order_id, lines, amount, currency, reason, idempotency_key)
+
+    # ---- the "pay when it ships" purchase option and its balance (purchase_options.py) ---------------
+
+    def create_purchase_option(self, spec: PurchaseOptionSpec) -> str:
+        return self.deferred.create(spec)
+
+    def purchase_option_variants(self, option_id: str) -> set[str] | None:
+        found = self.deferred.variants(option_id)
+        return None if found is None else {str(legacy_id(v)) for v in found}
+
+    def add_to_purchase_option(self, option_id: str, variant_ids: Sequence[str]) -> None:
+        self.deferred.add(option_id, variant_ids)
+
+    def remove_from_purchase_option(self, option_id: str, variant_ids: Sequence[str]) -> None:
+        self.deferred.remove(option_id, variant_ids)
+
+    def collect_balance(self, order_id: str, currency: str, idempotency_key: str) -> Decimal:
+        return self.deferred.collect(order_id, currency, idempotency_key)
 
     # ---- stock ---------------------------------------------------------------------------------
 
@@ -278,7 +298,8 @@ class ShopifyStoreClient:
     def orders_updated_since(self, since: datetime) -> Iterator[Order]:
         moment = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
         search = f"updated_at:>='{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
-        for node in self._pages("OrdersUpdatedSince", {"query": search}, "orders"):
+        terms = "read_payment_terms" not in self.deferred.missing_scopes
+        for node in self._pages("OrdersUpdatedSince", {"query": search, "withPaymentTerms": terms}, "orders"):
             line_nodes = list(node["lineItems"]["nodes"])
             page = node["lineItems"]["pageInfo"]
             while page["hasNextPage"]:

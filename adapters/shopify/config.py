@@ -10,12 +10,17 @@ from .graphql import DEFAULT_API_VERSION
 from .mapping import DEFAULT_RESELLER_TAGS
 
 # What the service does with each: orders (read, tag, note, metafields, capture, refund), customers
-# (name, locale, reseller tags), products (read, and the selling limit's switch of a variant's
-# inventory policy), inventory (stock, goods received) and locations, locales (the shop's
-# language), fulfillment orders (hold and release the backordered lines).
+# (name, locale, reseller tags), products (read; and written: the selling limit switches a variant's
+# inventory policy, and variants join and leave the "pay when it ships" selling plan group),
+# inventory (stock, goods received) and locations, locales (the shop's language), fulfillment orders
+# (hold and release the backordered lines); purchase options (the group itself), payment mandates
+# (charge the balance to the customer's vaulted card) and payment terms (read which orders are
+# deferred-payment orders). A shop installed with fewer scopes is sent through OAuth again (web.py)
+# and asked on the dashboard.
 DEFAULT_SCOPES: tuple[str, ...] = (
     "write_orders", "read_customers", "write_products", "write_inventory", "read_locations", "read_locales",
     "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
+    "write_purchase_options", "write_payment_mandate", "read_payment_terms",
 )
 
 

@@ -287,7 +287,29 @@ def order_from_rest(
             optional_timestamp(order.get("processed_at"), f"order {order_id} processed_at") or created
             if status is PaymentStatus.AUTHORIZED else None
         ),
+        deferred_payment=deferred_terms(_terms_type(order.get("payment_terms"), "payment_terms_type")),
+        payment_url=https_url(order.get("order_status_url")),
     )
+
+
+DEFERRED_TERMS = {"FULFILLMENT"}  # payment terms of a "pay when it ships" purchase (selling plan ON_FULFILLMENT)
+
+
+def deferred_terms(terms_type: Any) -> bool:
+    """Whether an order's payment terms type (REST `payment_terms.payment_terms_type`, GraphQL
+    `paymentTerms.paymentTermsType`) makes it a deferred-payment order: due when it is fulfilled."""
+    return isinstance(terms_type, str) and terms_type.strip().upper() in DEFERRED_TERMS
+
+
+def _terms_type(terms: Any, key: str) -> Any:
+    return terms.get(key) if isinstance(terms, Mapping) else None
+
+
+def https_url(value: Any, limit: int = 2000) -> str | None:
+    """An https address from the store (the order status page), or None: never another scheme."""
+    if not isinstance(value, str) or len(value) > limit or any(c.isspace() or ord(c) < 32 for c in value):
+        return None
+    return value if value.lower().startswith("https://") and len(value) > len("https://") else None
 
 
 def _order_total(order: Mapping[str, Any], use_presentment: bool, order_id: str) -> Decimal | None:

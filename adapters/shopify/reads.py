@@ -12,6 +12,8 @@ from connector.domain.model import Customer, Order, OrderLine, PaymentStatus, St
 from .ids import legacy_id
 from .mapping import (
     DEFAULT_RESELLER_TAGS,
+    deferred_terms,
+    https_url,
     is_reseller,
     line_sku,
     money,
@@ -92,6 +94,10 @@ def order_from_graphql(
             optional_timestamp(node.get("processedAt"), f"order {order_id} processedAt") or created
             if status is PaymentStatus.AUTHORIZED else None
         ),
+        deferred_payment=deferred_terms(
+            (node.get("paymentTerms") or {}).get("paymentTermsType") if isinstance(node.get("paymentTerms"), dict)
+            else None),
+        payment_url=https_url(node.get("statusPageUrl")),
     )
 
 

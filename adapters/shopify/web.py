@@ -152,7 +152,20 @@ def _callback(config: ShopifyConfig) -> ResponseReturnValue:
                      "again from Shopify to retry.", 502)
     current_app.logger.info("Shopify shop %s installed: webhooks created %s, repointed %s",
                             shop, report.created, report.updated)
+    _after_install(ref.id)
     return redirect(_admin_app_url(config, shop))
+
+
+def _after_install(shop_id: int) -> None:
+    """The core's install-time setup (the "pay when it ships" purchase option); a failure is logged and
+    left to the next reconciliation, which does the same."""
+    hook = current_app.extensions.get("after_install")
+    if hook is None:
+        return
+    try:
+        hook(shop_id)
+    except Exception:  # noqa: BLE001 - the install stands; the sweep retries the setup
+        current_app.logger.exception("install-time setup of shop %s failed; the next reconciliation retries", shop_id)
 
 
 def _installed() -> ResponseReturnValue:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from connector.backorders import balance
 from connector.backorders.order_actions import (
     OrderActions,
     flag_values,
@@ -23,7 +24,7 @@ from connector.backorders.order_actions import (
     shop_values,
 )
 from connector.domain import backorder_decision as decision
-from connector.domain.model import BackorderState
+from connector.domain.model import ActionKind, BackorderState
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
@@ -79,8 +80,11 @@ def apply(session: Session, shop: ShopRow, order: OrderRow, result: decision.Dec
         )
     acts = OrderActions(session, shop, order, now)
     for action in result.actions:
-        acts.put(action)
+        if acts.put(action) and action.kind == ActionKind.COLLECT_BALANCE:
+            balance.charge_started(session, shop, order, result.flags.generation, now)  # followed from here
     flags = result.flags
+    if order.deferred_payment and order.bo_held and not flags.held and not result.cancel_pending:
+        balance.store_collects(session, shop, order, flags.generation, now)  # released: follow who charges it
     if flags != flag_values(order):
         order.bo_generation, order.bo_tagged, order.bo_held = flags.generation, flags.tagged, flags.held
         order.bo_promised_on, order.bo_hold_signature = flags.promised_on, flags.hold_signature

@@ -72,6 +72,7 @@ def payment_values(order: OrderRow) -> decision.Payment:
         order.captured_amount or ZERO,
         order.refunded_amount or ZERO,
         order.authorized_at,
+        bool(order.deferred_payment),
     )
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.backorders.balance import run_balances
 from connector.backorders.evaluation import shop_today
 from connector.backorders.lifecycle import load_picture
 from connector.backorders.order_actions import OrderActions, email_payload
@@ -34,6 +35,7 @@ class TimerResult:
     offers: int = 0
     warnings: int = 0
     policy_actions: int = 0
+    balances: int = 0  # deferred-payment balances that moved on (paid, failed, retried, gave up)
 
 
 def run_timers(session: Session, shop: ShopRow, now: datetime, secret: str, app_url: str) -> TimerResult:
@@ -49,10 +51,13 @@ def run_timers(session: Session, shop: ShopRow, now: datetime, secret: str, app_
         promised = order.bo_promised_on
         if promised is not None and promised + timedelta(days=settings.grace_days) < today:
             result.offers += _offer_refund(session, shop, order, settings, now, secret, app_url)
-        if order.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_PAID) and order.authorized_at:
+        authorized = order.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_PAID)
+        if authorized and order.authorized_at and not order.deferred_payment:  # deferred: nothing can lapse
             warned, acted = _authorization(session, shop, order, settings, now)
             result.warnings += warned
             result.policy_actions += acted
+    moved = run_balances(session, shop, now)
+    result.balances = moved.paid + moved.failed + moved.retried + moved.gave_up
     return result
 
 

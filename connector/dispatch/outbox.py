@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from adapters.base import AuthRevoked, LineQuantity, StoreClient
+from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
 from connector.domain.model import ActionKind
 from connector.storage.db import Database
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
@@ -95,6 +95,12 @@ def _lines(payload: Mapping[str, Any]) -> list[LineQuantity]:
     return [LineQuantity(str(li["line_id"]), int(li["quantity"])) for li in payload.get("lines", [])]
 
 
+def _deferred(client: StoreClient) -> DeferredPaymentClient:
+    if not isinstance(client, DeferredPaymentClient):
+        raise UserError("this store offers no deferred payment (purchase option, saved payment methods)")
+    return client
+
+
 def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, Any], key: str) -> None:
     if kind == Kind.ADJUST_STOCK:
         client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
@@ -103,6 +109,12 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
         client.set_backorder_selling(
             payload["sku"], payload.get("product_id"), payload.get("variant_id"), bool(payload["selling"])
         )
+    if kind in (Kind.OPTION_ADD, Kind.OPTION_REMOVE):  # a shop's purchase option, not an order (issue 10)
+        option, variants = str(payload["option"]), [str(v) for v in payload["variants"]]
+        if kind == Kind.OPTION_ADD:
+            _deferred(client).add_to_purchase_option(option, variants)
+        else:
+            _deferred(client).remove_from_purchase_option(option, variants)
         return
     order = str(payload["order"])
     match kind:
@@ -121,6 +133,8 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
             client.set_eta(order, eta, payload.get("note", ""))
         case Kind.NOTE:
             client.add_note(order, payload["text"], bool(payload.get("customer_visible")))
+        case Kind.COLLECT_BALANCE:
+            _deferred(client).collect_balance(order, payload["currency"], key)
         case Kind.REFUND:
             client.refund_lines(
                 order, _lines(payload), Decimal(payload["amount"]), payload["currency"], payload.get("reason", ""), key

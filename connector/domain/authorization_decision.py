@@ -36,8 +36,8 @@ class AuthorizationDue:
 def authorization_due(p: OrderPicture) -> AuthorizationDue:
     """What to do about the order's authorization now: nothing, a warning, and/or the policy's actions."""
     authorized_at, now, s = p.payment.authorized_at, p.now, p.settings
-    if authorized_at is None or now is None or p.payment.status not in CAPTURING:
-        return AuthorizationDue()
+    if authorized_at is None or now is None or p.payment.status not in CAPTURING or p.payment.deferred:
+        return AuthorizationDue()  # a deferred-payment order holds no authorization that could lapse
     expires = authorized_at + timedelta(days=s.authorization_validity_days)
     amount = p.outstanding()
     if amount <= 0 or now >= expires:

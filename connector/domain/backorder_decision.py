@@ -35,6 +35,7 @@ from connector.domain.model import ActionKind, PaymentStatus
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 CAPTURING = (PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_PAID)  # partly captured still holds the rest
+BALANCE_DUE = (PaymentStatus.PENDING, PaymentStatus.PARTIALLY_PAID, PaymentStatus.AUTHORIZED)  # deferred: still owed
 
 
 # --- the picture -------------------------------------------------------------------------------
@@ -65,9 +66,11 @@ class Settings:
     logo_url: str = ""
     merchant_email: str = ""
     payment_url: str = ""
-    auth_expiry_policy: str = "capture_now"
+    auth_expiry_policy: str = "request_payment"
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7
+    balance_collection: str = "on_fulfillment"  # deferred-payment orders: who collects the balance
+    unpaid_balance_shipping: str = "wait"  # ... and whether the goods wait for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,7 @@ class Payment:
     captured: Decimal = ZERO
     refunded: Decimal = ZERO
     authorized_at: datetime | None = None  # the authorization's expiry is counted from here
+    deferred: bool = False  # bought with "pay when it ships": nothing authorized, the balance collected later
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,20 @@ class OrderPicture:
     @property
     def captures_later(self) -> bool:
         """Whether we hold an authorization to capture from."""
-        return self.settings.charge_policy == "authorize_then_capture" and self.payment.status in CAPTURING
+        return (
+            self.settings.charge_policy == "authorize_then_capture"
+            and self.payment.status in CAPTURING
+            and not self.payment.deferred
+        )
+
+    @property
+    def balance_owed(self) -> bool:
+        """A deferred-payment order whose balance this service collects and which is not paid yet."""
+        return (
+            self.payment.deferred
+            and self.settings.balance_collection == "when_stock_arrives"
+            and self.payment.status in BALANCE_DUE
+        )
 
     @property
     def can_email(self) -> bool:
@@ -340,8 +357,20 @@ def _announce_shipped(p: OrderPicture, w: _Waits, released: list[Released]) -> l
     return actions
 
 
+def balance_key(generation: int, attempt: int = 1) -> str:
+    """The key of a balance charge: one per order, backorder generation and attempt (issue 10)."""
+    return f"g{generation}:balance:a{attempt}"
+
+
 def _release(p: OrderPicture) -> Decision:
     gen = p.flags.generation
+    collect: Action | None = None
+    if p.balance_owed:
+        # The stock is in: charge the balance to the customer's saved method. Under the default policy
+        # the goods wait for the payment (the hold stays; the order is decided on again once paid).
+        collect = Action(ActionKind.COLLECT_BALANCE, balance_key(gen), {"currency": p.order.currency})
+        if p.settings.unpaid_balance_shipping == "wait":
+            return Decision(p.flags, (collect,))
     actions: list[Action | None] = [
         Action(ActionKind.RELEASE, f"g{gen}:release:final", {}),
         Action(ActionKind.REMOVE_TAGS, f"g{gen}:untag", {"tags": [p.settings.backorder_tag]}),
@@ -356,6 +385,7 @@ def _release(p: OrderPicture) -> Decision:
     if p.can_email and shipping:
         payload = order_email("on_its_way", p, shipping, still_waiting=[])
         actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:on_its_way", payload))
+    actions.append(collect)  # "ship anyway": the goods go first, the balance is charged after
     flags = replace(p.flags, held=False, tagged=False, promised_on=None, hold_signature=None)
     return Decision(flags, keep_actions(actions), frozenset(r.backorder_id for r in p.released))
 

@@ -49,6 +49,10 @@ class ActionKind(StrEnum):
     EMAIL = "send_email"
     ADJUST_STOCK = "adjust_stock"
     SET_SELLING = "set_backorder_selling"  # selling limits: the store sells an item on backorder, or not
+    # deferred payment (issue 10)
+    COLLECT_BALANCE = "collect_balance"  # charge a deferred-payment order's balance to the customer's saved method
+    OPTION_ADD = "purchase_option_add"  # variants join the shop's "pay when it ships" purchase option
+    OPTION_REMOVE = "purchase_option_remove"  # ... and leave it
 
 
 class BackorderState(StrEnum):
@@ -106,6 +110,11 @@ class Order:
     # Whether the store has taken the order's units off its stock. False while a WooCommerce order
     # awaits payment ("pending"): not a sale yet, so it claims no stock and waits for nothing.
     reserves_stock: bool = True
+    # Bought through a deferred-payment purchase option (Shopify: payment terms due on fulfilment, from
+    # the "pay when it ships" selling plan): nothing was authorized, so nothing can lapse; the balance
+    # is collected when the goods ship. `payment_url`: where the customer can pay it themselves.
+    deferred_payment: bool = False
+    payment_url: str | None = None
 
     @property
     def stocked_lines(self) -> tuple[OrderLine, ...]:

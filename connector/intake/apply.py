@@ -51,6 +51,14 @@ class Applied:
         """Ids of the edited orders (after a flush)."""
         return {row.id for row in self.edited if row.id is not None}
 
+    # Deferred-payment orders whose payment status changed (the balance was paid, or a charge failed):
+    # decided on again, since a release may have been waiting for the payment (issue 10).
+    repaid: list[OrderRow] = field(default_factory=list)
+
+    def decide_ids(self) -> set[int]:
+        """Orders to decide on again besides the SKUs' own: the edited and the repaid (after a flush)."""
+        return self.edited_ids() | {row.id for row in self.repaid if row.id is not None}
+
 
 def apply_events(
     session: Session, shop: ShopRow, events: Iterable[Event], now: datetime | None = None, settle: timedelta = SETTLE
@@ -109,7 +117,11 @@ def _upsert_order(session: Session, shop: ShopRow, order: Order, applied: Applie
     row.currency = order.currency
     row.placed_at = order.created_at
     row.source_updated_at = order.updated_at
+    if order.deferred_payment and not new_order and row.payment_status != str(order.payment_status):
+        applied.repaid.append(row)
     row.payment_status = str(order.payment_status)
+    row.deferred_payment = order.deferred_payment
+    row.payment_url = order.payment_url
     row.cancelled = order.cancelled  # a failed order later paid, or a trashed one restored, is live again
     row.reserves_stock = order.reserves_stock
     row.tags = list(order.tags)

@@ -288,9 +288,9 @@ class Inbox:
         Orders whose lines changed are decided on even when none of their SKUs still has a line."""
         lock_shop(session, shop.id)
         applied = apply_events(session, shop, events, self.clock(), self.settle)
-        if (applied.skus or applied.edited) and not applied.uninstalled and shop in session:
+        if (applied.skus or applied.edited or applied.repaid) and not applied.uninstalled and shop in session:
             session.flush()
-            evaluate(session, shop, applied.skus, self.clock(), orders=applied.edited_ids())
+            evaluate(session, shop, applied.skus, self.clock(), orders=applied.decide_ids())
             edits.after_decision(session, applied.edited)
             limit_selling(session, shop, applied.skus, self.clock())
 

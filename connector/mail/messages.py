@@ -265,7 +265,8 @@ class OnItsWay:
 
 @dataclass(frozen=True, slots=True)
 class PaymentRequest:
-    """The card authorization lapsed (or will): ask the customer to authorize the payment again."""
+    """The card authorization lapsed (or will), or a deferred balance could not be charged: ask the
+    customer to pay (again) through the payment link."""
 
     kind: ClassVar[MessageKind] = MessageKind.PAYMENT_REQUEST
     order_name: str
@@ -273,11 +274,18 @@ class PaymentRequest:
     amount: Decimal
     payment_url: str
     pay_by: datetime | None = None
+    # "authorization_lapsed" (the card hold ran out) or "balance_failed" (a "pay when it ships" balance
+    # could not be charged to the saved card: `reason` says why, `goods_wait` whether the items wait for it)
+    situation: str = "authorization_lapsed"
+    reason: str | None = None
+    goods_wait: bool = True
 
     def __post_init__(self) -> None:
         _check_content(self)
         _positive("amount", self.amount)
         _check_url("payment_url", self.payment_url)
+        if self.situation not in ("authorization_lapsed", "balance_failed"):
+            raise ValueError(f"situation: unknown {self.situation!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,13 @@ from typing import Any
 
 CHARGE_POLICIES = ("authorize_then_capture", "capture_at_purchase")
 AUTH_EXPIRY_POLICIES = ("capture_now", "request_payment")
+# --- deferred payment (Shopify purchase option "pay when it ships"; issue 10) ---
+# on_fulfillment: Shopify charges the balance when the order is fulfilled; when_stock_arrives: the service
+# charges the customer's vaulted payment method (mandate) as soon as the waiting lines are released.
+BALANCE_COLLECTION_POLICIES = ("on_fulfillment", "when_stock_arrives")
+# wait: the goods wait until the balance is paid; ship: they ship and the balance is chased afterwards.
+UNPAID_BALANCE_POLICIES = ("wait", "ship")
+MAX_BALANCE_RETRY_HOURS = 24 * 30
 MAX_ORDER_QUANTITY = 1_000_000  # what a shop may set as its own cap (see `connector.domain.store_limits`)
 
 
@@ -36,7 +43,8 @@ class ShopSettings:
     # (Shopify Plus multi-capture, most card gateways); otherwise the whole charge is captured once,
     # when the last waiting line ships.
     capture_per_shipment: bool = False
-    auth_expiry_policy: str = "capture_now"
+    # An authorization about to lapse: email the customer a payment request, capture nothing early (issue 10).
+    auth_expiry_policy: str = "request_payment"
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ
     notify_customers: bool = True
@@ -61,6 +69,12 @@ class ShopSettings:
     # more unit would fall later, the store stops selling the item on backorder until supply brings
     # the promise back. None (the default): no limit, the store sells however long the wait.
     longest_wait_days: int | None = None
+    # --- deferred payment (issue 10): the deposit at checkout, who collects the balance and when,
+    # whether goods wait for it, and the hours between charge attempts after a failure (bounded).
+    deposit_percent: int = 0
+    balance_collection: str = "on_fulfillment"
+    unpaid_balance_shipping: str = "wait"
+    balance_retry_hours: tuple[int, ...] = (24, 72, 168)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -72,7 +86,8 @@ class ShopSettings:
         for f in fields(cls):
             if f.name in data and f.name in known:
                 value = data.pop(f.name)
-                if isinstance(getattr(cls, f.name, None), tuple) or f.name in ("reseller_tags", "email_languages"):
+                if isinstance(getattr(cls, f.name, None), tuple) or f.name in (
+                    "reseller_tags", "email_languages", "balance_retry_hours"):
                     value = tuple(value)
                 values[f.name] = value
         values["extra"] = {k: v for k, v in data.items() if k != "extra"}
@@ -111,14 +126,34 @@ class ShopSettings:
         ):
             errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
         errors.update(_selling_limit_errors(self))
+        errors.update(self._deferred_payment_errors())
         if errors:
             raise SettingsError(errors)
+
+    def _deferred_payment_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if isinstance(self.deposit_percent, bool) or not isinstance(self.deposit_percent, int) or not (
+            0 <= self.deposit_percent <= 99
+        ):
+            errors["deposit_percent"] = "must be a whole percentage from 0 to 99"
+        if self.balance_collection not in BALANCE_COLLECTION_POLICIES:
+            errors["balance_collection"] = f"must be one of {', '.join(BALANCE_COLLECTION_POLICIES)}"
+        if self.unpaid_balance_shipping not in UNPAID_BALANCE_POLICIES:
+            errors["unpaid_balance_shipping"] = f"must be one of {', '.join(UNPAID_BALANCE_POLICIES)}"
+        hours = self.balance_retry_hours
+        if not 0 <= len(hours) <= 10 or any(
+            isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_BALANCE_RETRY_HOURS for h in hours
+        ):
+            errors["balance_retry_hours"] = (
+                f"at most 10 waits, each a whole number of hours from 1 to {MAX_BALANCE_RETRY_HOURS}")
+        return errors
 
     def to_mapping(self) -> dict[str, Any]:
         data = asdict(self)
         extra = data.pop("extra")
         data["reseller_tags"] = list(self.reseller_tags)
         data["email_languages"] = list(self.email_languages)
+        data["balance_retry_hours"] = list(self.balance_retry_hours)
         return {**extra, **data}
 
 

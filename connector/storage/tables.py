@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -113,6 +114,10 @@ class OrderRow(Base):
     captured_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), server_default="0")
     authorized_at: Mapped[datetime | None]  # when the charge was authorized (expiry is counted from here)
+    # deferred payment (issue 10): bought through "pay when it ships"; nothing authorized, the balance
+    # is collected later. `payment_url`: the store's page where the customer can pay it (https only).
+    deferred_payment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    payment_url: Mapped[str | None] = mapped_column(String(2000))
     # what we last did to the order in the store (the outbox compares decisions against these)
     bo_generation: Mapped[int] = mapped_column(Integer, default=0)
     bo_tagged: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -462,3 +467,60 @@ class SellingStopRow(Base):
     switches: Mapped[int] = mapped_column(Integer, default=0)
     stopped_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# --- deferred payment (issue 10): the purchase option, its members, balances to collect ---------------
+
+
+class PurchaseOptionRow(Base):
+    """A shop's "pay when it ships" purchase option in its store (Shopify: a PRE_ORDER selling plan group)."""
+
+    __tablename__ = "purchase_options"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(255))  # the store's id (None: not created yet)
+    # active | needs_scopes (the merchant must re-authorize the app) | failed (last_error says why)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    deposit_percent: Mapped[int] = mapped_column(Integer, default=0)  # as created in the store
+    created_at: Mapped[datetime | None]
+    recreated_at: Mapped[datetime | None]  # the merchant deleted it and we created it again
+    recreated_count: Mapped[int] = mapped_column(Integer, default=0)
+    membership_version: Mapped[int] = mapped_column(Integer, default=0)  # grows with each diff sent
+    checked_at: Mapped[datetime | None]  # last compared with what the store says
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PurchaseOptionMemberRow(Base):
+    """A variant we put in the purchase option (its next unit is backordered)."""
+
+    __tablename__ = "purchase_option_members"
+    __table_args__ = (UniqueConstraint("shop_id", "variant_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[str] = mapped_column(String(255))  # the store's variant id
+    sku: Mapped[str] = mapped_column(String(255))
+    joined_at: Mapped[datetime]
+
+
+class BalanceCollectionRow(Base):
+    """Collecting the balance of a deferred-payment order for one backorder generation."""
+
+    __tablename__ = "balance_collections"
+    __table_args__ = (UniqueConstraint("order_id", "generation"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    # charging (an attempt is in the outbox) | retry_due (failed, next attempt at next_attempt_at)
+    # | gave_up (every attempt failed: the merchant decides) | paid | by_store (the store charges on fulfilment)
+    state: Mapped[str] = mapped_column(String(20), default="charging")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    customer_emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]

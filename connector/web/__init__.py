@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from adapters.base import ConnectShop, StartContext
+from connector import sweeps
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import Config, load_config
 from connector.domain.model import Platform
@@ -35,6 +36,8 @@ def create_app(
     config.instance_path.mkdir(parents=True, exist_ok=True)
     services = services or build_services(config)
     app.extensions["connector"] = services
+    # after a store install: create the shop's "pay when it ships" purchase option (issue 10)
+    app.extensions["after_install"] = lambda shop_id: sweeps.purchase_option_of(services, shop_id)
 
     from connector.web import errors, health, merchant, offers, security_headers, webhooks
 

@@ -14,6 +14,7 @@ from connector.web.chart import geometry
 from connector.web.forms import ActionForm
 from connector.web.read_models import dashboard_reads as dashboard
 from connector.web.read_models import selling_reads
+from connector.web.read_models import deferred_payment_reads as deferred
 from connector.web.read_models.order_reads import order_skus, shop_order
 
 bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
@@ -48,6 +49,10 @@ def dashboard_view() -> ResponseReturnValue:
             plan=latest_run(s, shop.id, done=True),
             # selling limits (issue 10)
             stopped=selling_reads.stopped_skus(s, shop.id, ShopSettings.from_mapping(shop.settings).longest_wait_days),
+            # "pay when it ships" (issue 10)
+            purchase_option=deferred.purchase_option(s, shop.id),
+            balances=deferred.balances_to_collect(s, shop.id),
+            reauthorize_url=f"{request.script_root}/shopify/install?shop={shop.domain}",
         )
     return render_template("app/dashboard.html", form=ActionForm(), **context)
 

@@ -49,6 +49,12 @@ def _tags(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
 
 
+def _hours(value: str) -> tuple[Any, ...]:
+    """"24, 72" -> (24, 72); a part that is not a whole number is kept as text for the model to refuse."""
+    parts = [p.strip() for p in (value or "").split(",") if p.strip()]
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
 class SettingsForm(FlaskForm):
     # promises
     default_lead_time_days = IntegerField("Default lead time (days)", [InputRequired()])
@@ -74,9 +80,12 @@ class SettingsForm(FlaskForm):
     auth_expiry_policy = SelectField(
         "When an authorization is about to expire",
         choices=[
-            SelectChoice("capture_now", "Capture it before it lapses"),
-            SelectChoice("request_payment", "Let it lapse, email a payment request"),
+            SelectChoice("request_payment", "Email a payment request, do not capture early (recommended)"),
+            SelectChoice("capture_now", "Capture it before it lapses (charges before the goods ship)"),
         ],
+        description="Orders paid by card authorization only (not orders bought with \"pay when it ships\"). "
+        "A payment request: the hold runs out, nothing is charged, and the customer gets an email with a link "
+        "to pay again. Capture: the whole amount is taken now, possibly weeks before anything ships.",
     )
     auth_warning_hours = IntegerField("Act this many hours before expiry", [InputRequired()])
     authorization_validity_days = IntegerField(
@@ -134,8 +143,38 @@ class SettingsForm(FlaskForm):
         description="When one more unit could not ship within this many days (9 times in 10), the store stops "
         "selling the item on backorder until a purchase order or a restock brings the date closer. Empty: no limit",
     )
+    # deferred payment (Shopify purchase option "pay when it ships"; issue 10)
+    deposit_percent = IntegerField(
+        "Deposit at checkout (%)", [InputRequired(), NumberRange(min=0, max=99)],
+        description="0: nothing is charged until the goods ship. The purchase option is created with it; a later "
+        "change does not update an option that exists",
+    )
+    balance_collection = SelectField(
+        "Who collects the balance",
+        choices=[
+            SelectChoice("on_fulfillment", "Shopify, when you fulfil the order"),
+            SelectChoice("when_stock_arrives", "This service, from the customer's saved card, when the stock arrives"),
+        ],
+    )
+    unpaid_balance_shipping = SelectField(
+        "When the balance cannot be charged",
+        choices=[
+            SelectChoice("wait", "Keep the goods until it is paid (recommended)"),
+            SelectChoice("ship", "Ship anyway and keep asking for the payment"),
+        ],
+    )
+    balance_retry_hours = StringField(
+        "Retry a failed charge after (hours, comma-separated)", [Length(max=100)],
+        description="e.g. 24, 72, 168: three more attempts, then the order waits for you on the dashboard",
+    )
 
     SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+        (
+            "Pay when it ships (Shopify)",
+            "Customers who buy a backordered item through the purchase option pay nothing (or the deposit) at "
+            "checkout; the balance is charged to their saved card when the goods ship or when the stock arrives.",
+            ("deposit_percent", "balance_collection", "unpaid_balance_shipping", "balance_retry_hours"),
+        ),
         (
             "Promises",
             "How ship dates are computed for backordered items.",
@@ -223,6 +262,7 @@ class SettingsForm(FlaskForm):
         data = settings.to_mapping()
         data["reseller_tags"] = ", ".join(settings.reseller_tags)
         data["email_languages"] = list(settings.email_languages)
+        data["balance_retry_hours"] = ", ".join(str(h) for h in settings.balance_retry_hours)
         for name in ("retail_partial_shipments", "reseller_partial_shipments"):
             data[name] = "partial" if getattr(settings, name) else "complete"
         return cls(data=data)
@@ -241,6 +281,7 @@ class SettingsForm(FlaskForm):
             "retail_partial_shipments": lambda v: v == "partial",
             "reseller_partial_shipments": lambda v: v == "partial",
             "dropship_value_threshold": lambda v: float(v or 0),
+            "balance_retry_hours": _hours,
             **{
                 n: lambda v: (v or "").strip()
                 for n in (

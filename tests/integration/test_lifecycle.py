@@ -121,7 +121,8 @@ def test_expedited_order_jumps_the_queue(sandbox, services, clock) -> None:  # t
 
 
 def test_authorization_expiry_warns_then_captures(app, services, clock) -> None:  # type: ignore[no-untyped-def]
-    sandbox = connect_sandbox(services, app.test_client(), clock, merchant_email="owner@example.com")
+    sandbox = connect_sandbox(services, app.test_client(), clock, merchant_email="owner@example.com",
+                              auth_expiry_policy="capture_now")  # no longer the default (issue 10)
     sandbox.store.add_product("TEE", "Tee", "20.00", 0)
     order = sandbox.store.place_order(RETAIL, [("TEE", 2)])
     sandbox.settle()
@@ -148,7 +149,7 @@ def test_authorization_expiry_warns_then_captures(app, services, clock) -> None:
 
 
 def test_authorization_expiry_can_ask_the_customer_to_pay_again(app, services, clock) -> None:  # type: ignore[no-untyped-def]
-    sandbox = connect_sandbox(services, app.test_client(), clock, auth_expiry_policy="request_payment")
+    sandbox = connect_sandbox(services, app.test_client(), clock)  # request_payment is the default (issue 10)
     sandbox.store.add_product("TEE", "Tee", "20.00", 0)
     order = sandbox.store.place_order(RETAIL, [("TEE", 1)])
     sandbox.settle()

@@ -41,14 +41,14 @@ AUTH_CASES: list[tuple[str, float, Settings, list[tuple[K, str]], list[tuple[K, 
     (
         "shortly before expiry, capture policy: capture and note",
         5,
-        MERCHANT,
+        replace(MERCHANT, auth_expiry_policy="capture_now"),
         [(K.EMAIL, f"auth:{STAMP}:warning")],
         [(K.CAPTURE, f"auth:{STAMP}:capture"), (K.NOTE, f"auth:{STAMP}:note")],
     ),
     (
-        "shortly before expiry, payment request policy: ask the customer and note",
+        "shortly before expiry, payment request policy (the default): ask the customer and note",
         5,
-        replace(MERCHANT, auth_expiry_policy="request_payment"),
+        MERCHANT,
         [(K.EMAIL, f"auth:{STAMP}:warning")],
         [(K.EMAIL, f"auth:{STAMP}:payment_request"), (K.NOTE, f"auth:{STAMP}:note")],
     ),
@@ -67,7 +67,8 @@ def test_authorization_near_expiry(name: str, hours: float, settings: Settings, 
 
 
 def test_authorization_payloads() -> None:
-    pic = picture(waiting=TEE_WAITS, flags=HELD, settings=MERCHANT, now=NOW - timedelta(hours=5),
+    pic = picture(waiting=TEE_WAITS, flags=HELD, settings=replace(MERCHANT, auth_expiry_policy="capture_now"),
+                  now=NOW - timedelta(hours=5),
                   payment=replace(AUTHORIZED, authorized_at=AUTH_AT, captured=Decimal("45.00")))
     due = authorization_due(pic)
     warning = due.warning[0].payload

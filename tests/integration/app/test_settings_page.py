@@ -39,6 +39,11 @@ VALID = {
     "backorder_penalty_per_unit_day": "0.8",
     "max_order_quantity": "5000",
     "longest_wait_days": "45",  # selling limits (issue 10)
+    # deferred payment (issue 10)
+    "deposit_percent": "20",
+    "balance_collection": "when_stock_arrives",
+    "unpaid_balance_shipping": "ship",
+    "balance_retry_hours": "12, 48",
 }
 
 MERCHANT_FIELDS = {f.name for f in dataclasses.fields(ShopSettings)} - {"extra"}
@@ -72,6 +77,9 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert saved.dropship_value_threshold == 250.0 and saved.dropship_shortage_threshold == 5
     assert saved.service_level == 0.97 and saved.backorder_penalty_per_unit_day == 0.8
     assert saved.max_order_quantity == 5000
+    assert (saved.deposit_percent, saved.balance_collection, saved.unpaid_balance_shipping) == (
+        20, "when_stock_arrives", "ship")
+    assert saved.balance_retry_hours == (12, 48)
     page = merchant.get("/app/settings").get_data(as_text=True)
     assert 'value="awaiting-stock"' in page and 'value="b2b, wholesale"' in page
 

@@ -49,6 +49,7 @@ def gql_order(rest: dict[str, Any], lines: list[dict[str, Any]], more_lines: str
         "displayFinancialStatus": rest["financial_status"].upper(), "currencyCode": rest["currency"],
         "presentmentCurrencyCode": rest["currency"], "taxesIncluded": rest["taxes_included"],
         "email": rest["email"], "customerLocale": None, "tags": [],
+        "statusPageUrl": f"https://{TEST_SHOP}/orders/{rest['id']}", "paymentTerms": None,
         "customer": {"id": f"gid://shopify/Customer/{customer['id']}", "firstName": customer["first_name"],
                      "lastName": customer["last_name"], "locale": "en", "tags": []},
         "purchasingEntity": None,
@@ -74,13 +75,13 @@ def test_orders_updated_since_pages_through_orders_and_lines(gql: GraphQLClient,
     orders = list(client.orders_updated_since(datetime(2026, 11, 25, 9, 30, tzinfo=UTC)))
 
     first_query, second_query = admin.called("OrdersUpdatedSince")
-    assert first_query == {"query": "updated_at:>='2026-11-25T09:30:00Z'", "after": None}
+    assert first_query == {"query": "updated_at:>='2026-11-25T09:30:00Z'", "after": None, "withPaymentTerms": True}
     assert second_query["after"] == "O1"
     assert admin.called("OrderLineItems") == [{"id": "gid://shopify/Order/450789469", "after": "L1"}]
     assert [o.external_id for o in orders] == ["450789469", "2"]
     assert orders[1].customer.is_reseller and not orders[0].customer.is_reseller
     # the GraphQL read and the webhook mapping agree on the same real order
-    assert orders[0] == order_from_rest(TEST_SHOP, rest)
+    assert orders[0] == order_from_rest(TEST_SHOP, {**rest, "order_status_url": f"https://{TEST_SHOP}/orders/{rest['id']}"})
     assert orders[0].lines[0].unit_price == Decimal("189.74")  # 199 - 20 discount + 10.74 tax
 
 
