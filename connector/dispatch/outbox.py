@@ -109,6 +109,7 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
         client.set_backorder_selling(
             payload["sku"], payload.get("product_id"), payload.get("variant_id"), bool(payload["selling"])
         )
+        return
     if kind in (Kind.OPTION_ADD, Kind.OPTION_REMOVE):  # a shop's purchase option, not an order (issue 10)
         option, variants = str(payload["option"]), [str(v) for v in payload["variants"]]
         if kind == Kind.OPTION_ADD:
