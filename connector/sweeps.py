@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from connector.backorders.evaluation import evaluate
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.backorders.timers import run_timers
 from connector.bootstrap import Services
 from connector.intake.reconcile import reconcile_shop, upkeep_shop
@@ -28,7 +28,8 @@ def evaluate_all(services: Services) -> int:
         with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
-                actions += evaluate(s, shop, None, services.clock()).actions
+                result = evaluate(s, shop, None, services.clock())  # and every variant's storefront value
+                actions += result.actions + result.storefront_changed
     if actions:
         services.notify("drain_outbox")
     return actions

@@ -48,6 +48,7 @@ class ActionKind(StrEnum):
     REFUND = "refund_lines"
     EMAIL = "send_email"
     ADJUST_STOCK = "adjust_stock"
+    PUBLISH_STOREFRONT = "publish_storefront"  # no order: what the storefront shows per variant
 
 
 class BackorderState(StrEnum):
