@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from connector.domain.model import Event, Order, Platform, Shop, StockLevel, Variant
+from connector.domain.model import Event, Order, Platform, Shop, StockLevel, StorefrontValue, Variant
 
 # ---- errors ---------------------------------------------------------------------------
 
@@ -153,6 +153,10 @@ class StoreClient(Protocol):
 
         Shopify: `inventoryAdjustQuantities` (reason "received"); WooCommerce: the product's stock
         quantity. The store then announces the new level by webhook like any other change."""
+        ...
+
+    def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
+        """Write these values where the storefront reads them; the adapter batches within its platform's limits."""
         ...
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...

@@ -13,6 +13,7 @@ from typing import Any
 from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
 from connector.domain.model import Platform, Shop
 
+from . import storefront
 from .client import ShopifyStoreClient
 from .config import ShopifyConfig
 from .graphql import GraphQLClient
@@ -41,7 +42,9 @@ def upkeep_for(config: ShopifyConfig) -> Callable[[UpkeepContext], SubscriptionR
         if not token:
             raise AuthRevoked(f"{context.shop.domain}: no Shopify access token stored")
         gql = GraphQLClient(context.shop.domain, str(token), config.api_version)
-        return ensure_webhooks(gql, context.webhook_url)
+        report = ensure_webhooks(gql, context.webhook_url)
+        storefront.ensure_definition(gql)  # shops installed before the theme app extension existed
+        return report
 
     return upkeep
 
