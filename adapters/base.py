@@ -215,3 +215,6 @@ class PlatformAdapter:
     # optional periodic care of a shop's connection, run before each reconciliation (WooCommerce:
     # re-create the webhooks a store disabled after failed deliveries). May raise AuthRevoked.
     upkeep: Callable[[UpkeepContext], Any] | None = None
+    # optional storefront proxy (Shopify's app proxy): (query pairs, now as epoch seconds) -> the
+    # verified request (`.shop`, `.path_prefix`, `.params`); raises SignatureInvalid
+    proxy_verifier: Callable[[Sequence[tuple[str, str]], float], Any] | None = None

@@ -7,7 +7,7 @@ SHOPIFY_API_SECRET_PREVIOUS, SHOPIFY_RESELLER_TAGS, SHOPIFY_WEBHOOK_PATH).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
@@ -19,6 +19,7 @@ from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .install import SubscriptionReport, ensure_webhooks
 from .normalise import ShopifyNormaliser
+from .proxy import ProxyRequest, verify_proxy
 from .verify import ShopifyWebhookVerifier
 from .web import make_blueprint
 
@@ -58,7 +59,17 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         client_factory=client_factory_for(settings),
         blueprint=make_blueprint(settings),
         upkeep=upkeep_for(settings),
+        proxy_verifier=proxy_verifier_for(settings),
     )
+
+
+def proxy_verifier_for(config: ShopifyConfig) -> Callable[[Sequence[tuple[str, str]], float], ProxyRequest]:
+    secrets = tuple(s for s in (config.api_secret, *config.previous_secrets) if s)
+
+    def verify(pairs: Sequence[tuple[str, str]], now: float) -> ProxyRequest:
+        return verify_proxy(pairs, secrets, now)
+
+    return verify
 
 
 __all__ = ["ShopifyConfig", "ShopifyStoreClient", "make_adapter"]

@@ -15,6 +15,7 @@ from .mapping import DEFAULT_RESELLER_TAGS
 DEFAULT_SCOPES: tuple[str, ...] = (
     "write_orders", "read_customers", "read_products", "write_inventory", "read_locations", "read_locales",
     "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
+    "write_app_proxy",  # the storefront through the shop's domain (/apps/backorders)
 )
 
 

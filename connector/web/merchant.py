@@ -34,6 +34,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_suppliers,
         auth,
         storefront,
+        storefront_proxy,
     )
 
     auth.register(app)
@@ -46,5 +47,6 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_planning.bp,
         app_emails.bp,
         storefront.bp,
+        storefront_proxy.bp,
     ):
         app.register_blueprint(bp)
