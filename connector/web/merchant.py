@@ -33,6 +33,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_settings,
         app_suppliers,
         auth,
+        feeds,
         storefront,
         storefront_proxy,
     )
@@ -48,5 +49,6 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_emails.bp,
         storefront.bp,
         storefront_proxy.bp,
+        feeds.bp,
     ):
         app.register_blueprint(bp)
