@@ -8,6 +8,7 @@ from sqlalchemy import select
 from connector.backorders.storefront_publication import evaluate_and_publish
 from connector.domain.model import ActionKind
 from connector.storage.tables import ActionRow, ShopRow, StorefrontValueRow
+from connector.sweeps import evaluate_all
 
 CUSTOMER = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
 
@@ -68,3 +69,19 @@ def test_a_client_that_cannot_publish_completes_the_action_with_nothing_sent(san
     sandbox.work()
     assert "storefront" not in sandbox.store.products["CAP"]
     assert publications(services) and all(p == (["CAP"], "done") for p in publications(services))
+
+
+def test_a_reconnected_store_gets_every_value_again(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """Shopify deletes app-owned metafields at uninstall: after a re-install every value is written anew."""
+    sandbox.store.add_product("HAT", "Hat", "30.00", 2)
+    sandbox.settle()
+    before = len(publications(services))
+    evaluate_all(services)
+    sandbox.work()
+    assert len(publications(services)) == before  # nothing changed: nothing written
+    del sandbox.store.products["HAT"]["storefront"]  # the store lost it (uninstall) ...
+    services.shops.connect("sandbox", sandbox.store.domain, name="Shop One")  # ... and installs again
+    evaluate_all(services)
+    sandbox.work()
+    assert len(publications(services)) == before + 1
+    assert sandbox.store.products["HAT"]["storefront"]["status"] == "in_stock"
