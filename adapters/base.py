@@ -156,7 +156,10 @@ class StoreClient(Protocol):
         ...
 
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
-        """Write these values where the storefront reads them; the adapter batches within its platform's limits."""
+        """Write these values where the storefront reads them; the adapter batches within its platform's limits.
+
+        A capability: the outbox publishes only through a client that has it (`hasattr`), and
+        completes the action with nothing sent for one that has not."""
         ...
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
