@@ -10,7 +10,7 @@ PIP_INSTALL = $(PY) -m pip install --quiet --config-settings editable_mode=compa
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg lint install env bench clean worker scheduler woocommerce-plugin woocommerce-pot
+.PHONY: run test test-pg lint install env bench clean worker scheduler woocommerce-plugin woocommerce-pot theme-check-tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,16 @@ run: $(STAMP) .env
 	ALLOW_PRIVATE_STORE_ADDRESSES=$${ALLOW_PRIVATE_STORE_ADDRESSES:-1} $(SERVED) $(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) \
 		--workers 1 --threads 8 --timeout 60 --access-logfile -
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) theme-check-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Shopify's theme-check for extensions/backorder-eta (tests/unit/test_theme_extension.py runs it):
+# installed once from the lockfile with npm; it then runs offline (its Liquid docs are bundled).
+theme-check-tools:
+	@if command -v npm >/dev/null 2>&1; then \
+		[ -d tools/theme-check/node_modules/@shopify/theme-check-node ] || \
+		npm ci --prefix tools/theme-check --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the theme-check test is skipped (fails under CI=true)"; fi
 
 # The unit and integration tests again, each on a fresh database of a throw-away PostgreSQL server.
 test-pg: $(TEST_STAMP)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from connector.domain.model import Event, Order, Platform, Shop, StockLevel, Variant
+from connector.domain.model import Event, Order, Platform, Shop, StockLevel, StorefrontValue, Variant
 
 # ---- errors ---------------------------------------------------------------------------
 
@@ -197,6 +197,12 @@ class StoreClient(Protocol):
         Shopify: the variant's inventory policy CONTINUE / DENY; WooCommerce: the product's or
         variation's `backorders` back to what it was / `no`. Called only for items the merchant had
         selling on backorder; safe to repeat."""
+
+    def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
+        """Write these values where the storefront reads them; the adapter batches within its platform's limits.
+
+        A capability: the outbox publishes only through a client that has it (`hasattr`), and
+        completes the action with nothing sent for one that has not."""
         ...
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]: ...
@@ -291,3 +297,6 @@ class PlatformAdapter:
     # optional periodic care of a shop's connection, run before each reconciliation (WooCommerce:
     # re-create the webhooks a store disabled after failed deliveries). May raise AuthRevoked.
     upkeep: Callable[[UpkeepContext], Any] | None = None
+    # optional storefront proxy (Shopify's app proxy): (query pairs, now as epoch seconds) -> the
+    # verified request (`.shop`, `.path_prefix`, `.params`); raises SignatureInvalid
+    proxy_verifier: Callable[[Sequence[tuple[str, str]], float], Any] | None = None

@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 
 from adapters.base import Delivery
-from connector.backorders.evaluation import evaluate
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.bootstrap import Services
 from connector.domain.model import Platform
 from connector.plans.planning_runs import run_plan

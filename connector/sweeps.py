@@ -10,8 +10,8 @@ import logging
 import time
 
 from connector.backorders import purchase_option
-from connector.backorders.evaluation import evaluate
 from connector.backorders.selling_limits import limit_selling
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.backorders.timers import run_timers
 from connector.bootstrap import Services
 from connector.intake.reconcile import reconcile_shop, upkeep_shop
@@ -31,7 +31,8 @@ def evaluate_all(services: Services) -> int:
         with services.db.session(background=True) as s:
             shop = s.get(ShopRow, ref.id)
             if shop is not None and shop.status == "active":
-                actions += evaluate(s, shop, None, services.clock()).actions
+                result = evaluate(s, shop, None, services.clock())  # and every variant's storefront value
+                actions += result.actions + result.storefront_changed
                 actions += limit_selling(s, shop, None, services.clock()).actions
                 follow = purchase_option.follow_engine(s, shop, services.clock())  # no store read: our memory
                 actions += len(follow.added) + len(follow.removed)

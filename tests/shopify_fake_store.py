@@ -8,6 +8,7 @@ assert on the shop's state and on how many times each mutation was sent."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -46,13 +47,17 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self.primary_location = 905684977
         self.adjustments: dict[str, list[dict[str, Any]]] = {}  # idempotency key -> changes applied
         self.policy_updates: list[dict[str, Any]] = []  # productVariantsBulkUpdate calls applied
+        # storefront (issue 11): metafield definitions by (owner type, namespace, key); variant metafields
+        self.definitions: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.variant_metafields: dict[str, dict[tuple[str, str], str]] = {}  # variant gid -> (ns, key) -> value
+        self.metafields_set_calls: list[int] = []  # metafields per metafieldsSet call
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
                      "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
                      "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
-                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate",
+                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate", "MetafieldDefinitionCreate",
                      *DEFERRED_OPERATIONS):
             mock.on(name, getattr(self, "_" + name))
         self._init_deferred()
@@ -211,11 +216,53 @@ class FakeShopifyStore(DeferredPaymentsFake):
         return {"orderCapture": _payload(transaction=capture)}
 
     def _MetafieldsSet(self, v: dict[str, Any]) -> dict[str, Any]:
+        """As Shopify: at most 25 per call, all or nothing; json values must parse; owners must exist."""
+        inputs = v["metafields"]
+        self.metafields_set_calls.append(len(inputs))
+        if len(inputs) > 25:
+            return {"metafieldsSet": {"metafields": None, "userErrors": [{
+                "field": ["metafields"], "code": "LESS_THAN_OR_EQUAL_TO",
+                "message": "Exceeded the maximum metafields input limit of 25."}]}}
+        errors = []
+        for i, m in enumerate(inputs):
+            if not self._owner_exists(m["ownerId"]):
+                errors.append({"field": ["metafields", str(i), "ownerId"], "code": "INVALID",
+                               "message": "Owner does not exist"})
+            if m.get("type") == "json":
+                try:
+                    json.loads(m["value"])
+                except ValueError:
+                    errors.append({"field": ["metafields", str(i), "value"], "code": "INVALID_VALUE",
+                                   "message": "Value is invalid JSON"})
+        if errors:
+            return {"metafieldsSet": {"metafields": None, "userErrors": errors}}
         out = []
-        for m in v["metafields"]:
-            self._order_by_gid(m["ownerId"])["metafields"][(m["namespace"], m["key"])] = m["value"]
+        for m in inputs:
+            if "/ProductVariant/" in m["ownerId"]:
+                self.variant_metafields.setdefault(m["ownerId"], {})[(m["namespace"], m["key"])] = m["value"]
+            else:
+                self._order_by_gid(m["ownerId"])["metafields"][(m["namespace"], m["key"])] = m["value"]
             out.append({"id": gid("Metafield", next(_ids)), "namespace": m["namespace"], "key": m["key"]})
         return {"metafieldsSet": _payload(metafields=out)}
+
+    def _owner_exists(self, owner: str) -> bool:
+        if "/ProductVariant/" in owner:
+            return any(gid("ProductVariant", var["id"]) == owner for _, var in self._variants())
+        return self._order_by_gid(owner) is not None
+
+    def _MetafieldDefinitionCreate(self, v: dict[str, Any]) -> dict[str, Any]:
+        d = v["definition"]
+        ident = (d["ownerType"], d["namespace"], d["key"])
+        if ident in self.definitions:
+            return {"metafieldDefinitionCreate": {"createdDefinition": None, "userErrors": [{
+                "field": ["definition", "key"], "code": "TAKEN", "message": "Key is in use for Product variant "
+                "metafields on the 'app' namespace."}]}}
+        if not d.get("name"):
+            return {"metafieldDefinitionCreate": {"createdDefinition": None, "userErrors": [{
+                "field": ["definition", "name"], "code": "BLANK", "message": "Name can't be blank"}]}}
+        self.definitions[ident] = dict(d)
+        created = {"id": gid("MetafieldDefinition", next(_ids)), "namespace": d["namespace"], "key": d["key"]}
+        return {"metafieldDefinitionCreate": _payload(createdDefinition=created)}
 
     def _MetafieldsDelete(self, v: dict[str, Any]) -> dict[str, Any]:
         for m in v["metafields"]:

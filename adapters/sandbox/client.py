@@ -9,7 +9,7 @@ from decimal import Decimal
 from adapters.base import LineQuantity, StoreError
 from adapters.sandbox.normalise import _order
 from adapters.sandbox.store import SandboxError, SandboxStore
-from connector.domain.model import Order, StockLevel, Variant
+from connector.domain.model import Order, StockLevel, StorefrontValue, Variant
 
 
 class SandboxStoreClient:
@@ -62,6 +62,11 @@ class SandboxStoreClient:
     def set_backorder_selling(self, sku: str, product_id: str | None, variant_id: str | None, selling: bool) -> None:
         self._call(self.store.set_selling, sku, selling)
 
+    def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
+        """Onto each product of the simulated store, in one write (it has no call limit)."""
+        known = [v for v in values if v.sku in self.store.products]  # a product removed meanwhile: nothing to show
+        self._call(self.store.set_storefront, {v.sku: _fields(v) for v in known})
+
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:
         for order_id in list(self.store.orders):
             payload = self.store.order_payload(order_id)
@@ -92,3 +97,16 @@ class SandboxStoreClient:
                 product_url=p["url"],
                 updated_at=datetime.fromisoformat(p["updated_at"]),
             )
+
+
+def _fields(value: StorefrontValue) -> dict[str, str | None]:
+    def iso(d: date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "status": value.status,
+        "ships_by": iso(value.ships_by),
+        "ships_p50": iso(value.ships_p50),
+        "ships_p90": iso(value.ships_p90),
+        "message": value.message,
+    }

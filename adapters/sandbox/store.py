@@ -309,6 +309,14 @@ class SandboxStore:
             self._touch(order, "set_eta", eta)
         self.save()
 
+    def set_storefront(self, values: dict[str, dict[str, Any]]) -> None:
+        """What the product pages show per SKU (as a theme reads the app's metafield): no webhook follows."""
+        with self._lock:
+            for sku, value in values.items():
+                self._product(sku)["storefront"] = dict(value)
+            self.calls.append(("set_storefront", "", sorted(values)))
+        self.save()
+
     def add_note(self, order_id: str, text: str, customer_visible: bool) -> None:
         with self._lock:
             order = self._order(order_id)

@@ -7,7 +7,7 @@ SHOPIFY_API_SECRET_PREVIOUS, SHOPIFY_RESELLER_TAGS, SHOPIFY_WEBHOOK_PATH).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import shopify
@@ -15,11 +15,13 @@ import shopify
 from adapters.base import AuthRevoked, ClientFactory, PlatformAdapter, UpkeepContext
 from connector.domain.model import Platform, Shop
 
+from . import storefront
 from .client import ShopifyStoreClient
 from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .install import SubscriptionReport, ensure_webhooks
 from .normalise import ShopifyNormaliser
+from .proxy import ProxyRequest, verify_proxy
 from .purchase_options import OPTION_SCOPES
 from .verify import ShopifyWebhookVerifier
 from .web import make_blueprint
@@ -46,7 +48,9 @@ def upkeep_for(config: ShopifyConfig) -> Callable[[UpkeepContext], SubscriptionR
         if not token:
             raise AuthRevoked(f"{context.shop.domain}: no Shopify access token stored")
         gql = GraphQLClient(context.shop.domain, str(token), config.api_version)
-        return ensure_webhooks(gql, context.webhook_url)
+        report = ensure_webhooks(gql, context.webhook_url)
+        storefront.ensure_definition(gql)  # shops installed before the theme app extension existed
+        return report
 
     return upkeep
 
@@ -60,7 +64,17 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         client_factory=client_factory_for(settings),
         blueprint=make_blueprint(settings),
         upkeep=upkeep_for(settings),
+        proxy_verifier=proxy_verifier_for(settings),
     )
+
+
+def proxy_verifier_for(config: ShopifyConfig) -> Callable[[Sequence[tuple[str, str]], float], ProxyRequest]:
+    secrets = tuple(s for s in (config.api_secret, *config.previous_secrets) if s)
+
+    def verify(pairs: Sequence[tuple[str, str]], now: float) -> ProxyRequest:
+        return verify_proxy(pairs, secrets, now)
+
+    return verify
 
 
 __all__ = ["ShopifyConfig", "ShopifyStoreClient", "make_adapter"]

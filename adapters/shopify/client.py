@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.base import LineQuantity, PurchaseOptionSpec, StoreError, UserError
-from connector.domain.model import Order, StockLevel, Variant
+from connector.domain.model import Order, StockLevel, StorefrontValue, Variant
 
+from . import storefront
 from .graphql import GraphQLClient
 from .ids import gid, legacy_id
 from .mapping import DEFAULT_RESELLER_TAGS
@@ -267,6 +268,10 @@ class ShopifyStoreClient:
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
         text = " ".join(note.split())
         self._rewrite_note(order_id, ETA_NOTE_PREFIX, ETA_NOTE_PREFIX + text if text else None, replace=True)
+
+    def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
+        """Each variant's value into its `$app` metafield, which the theme app extension renders."""
+        storefront.publish(self.gql, values)
 
     def add_note(self, order_id: str, text: str, customer_visible: bool) -> None:
         """Shopify orders have one staff-facing note and no customer-visible one: the line goes there

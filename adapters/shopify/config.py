@@ -21,6 +21,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "write_orders", "read_customers", "write_products", "write_inventory", "read_locations", "read_locales",
     "write_merchant_managed_fulfillment_orders", "write_third_party_fulfillment_orders",
     "write_purchase_options", "write_payment_mandate", "read_payment_terms",
+    "write_app_proxy",  # the storefront through the shop's domain (/apps/backorders)
 )
 
 

@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from adapters.base import AuthRevoked, StoreError
 from connector.domain.model import Platform
 
+from . import storefront
 from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .ids import InvalidShopDomain, shop_domain
@@ -146,6 +147,7 @@ def _callback(config: ShopifyConfig) -> ResponseReturnValue:
     _sign_in(ref.id)
     try:
         report = ensure_webhooks(gql, config.webhook_url)
+        storefront.ensure_definition(gql)  # the variant metafield the theme app extension reads
     except StoreError as exc:
         # The token is stored and reconciliation already covers the shop; opening the app again retries.
         return _text(f"Installed, but subscribing to Shopify's webhooks failed ({exc}). Please open the app "

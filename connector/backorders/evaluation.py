@@ -42,6 +42,7 @@ class Evaluation:
     backordered_lines: int = 0
     orders_changed: int = 0
     actions: int = 0
+    storefront_changed: int = 0  # variants whose storefront value changed (storefront_publication)
 
 
 def shop_today(shop: ShopRow, now: datetime) -> date:

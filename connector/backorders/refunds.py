@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import evaluate
 from connector.backorders.order_actions import OrderActions, email_payload
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind
 from connector.domain.model import BackorderState
 from connector.shops.shop_settings import ShopSettings

@@ -36,6 +36,7 @@ from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, Stor
 from connector.domain.model import ActionKind
 from connector.storage.db import Database
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
+from connector.storage.storefront_rows import current_values
 from connector.storage.tables import ActionRow, ShopRow
 from connector.storage.types import utcnow
 
@@ -225,8 +226,25 @@ class Outbox:
             if self.send_mail is None:
                 raise RuntimeError("no mail sender configured (MAIL_URL)")
             self.send_mail(row.payload, row.idempotency_key)
+        elif row.kind == Kind.PUBLISH_STOREFRONT:
+            self._publish_storefront(row)
         else:
             execute_store_action(self.client_for(row.shop_id), row.kind, row.payload, row.idempotency_key)
+
+    def _publish_storefront(self, row: ActionRow) -> None:
+        """Publish the *current* values of the action's variants (a late retry never restores an older one).
+
+        Publishing is a capability: a client without `publish_storefront` (a platform whose
+        storefront does not read values from us) has the action completed with nothing sent."""
+        client = self.client_for(row.shop_id)
+        publish = getattr(client, "publish_storefront", None)
+        if publish is None:
+            log.info("storefront values not published: the %s client cannot publish", type(client).__name__)
+            return
+        with self.db.read() as s:
+            values = current_values(s, row.shop_id, [str(sku) for sku in row.payload.get("skus", [])])
+        if values:
+            publish(values)
 
     def renew(self, held: Mapping[int, int]) -> int:
         """Extend the claims in `held` (action id -> claim token) that are still ours. Returns how many."""

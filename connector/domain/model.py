@@ -53,6 +53,7 @@ class ActionKind(StrEnum):
     COLLECT_BALANCE = "collect_balance"  # charge a deferred-payment order's balance to the customer's saved method
     OPTION_ADD = "purchase_option_add"  # variants join the shop's "pay when it ships" purchase option
     OPTION_REMOVE = "purchase_option_remove"  # ... and leave it
+    PUBLISH_STOREFRONT = "publish_storefront"  # no order: what the storefront shows per variant
 
 
 class BackorderState(StrEnum):

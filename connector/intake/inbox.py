@@ -34,8 +34,8 @@ from sqlalchemy.orm import aliased
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector.backorders import order_edits as edits
-from connector.backorders.evaluation import evaluate
 from connector.backorders.selling_limits import limit_selling
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import backoff
 from connector.domain.model import Event, Platform
 from connector.domain.store_limits import OutOfBounds, check_events

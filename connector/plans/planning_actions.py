@@ -10,8 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import evaluate, shop_today
+from connector.backorders.evaluation import shop_today
 from connector.backorders.selling_limits import limit_selling
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind, enqueue
 from connector.domain.planning.export import SupplierExport, SupplierSkuPlan, supplier_email, to_csv
 from connector.mail.plain import plain_payload

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.domain.model import Platform, Shop
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.crypto import CredentialBox
 from connector.storage.db import Database
-from connector.storage.tables import ShopRow
+from connector.storage.tables import ShopRow, StorefrontValueRow
 from connector.storage.types import utcnow
 
 SECRET_TTL = 60.0  # seconds
@@ -83,6 +83,7 @@ class ShopDirectory:
             row.status, row.status_reason = ACTIVE, None
             row.installed_at = utcnow()
             s.flush()
+            _forget_storefront_values(s, row.id)
             return ShopRef(row.id, platform, domain, row.status)
 
     def set_status(self, platform: Platform, domain: str, status: str, reason: str | None = None) -> None:
@@ -189,3 +190,9 @@ def lock_shop(session: Session, shop_id: int) -> None:
     the shop row's lock; SQLite serialises every write transaction already (BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name != "sqlite":
         session.execute(select(ShopRow.id).where(ShopRow.id == shop_id).with_for_update())
+
+
+def _forget_storefront_values(session: Session, shop_id: int) -> None:
+    """A (re)connected store holds none of our storefront values (Shopify deletes app-owned metafields
+    at uninstall): each is marked unwritten, so the next evaluation publishes it as a new version."""
+    session.execute(update(StorefrontValueRow).where(StorefrontValueRow.shop_id == shop_id).values(value={}))

@@ -524,3 +524,35 @@ class BalanceCollectionRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
+
+
+# ---- storefront publication (issue 11) ----------------------------------------------------------
+
+
+class StorefrontValueRow(Base):
+    """What the store should show shoppers for one variant: the value last computed, and its version.
+
+    A new version is made only when the value changes; each version is published to the store once
+    (the outbox action's key names the versions), and the action reads the current value when it runs."""
+
+    __tablename__ = "storefront_values"
+    __table_args__ = (UniqueConstraint("shop_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)  # status, ships_by, ships_p50, ships_p90, message
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_at: Mapped[datetime]
+
+
+class FeedTokenRow(Base):
+    """The secret in the address of a shop's Google Merchant Center supplemental feed (rotatable)."""
+
+    __tablename__ = "feed_tokens"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -16,8 +16,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import Evaluation, evaluate
+from connector.backorders.evaluation import Evaluation
 from connector.backorders.selling_limits import limit_selling
+from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind, enqueue
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import PurchaseOrderRow, ShopRow, StockLevelRow

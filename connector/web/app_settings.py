@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from connector.shops.feed_tokens import feed_token, rotate
 from connector.shops.shop_settings import SettingsError
 from connector.web.app_common import reevaluate, services, shop_session, signed_in
 from connector.web.auth import login_required
@@ -35,4 +36,29 @@ def settings() -> ResponseReturnValue:
                 flash("Settings saved.", "success")
                 return redirect(url_for(".settings"))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("app/settings.html", form=form), status
+    return render_template("app/settings.html", form=form, feed=_feed()), status
+
+
+# ---- the Google Merchant Center feed (issue 11) ---------------------------------------------------
+
+
+def _feed() -> dict[str, str]:
+    """The shop's feed address (its token made on first view) and what the storefront offers."""
+    with shop_session() as (s, row):
+        token = feed_token(s, row.id, services().clock())
+        platform, domain = row.platform, row.domain
+    base = services().config.app_url
+    return {
+        "url": f"{base}/feeds/{platform}/{domain}/{token}/google-merchant.tsv",
+        "platform": platform,
+    }
+
+
+@bp.post("/feed/rotate")
+@login_required
+def rotate_feed() -> ResponseReturnValue:
+    """A new feed address: the old one stops working at once (update it in Merchant Center)."""
+    with shop_session() as (s, row):
+        rotate(s, row.id, services().clock())
+    flash("New feed address made: the old one no longer works. Update it in Merchant Center.", "success")
+    return redirect(url_for(".settings") + "#feed")

@@ -34,7 +34,9 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_settings,
         app_suppliers,
         auth,
+        feeds,
         storefront,
+        storefront_proxy,
     )
 
     auth.register(app)
@@ -48,5 +50,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_emails.bp,
         app_selling.bp,  # selling limits (issue 10)
         storefront.bp,
+        storefront_proxy.bp,
+        feeds.bp,
     ):
         app.register_blueprint(bp)

@@ -7,12 +7,12 @@ cacheable (``Cache-Control: public, max-age=60``, ETag / 304) and readable from 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.backorders.availability import SkuQuote, Status, load_quote, sku_for_variant
+from connector.backorders.availability import SkuQuote, Status, load_quote, load_quotes, sku_for_variant
 from connector.backorders.evaluation import load_supplies, shop_today
 from connector.bootstrap import Services
 from connector.domain.model import Platform
@@ -105,29 +105,8 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
     now = services.clock()
     with services.db.session() as s:
         shop = _shop(s, platform, domain)
-        settings = ShopSettings.from_mapping(shop.settings)
         today = shop_today(shop, now)
-        variants = variants_by_title(s, shop.id)
-        supplies = load_supplies(s, shop.id, [v.sku for v in variants], settings)
-        incoming = incoming_by_sku(s, shop.id)
-        items = []
-        for v in variants:
-            supply = supplies.get(v.sku)
-            found = load_quote(s, shop, v.sku, now)
-            lead = supply.lead_time.mean_days if supply else float(v.lead_time_days or 0)
-            if found.quote.status != Status.BACKORDER and lead <= LONG_LEAD_DAYS:
-                continue
-            items.append(
-                {
-                    "sku": v.sku,
-                    "title": v.title,
-                    "price": v.price,
-                    "quote": found.quote,
-                    "lead_days": lead,
-                    "arrivals": [(d, q) for d, q, _ in incoming.get(v.sku, [])],
-                    "url": _product_link(shop, v),
-                }
-            )
+        items = long_lead_items(s, shop, now)
         name, currency = shop.name, shop.currency
     html = render_template(
         "storefront/landing.html",
@@ -141,6 +120,34 @@ def landing(platform: str, domain: str) -> ResponseReturnValue:
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
+
+
+def long_lead_items(session, shop: ShopRecord, now: datetime) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The items of the landing page: backordered now, or restocking in more than two weeks."""
+    settings = ShopSettings.from_mapping(shop.settings)
+    variants = variants_by_title(session, shop.id)
+    supplies = load_supplies(session, shop.id, [v.sku for v in variants], settings)
+    incoming = incoming_by_sku(session, shop.id)
+    quotes = load_quotes(session, shop, [v.sku for v in variants], now)
+    items = []
+    for v in variants:
+        supply = supplies.get(v.sku)
+        found = quotes[v.sku]
+        lead = supply.lead_time.mean_days if supply else float(v.lead_time_days or 0)
+        if found.quote.status != Status.BACKORDER and lead <= LONG_LEAD_DAYS:
+            continue
+        items.append(
+            {
+                "sku": v.sku,
+                "title": v.title,
+                "price": v.price,
+                "quote": found.quote,
+                "lead_days": lead,
+                "arrivals": [(d, q) for d, q, _ in incoming.get(v.sku, [])],
+                "url": _product_link(shop, v),
+            }
+        )
+    return items
 
 
 def _product_link(shop: ShopRecord, variant: VariantRecord) -> str | None:

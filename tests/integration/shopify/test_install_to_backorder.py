@@ -61,6 +61,7 @@ def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHa
 
     # ---- the catalogue and stock arrive by webhook: RED is out of stock ----------------------
     product = catalogue()
+    h.store.add_product(product)  # the shop has it (storefront values are written onto its variants)
     assert h.webhook("products/update", product).status_code == 200
     for variant in product["variants"]:
         level = {"inventory_item_id": variant["inventory_item_id"], "location_id": 905684977,
@@ -113,7 +114,11 @@ def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHa
         h.webhook("inventory_levels/update", restock, event_id="evt-restock-red")
         h.settle(wait_seconds=60)
     assert mutations(h, before) == Counter({"FulfillmentOrderReleaseHold": 1, "TagsRemove": 1, "OrderCapture": 1,
-                                            "MetafieldsSet": 2})  # the capture journal: pending, then done
+                                            "MetafieldsSet": 3})  # the capture journal: pending, then done;
+    # and RED's storefront value, once although the restock came three times
+    red_fields = h.store.variant_metafields[f"gid://shopify/ProductVariant/{red['id']}"]
+    red_eta = json.loads(red_fields[("$app", "backorder_eta")])
+    assert red_eta["status"] == "in_stock" and red_eta["ships_by"] is None
     assert held["status"] == "OPEN" and held["holds"] == [] and order["tags"] == set()
     captures = [t for t in order["transactions"] if t["kind"] == "CAPTURE"]
     assert [Decimal(t["amountSet"]["presentmentMoney"]["amount"]) for t in captures] == [Decimal("409.94")]

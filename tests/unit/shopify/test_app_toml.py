@@ -21,3 +21,11 @@ def test_app_configuration_matches_the_code() -> None:
     (compliance,) = [s for s in app["webhooks"]["subscriptions"] if "compliance_topics" in s]
     assert set(compliance["compliance_topics"]) == COMPLIANCE_TOPICS
     assert urlparse(compliance["uri"]).path == config.webhook_path
+
+
+def test_the_app_proxy_points_at_the_proxy_route() -> None:
+    app = tomllib.loads((REPO / "shopify.app.toml").read_text())
+    proxy = app["app_proxy"]
+    assert urlparse(proxy["url"]).path == "/proxy/shopify"
+    assert (proxy["prefix"], proxy["subpath"]) == ("apps", "backorders")
+    assert "write_app_proxy" in DEFAULT_SCOPES
