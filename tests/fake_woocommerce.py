@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,8 +29,8 @@ import responses
 from adapters.woocommerce.verify import signature
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class FakeWooStore:
@@ -42,7 +43,9 @@ class FakeWooStore:
         secret: str = "cs_test",
         currency: str = "USD",
         home_url: str | None = None,
+        clock: Callable[[], datetime] = _wall_clock,
     ) -> None:
+        self.clock = clock  # the store's time: its date_modified/date_created stamps (the tests' clock)
         self.url = url.rstrip("/")
         self.api = self.url + "/wp-json/wc/v3/"
         self.key, self.secret = key, secret
@@ -173,8 +176,7 @@ class FakeWooStore:
                     return parent_id, variation
         raise KeyError(variation_id)
 
-    @staticmethod
-    def _save_product(item: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    def _save_product(self, item: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if "stock_quantity" in data:
             item["stock_quantity"] = data["stock_quantity"]
         if "backorders" in data:  # as WooCommerce: one of no / notify / yes, and backorders_allowed follows
@@ -188,8 +190,11 @@ class FakeWooStore:
                 existing[0]["value"] = entry["value"]
             else:
                 item["meta_data"].append({"id": len(item["meta_data"]) + 1, **entry})
-        item["date_modified_gmt"] = _now()
+        item["date_modified_gmt"] = self._now()
         return copy.deepcopy(item)
+
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
     def _products(self, method: str, seg: list[str], query: dict, data: Any):
         """Products; as in WooCommerce, ``?sku=`` finds no variations, ``/products/<id>`` does."""
@@ -261,14 +266,14 @@ class FakeWooStore:
             if "status" in data:
                 order["status"] = data["status"]
                 if order["status"] == "completed" and not order.get("date_completed_gmt"):
-                    order["date_completed_gmt"] = _now()
+                    order["date_completed_gmt"] = self._now()
             for entry in data.get("meta_data", []):
                 existing = [m for m in order.setdefault("meta_data", []) if m["key"] == entry["key"]]
                 if existing:
                     existing[0]["value"] = entry["value"]
                 else:
                     order["meta_data"].append({"id": next(self._ids), **entry})
-            order["date_modified_gmt"] = _now()
+            order["date_modified_gmt"] = self._now()
             return 200, copy.deepcopy(order), {}
         if seg[1] == "notes":
             notes = self.notes.setdefault(order_id, [])
@@ -276,7 +281,7 @@ class FakeWooStore:
                 note = {
                     "id": next(self._ids),
                     "author": "system",
-                    "date_created_gmt": _now(),
+                    "date_created_gmt": self._now(),
                     "note": data["note"],
                     "customer_note": bool(data.get("customer_note")),
                 }
@@ -293,7 +298,7 @@ class FakeWooStore:
                     return 500, {"code": "woocommerce_rest_cannot_create_order_refund", "message": refused}, {}
                 refund = {
                     "id": next(self._ids),
-                    "date_created_gmt": _now(),
+                    "date_created_gmt": self._now(),
                     "amount": data["amount"],
                     "reason": data.get("reason", ""),
                     "refunded_payment": bool(data.get("api_refund")),
@@ -327,7 +332,7 @@ class FakeWooStore:
                 "resource": resource,
                 "event": event,
                 "delivery_url": data["delivery_url"],
-                "date_created_gmt": _now(),
+                "date_created_gmt": self._now(),
             }
             self.webhooks[hook_id] = hook
             self.webhook_secrets[hook_id] = data.get("secret", "")

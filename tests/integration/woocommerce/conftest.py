@@ -66,5 +66,5 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def store(rsps: responses.RequestsMock) -> FakeWooStore:
-    return FakeWooStore(rsps, "https://shop.example.com", key="ck_live_1", secret="cs_live_1")
+def store(rsps: responses.RequestsMock, woo_clock: Clock) -> FakeWooStore:
+    return FakeWooStore(rsps, "https://shop.example.com", key="ck_live_1", secret="cs_live_1", clock=woo_clock)
