@@ -8,6 +8,7 @@ from typing import Any
 
 CHARGE_POLICIES = ("authorize_then_capture", "capture_at_purchase")
 AUTH_EXPIRY_POLICIES = ("capture_now", "request_payment")
+SHIPPING_PAYERS = ("shop", "customer")  # who pays a shipment the customer asked for ahead of the rest
 MAX_ORDER_QUANTITY = 1_000_000  # what a shop may set as its own cap (see `connector.domain.store_limits`)
 
 
@@ -40,7 +41,7 @@ class ShopSettings:
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ
     notify_customers: bool = True
-    email_languages: tuple[str, ...] = ("en", "it")
+    email_languages: tuple[str, ...] = ("en", "it", "de", "fr", "es")
     sender_name: str = ""
     reply_to: str = ""
     brand_color: str = "#1f6feb"
@@ -56,6 +57,13 @@ class ShopSettings:
     # The most units planning proposes for one SKU on one purchase order; a larger suggestion is
     # capped and flagged on the planning page (a forecast gone wrong must not order a warehouse).
     max_order_quantity: int = 10_000
+    # --- the customer's page (issue 16) ---
+    # A customer whose order ships complete may ask on their page to ship what is ready now.
+    customer_ship_ahead: bool = True
+    # Who pays the extra shipment: "shop", or "customer" (the fee below is shown before they confirm,
+    # and the merchant's note on the order asks them to collect it).
+    ship_ahead_shipping_paid_by: str = "shop"
+    ship_ahead_shipping_fee: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -105,6 +113,10 @@ class ShopSettings:
             1 <= self.max_order_quantity <= MAX_ORDER_QUANTITY
         ):
             errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
+        if self.ship_ahead_shipping_paid_by not in SHIPPING_PAYERS:
+            errors["ship_ahead_shipping_paid_by"] = f"must be one of {', '.join(SHIPPING_PAYERS)}"
+        if not 0 <= self.ship_ahead_shipping_fee <= 1000:
+            errors["ship_ahead_shipping_fee"] = "must be between 0 and 1000"
         if errors:
             raise SettingsError(errors)
 
