@@ -160,6 +160,7 @@ def order_link_maker(config: Config, clock: Callable[[], datetime]) -> OrderLink
     """Signs the link to the customer's page of an order, stamped with the time the email is sent."""
 
     def link(platform: str, domain: str, external_id: str) -> str:
-        return order_page_url(config.secret_key, config.app_url, OrderPageClaim(platform, domain, external_id), now=clock())
+        claim = OrderPageClaim(platform, domain, external_id)
+        return order_page_url(config.secret_key, config.app_url, claim, now=clock())
 
     return link
