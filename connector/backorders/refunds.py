@@ -23,6 +23,10 @@ from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
 
 
+def N_(message: str) -> str:  # noqa: N802 (the gettext marker pybabel extracts; the offer page translates)
+    return message
+
+
 class OfferError(ValueError):
     """The offer cannot be answered (unknown, expired, or already answered differently)."""
 
@@ -37,30 +41,30 @@ class OfferOutcome:
 def load_offer(session: Session, shop_domain: str, order_external_id: str, offer_id: int) -> RefundOfferRow:
     offer = session.get(RefundOfferRow, offer_id)
     if offer is None:
-        raise OfferError("this refund offer does not exist")
+        raise OfferError(N_("this refund offer does not exist"))
     order = session.get(OrderRow, offer.order_id)
     shop = session.get(ShopRow, offer.shop_id)
     if order is None or shop is None or shop.domain != shop_domain or order.external_id != order_external_id:
-        raise OfferError("this refund offer does not exist")
+        raise OfferError(N_("this refund offer does not exist"))
     return offer
 
 
 def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: datetime) -> OfferOutcome:
     if choice not in ("refund", "keep"):
-        raise OfferError("choose to take the refund or to keep the order")
+        raise OfferError(N_("choose to take the refund or to keep the order"))
     if offer.status == "accepted":
         return OfferOutcome("accepted", offer.amount, list(offer.lines))
     if offer.status == "declined" and choice == "keep":
         return OfferOutcome("declined")
     if offer.status not in ("offered", "declined"):
-        raise OfferError("this refund offer is no longer open")
+        raise OfferError(N_("this refund offer is no longer open"))
     if now >= offer.expires_at:
-        raise OfferError("this refund offer has expired")
+        raise OfferError(N_("this refund offer has expired"))
     order = session.get(OrderRow, offer.order_id)
     shop = session.get(ShopRow, offer.shop_id)
     assert order is not None and shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     if order.cancelled:
-        raise OfferError("this order was cancelled")
+        raise OfferError(N_("this order was cancelled"))
     if choice == "keep":
         offer.status, offer.decided_at = "declined", now
         return OfferOutcome("declined")

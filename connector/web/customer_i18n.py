@@ -9,6 +9,7 @@ newstyle gettext: the options babel.cfg extracts with).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -76,3 +77,9 @@ def render_customer(
         **context,
     }
     return env.get_template(template).render(values)
+
+
+def shop_accent(shop: ShopRow) -> str:
+    """The shop's brand colour, when it is a plain hex colour (it goes into a style sheet)."""
+    colour = str((shop.settings or {}).get("brand_color") or "")
+    return colour if re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", colour) else "#1f6feb"

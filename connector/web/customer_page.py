@@ -9,7 +9,6 @@ screen, applied once (`connector.backorders.customer_choices`).
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -19,7 +18,7 @@ from icalendar import Calendar, Event
 from connector.backorders.customer_choices import CHOICES, apply_choice, options
 from connector.bootstrap import Services
 from connector.mail.links import RefundTokenError, read_order_token
-from connector.web.customer_i18n import browser_locale, order_locale, render_customer
+from connector.web.customer_i18n import browser_locale, order_locale, render_customer, shop_accent
 from connector.web.read_models.customer_reads import find_order, is_done, order_page
 
 bp = Blueprint("customer_page", __name__)
@@ -62,16 +61,10 @@ def _render(template: str, shop, order, **context) -> ResponseReturnValue:  # ty
         currency=order.currency,
         shop=shop,
         order=order,
-        accent=_accent(shop),
+        accent=shop_accent(shop),
         **context,
     )
     return html, 200, {"Cache-Control": "no-store"}
-
-
-def _accent(shop) -> str:  # type: ignore[no-untyped-def]
-    """The shop's brand colour, when it is a plain hex colour (it goes into a style sheet)."""
-    colour = str((shop.settings or {}).get("brand_color") or "")
-    return colour if re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", colour) else "#1f6feb"
 
 
 @bp.get("/backorder/<token>")

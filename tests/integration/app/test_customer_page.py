@@ -7,7 +7,6 @@ expired, other-shop and finished-order links all get the same page that reveals 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
