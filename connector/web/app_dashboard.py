@@ -11,6 +11,7 @@ from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
+from connector.web.read_models import customer_reads
 from connector.web.read_models import dashboard_reads as dashboard
 from connector.web.read_models.order_reads import order_skus, shop_order
 
@@ -44,6 +45,7 @@ def dashboard_view() -> ResponseReturnValue:
             chart=geometry(dashboard.chart_data(s, shop, chosen, today)) if chosen else None,
             shop_status=(shop.status, shop.status_reason),
             plan=latest_run(s, shop.id, done=True),
+            customer_choices=customer_reads.recent_choices(s, shop.id),  # issue 16
         )
     return render_template("app/dashboard.html", form=ActionForm(), **context)
 

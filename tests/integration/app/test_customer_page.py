@@ -156,3 +156,17 @@ def test_a_forwarded_link_shows_nothing_once_the_order_is_done(sandbox: Harness,
             line.fulfilled_quantity = line.quantity
     response = sandbox.client.get(link)
     assert response.status_code == 404 and "Organic tee" not in response.get_data(as_text=True)
+
+
+def test_the_merchant_sees_the_choice_on_the_dashboard(sandbox: Harness, services, shop_id, waiting) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.app.helpers import sign_in
+
+    choose(sandbox.client, email_link(services), "ship_ready")
+    sandbox.work()
+    merchant = sandbox.client.application.test_client()
+    sign_in(merchant, services, shop_id)
+    html = merchant.get("/app").get_data(as_text=True)
+    assert 'data-choice="ship_ready"' in html and "customer chose: ship ready" in html
+    assert "1 × Mug" in html
+    notes = [c for c in sandbox.store.calls if c[0] == "add_note" and "backorder page" in c[2]]
+    assert len(notes) == 1  # and on the order in the store, for the merchant
