@@ -38,6 +38,9 @@ VALID = {
     "service_level": "0.97",
     "backorder_penalty_per_unit_day": "0.8",
     "max_order_quantity": "5000",
+    "customer_ship_ahead": "y",
+    "ship_ahead_shipping_paid_by": "customer",
+    "ship_ahead_shipping_fee": "4.90",
 }
 
 MERCHANT_FIELDS = {f.name for f in dataclasses.fields(ShopSettings)} - {"extra"}
@@ -65,6 +68,11 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert saved.retail_partial_shipments is True and saved.reseller_partial_shipments is False
     assert saved.reseller_tags == ("b2b", "wholesale") and saved.backorder_tag == "awaiting-stock"
     assert saved.email_languages == ("en", "it") and saved.notify_customers is True
+    assert (saved.customer_ship_ahead, saved.ship_ahead_shipping_paid_by, saved.ship_ahead_shipping_fee) == (
+        True,
+        "customer",
+        4.9,
+    )
     assert (saved.sender_name, saved.reply_to, saved.merchant_email) == (
         "Oak & Ash", "help@oak-ash.example", "owner@oak-ash.example")
     assert (saved.brand_color, saved.logo_url) == ("#aa3300", "https://oak-ash.example/logo.png")
