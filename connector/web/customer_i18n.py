@@ -23,7 +23,6 @@ from connector.domain.backorder_decision import email_locale
 from connector.mail.i18n import ROOT, available_languages, load_translations, resolve_locale
 from connector.mail.render import FILTERS
 from connector.shops.shop_settings import ShopSettings
-from connector.storage.tables import OrderRow, ShopRow
 
 TEMPLATES = ROOT / "templates"
 
@@ -44,8 +43,8 @@ def _environment(language: str) -> Environment:
     return env
 
 
-def order_locale(shop: ShopRow, order: OrderRow | None) -> Locale:
-    """The customer's locale for this order (as their emails), with the shop's as fallback."""
+def order_locale(shop: Any, order: Any) -> Locale:
+    """The customer's locale for this order (as their emails), with the shop's as fallback (a shop and an order row)."""
     settings = ShopSettings.from_mapping(shop.settings)
     tag = email_locale(order.customer_locale if order else None, shop.locale, settings.email_languages)
     return resolve_locale(tag, shop.locale)
@@ -79,7 +78,7 @@ def render_customer(
     return env.get_template(template).render(values)
 
 
-def shop_accent(shop: ShopRow) -> str:
+def shop_accent(shop: Any) -> str:
     """The shop's brand colour, when it is a plain hex colour (it goes into a style sheet)."""
     colour = str((shop.settings or {}).get("brand_color") or "")
     return colour if re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", colour) else "#1f6feb"
