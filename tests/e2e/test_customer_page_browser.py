@@ -8,6 +8,7 @@ languages take each choice; screenshots of every screen go to ``test-artifacts/s
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -26,8 +27,9 @@ from connector.bootstrap import Services, Worker, build_services
 from connector.config import load_config
 from connector.domain.model import Platform
 from connector.web import create_app
+from tests.conftest import need
 from tests.e2e.conftest import free_port
-from tests.e2e.test_app_browser import browser, shot, watch_csp  # noqa: F401 (the browser fixture)
+from tests.e2e.test_app_browser import CHROMIUM, CHROMIUM_ARGS, shot, watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -125,10 +127,23 @@ RESUBMIT = """(s) => { const f = document.createElement('form'); f.method = 'pos
   document.body.appendChild(f); f.submit(); }"""
 
 
-def take(browser, live: Live, person: dict, choice: str, tag: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def chromium() -> Iterator:  # type: ignore[type-arg]
+    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def take(chromium, live: Live, person: dict, choice: str, tag: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """One customer's whole path: email link -> page -> choice -> confirm -> back -> confirm again.
     Returns the first and the repeated outcome's text."""
-    context = browser.new_context(viewport={"width": 900, "height": 900}, locale=person["locale"])
+    context = chromium.new_context(viewport={"width": 900, "height": 900}, locale=person["locale"])
     violations = watch_csp(context)
     page = context.new_page()
     page.goto(live.link_for(person["email"]))
@@ -161,12 +176,12 @@ def place(live: Live, people: list[dict]) -> list[dict]:
     return orders
 
 
-def test_ship_what_is_ready_now(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+def test_ship_what_is_ready_now(live: Live, chromium) -> None:  # type: ignore[no-untyped-def]
     people = [customer(1, "en"), customer(2, "it")]
     orders = place(live, people)
     for person, order in zip(people, orders, strict=True):
         held = len(live.calls("hold", order["id"]))
-        first, _ = take(browser, live, person, "ship_ready", "ship-ready")
+        first, _ = take(chromium, live, person, "ship_ready", "ship-ready")
         tee = f"{order['id']}-1"
         live.wait_for(lambda o=order: live.store.orders[o["id"]]["holds"] == [
             {"line_id": f"{o['id']}-1", "quantity": 2, "reason": "awaiting stock"}], "the mug's release")
@@ -176,14 +191,14 @@ def test_ship_what_is_ready_now(live: Live, browser) -> None:  # type: ignore[no
                   "the merchant's notes")
 
 
-def test_cancel_the_waiting_lines(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_the_waiting_lines(live: Live, chromium) -> None:  # type: ignore[no-untyped-def]
     people = [customer(3, "de"), customer(4, "fr")]
     orders = place(live, people)
     for person, order in zip(people, orders, strict=True):
-        first, _ = take(browser, live, person, "cancel_waiting", "cancel")
+        first, _ = take(chromium, live, person, "cancel_waiting", "cancel")
         assert "50,00" in first  # both languages write euros with a comma
         live.wait_for(lambda o=order: live.calls("refund", o["id"]), "the refund")
-        live.wait_for(lambda o=order: any(m.rcpt_tos == (person["email"],)
+        live.wait_for(lambda p=person: any(m.rcpt_tos == (p["email"],)
                                           and m.message["X-Backorder-Kind"] == "refund_confirmation"
                                           for m in live.smtp.messages), "the refund confirmation")
         refunds = live.calls("refund", order["id"])
@@ -191,12 +206,12 @@ def test_cancel_the_waiting_lines(live: Live, browser) -> None:  # type: ignore[
         assert live.store.orders[order["id"]]["holds"] == [] or live.calls("release", order["id"])
 
 
-def test_keep_waiting(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+def test_keep_waiting(live: Live, chromium) -> None:  # type: ignore[no-untyped-def]
     people = [customer(5, "es"), customer(6, "it")]
     orders = place(live, people)
     for person, order in zip(people, orders, strict=True):
         before = len([c for c in live.store.calls if c[1] == order["id"]])
-        take(browser, live, person, "keep_waiting", "keep")
+        take(chromium, live, person, "keep_waiting", "keep")
         live.wait_for(lambda o=order: any(c[0] == "add_note" and c[1] == o["id"] for c in live.store.calls),
                       "the merchant's note")
         after = [c[0] for c in live.store.calls if c[1] == order["id"]][before:]
