@@ -170,3 +170,24 @@ def test_the_merchant_sees_the_choice_on_the_dashboard(sandbox: Harness, service
     assert "1 × Mug" in html
     notes = [c for c in sandbox.store.calls if c[0] == "add_note" and "backorder page" in c[2]]
     assert len(notes) == 1  # and on the order in the store, for the merchant
+
+
+@pytest.mark.parametrize("locale", ["it-IT", "de-DE", "fr-FR", "es-ES"])
+def test_no_english_left_on_the_translated_page(sandbox: Harness, services, locale: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.mail.test_no_english_left import PHRASES
+
+    sandbox.store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=10)
+    sandbox.store.add_product("MUG", "Mug", "14.00", 50)
+    sandbox.store.place_order({**GIULIA, "locale": locale}, [("TEE", 2), ("MUG", 1)])
+    sandbox.settle()
+    link = email_link(services)
+    page = sandbox.client.get(link).get_data(as_text=True)
+    token = _CSRF.search(page).group(1)
+    screens = [page] + [
+        sandbox.client.post(f"{link}/confirm", data={"csrf_token": token, "choice": c}).get_data(as_text=True)
+        for c in ("ship_ready", "cancel_waiting", "keep_waiting")
+    ]
+    screens.append(choose(sandbox.client, link, "keep_waiting")[0].get_data(as_text=True))
+    for html in screens:
+        text = " ".join(re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S).split())
+        assert [p for p in PHRASES if p in text] == [], text
