@@ -216,3 +216,35 @@ def test_keep_waiting(live: Live, chromium) -> None:  # type: ignore[no-untyped-
                       "the merchant's note")
         after = [c[0] for c in live.store.calls if c[1] == order["id"]][before:]
         assert after == ["add_note"]  # nothing else changes in the store
+
+
+def test_two_submissions_at_the_same_moment_refund_once(live: Live) -> None:
+    """Two posts of the confirmation racing each other over HTTP (two server threads): one applies it."""
+    import requests
+
+    person = customer(7, "it")
+    (order,) = place(live, [person])
+    link = live.link_for(person["email"])
+    browser_session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser_session.get(link, timeout=10).text).group(1)
+    start = threading.Barrier(2)
+    answers: list[str] = []
+
+    def post() -> None:
+        start.wait(timeout=10)
+        reply = browser_session.post(f"{link}/choose", data={"csrf_token": token, "choice": "cancel_waiting"},
+                                     timeout=30)
+        answers.append(re.search(r'data-outcome="(\w+)"', reply.text).group(1))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(answers) == ["already", "applied"]
+    live.wait_for(lambda: live.calls("refund", order["id"]), "the refund")
+    with live.services.db.session() as s:
+        from connector.storage.tables import ActionRow
+
+        assert s.query(ActionRow).filter(ActionRow.kind == "refund_lines").count() == 1
+    assert len(live.calls("refund", order["id"])) == 1
