@@ -284,6 +284,7 @@ class PaymentRequest:
     amount: Decimal
     payment_url: str
     pay_by: datetime | None = None
+    order_url: str | None = None  # the customer's page of the order (issue 16)
 
     def __post_init__(self) -> None:
         _check_content(self)

@@ -83,6 +83,8 @@ def test_the_link_goes_into_customer_emails_only() -> None:
     shop = {"platform": "sandbox", "domain": "s.sandbox"}
     confirmation = {"template": "backorder_confirmation", "shop": shop, "order": {"id": "1001"}}
     assert with_order_link(confirmation, link)["order_url"] == "https://c.example/backorder/sandbox.s.sandbox.1001"
+    payment = {"template": "payment_request", "shop": shop, "order": {"id": "1001"}}
+    assert with_order_link(payment, link)["order_url"].endswith("sandbox.s.sandbox.1001")
     merchant = {"template": "authorization_expiring", "shop": shop, "order": {"id": "1001"}}
     assert "order_url" not in with_order_link(merchant, link)
     refund_done = {"template": "refund_confirmation", "shop": shop, "order": {"id": "1001"}}
