@@ -4,5 +4,6 @@ Evaluation of a shop's SKUs (`evaluation`: load, route, allocate, record, decide
 of backordered lines (`dropship_routing`), the lifecycle applier (`lifecycle`: loads an order's
 picture, runs `domain.decision`, enqueues, stores), the actions of one order (`order_actions`),
 timers (`timers`), refund offers (`refunds`), what a customer may choose on their backorder page
-(`customer_choices`) and what a shopper is told before buying (`availability`). May import `domain`, `storage`, `shops`, `dispatch`, `supply`.
+(`customer_choices`) and what a shopper is told before buying (`availability`). May import
+`domain`, `storage`, `shops`, `dispatch`, `supply`.
 """
