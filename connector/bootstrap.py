@@ -17,7 +17,8 @@ from connector.config import Config
 from connector.dispatch.outbox import MailFn, Outbox
 from connector.domain.model import Platform
 from connector.intake.inbox import Inbox
-from connector.mail.payload import make_send_mail
+from connector.mail.links import OrderPageClaim, order_page_url
+from connector.mail.payload import OrderLink, make_send_mail
 from connector.mail.send import sender_from_url
 from connector.shops.directory import ShopDirectory, to_model
 from connector.storage.crypto import CredentialBox
@@ -92,7 +93,9 @@ def build_services(
         dict(adapters) if adapters is not None else build_registry(config.adapter_settings())
     )
     if send_mail is None:
-        send_mail = make_send_mail(sender_from_url(config.effective_mail_url), config.mail_from)
+        send_mail = make_send_mail(
+            sender_from_url(config.effective_mail_url), config.mail_from, order_link_maker(config, clock)
+        )
     shops = ShopDirectory(db, box)
     inbox = Inbox(db, registry, clock=clock, settle=timedelta(seconds=config.stock_settle_seconds))
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
@@ -151,3 +154,13 @@ class Worker:
             if handled == (0, 0):
                 self.services.wake.wait(self.idle)
                 self.services.wake.clear()
+
+
+def order_link_maker(config: Config, clock: Callable[[], datetime]) -> OrderLink:
+    """Signs the link to the customer's page of an order, stamped with the time the email is sent."""
+
+    def link(platform: str, domain: str, external_id: str) -> str:
+        claim = OrderPageClaim(platform, domain, external_id)
+        return order_page_url(config.secret_key, config.app_url, claim, now=clock())
+
+    return link

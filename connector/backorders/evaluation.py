@@ -17,6 +17,7 @@ from connector.backorders import dropship_routing as routing
 from connector.backorders import lifecycle
 from connector.domain import engine
 from connector.domain.model import BackorderState
+from connector.domain.promise_causes import promise_cause
 from connector.shops.directory import lock_shop
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import (
@@ -255,6 +256,7 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
     """Update a waiting line; keep the history of its promise. True when the order's picture changed."""
     was_waiting = row.state == BackorderState.WAITING
     previous = row.promised_on if was_waiting else None
+    previous_source = row.source if was_waiting else None
     changed = (
         not was_waiting
         or row.quantity != alloc.backordered
@@ -287,6 +289,7 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
                 eta_p90=alloc.eta_p90,
                 made_at=now,
                 reason=reason,
+                cause=promise_cause(previous_source, alloc.source, not was_waiting),
             )
         )
     return changed

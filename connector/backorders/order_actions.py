@@ -29,7 +29,7 @@ ZERO = Decimal(0)
 
 
 def shop_values(shop: ShopRow) -> decision.Shop:
-    return decision.Shop(shop.name, shop.domain, shop.timezone, shop.locale)
+    return decision.Shop(shop.name, shop.domain, shop.timezone, shop.locale, shop.platform)
 
 
 def settings_values(settings: ShopSettings) -> decision.Settings:
@@ -46,6 +46,7 @@ def order_values(order: OrderRow) -> decision.Order:
         order.customer_locale,
         bool(order.is_reseller),
         bool(order.cancelled),
+        order.ships_partial,
     )
 
 
@@ -126,4 +127,7 @@ def email_payload(
 ) -> dict[str, Any]:
     """Everything an email needs, frozen at decision time (the send may happen later)."""
     values = shop_values(shop), settings_values(settings), order_values(order)
-    return decision.email_payload(template, *values, lines, **context)
+    picture = decision.OrderPicture(
+        values[0], values[1], values[2], line_values(order), payment=payment_values(order)
+    )
+    return decision.email_payload(template, *values, lines, **{**decision.charge_context(picture), **context})

@@ -23,6 +23,10 @@ from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
 
 
+def N_(message: str) -> str:  # noqa: N802 (the gettext marker pybabel extracts; the offer page translates)
+    return message
+
+
 class OfferError(ValueError):
     """The offer cannot be answered (unknown, expired, or already answered differently)."""
 
@@ -37,30 +41,30 @@ class OfferOutcome:
 def load_offer(session: Session, shop_domain: str, order_external_id: str, offer_id: int) -> RefundOfferRow:
     offer = session.get(RefundOfferRow, offer_id)
     if offer is None:
-        raise OfferError("this refund offer does not exist")
+        raise OfferError(N_("this refund offer does not exist"))
     order = session.get(OrderRow, offer.order_id)
     shop = session.get(ShopRow, offer.shop_id)
     if order is None or shop is None or shop.domain != shop_domain or order.external_id != order_external_id:
-        raise OfferError("this refund offer does not exist")
+        raise OfferError(N_("this refund offer does not exist"))
     return offer
 
 
 def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: datetime) -> OfferOutcome:
     if choice not in ("refund", "keep"):
-        raise OfferError("choose to take the refund or to keep the order")
+        raise OfferError(N_("choose to take the refund or to keep the order"))
     if offer.status == "accepted":
         return OfferOutcome("accepted", offer.amount, list(offer.lines))
     if offer.status == "declined" and choice == "keep":
         return OfferOutcome("declined")
     if offer.status not in ("offered", "declined"):
-        raise OfferError("this refund offer is no longer open")
+        raise OfferError(N_("this refund offer is no longer open"))
     if now >= offer.expires_at:
-        raise OfferError("this refund offer has expired")
+        raise OfferError(N_("this refund offer has expired"))
     order = session.get(OrderRow, offer.order_id)
     shop = session.get(ShopRow, offer.shop_id)
     assert order is not None and shop is not None  # nosec B101  # narrows the type; an invariant, not a check of input
     if order.cancelled:
-        raise OfferError("this order was cancelled")
+        raise OfferError(N_("this order was cancelled"))
     if choice == "keep":
         offer.status, offer.decided_at = "declined", now
         return OfferOutcome("declined")
@@ -68,19 +72,56 @@ def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: date
 
 
 def _refund(session: Session, shop: ShopRow, order: OrderRow, offer: RefundOfferRow, now: datetime) -> OfferOutcome:
+    wanted = [(str(x["line_id"]), int(x["quantity"])) for x in offer.lines]
+    done = refund_waiting_lines(
+        session,
+        shop,
+        order,
+        wanted,
+        f"offer:{offer.id}",
+        now,
+        reason="Backordered items refunded at the customer's request after a delay",
+        note="The customer took the refund offer: {amount} {currency} for the delayed items.",
+    )
+    offer.status, offer.decided_at = "accepted", now
+    if done is None:
+        offer.status = "void"
+        return OfferOutcome("shipping")
+    amount, refunded = done
+    offer.amount, offer.lines = amount, [{k: r[k] for k in ("line_id", "quantity", "amount")} for r in refunded]
+    return OfferOutcome("accepted", amount, refunded)
+
+
+def refund_waiting_lines(
+    session: Session,
+    shop: ShopRow,
+    order: OrderRow,
+    wanted: list[tuple[str, int]],
+    key: str,
+    now: datetime,
+    *,
+    reason: str,
+    note: str,
+) -> tuple[Decimal, list[dict]] | None:
+    """Cancel and refund the waiting part of `wanted` (line external id, quantity) through the store.
+
+    The one path for every refund a customer asks for (the refund offer, the customer's page): lines
+    whose stock arrived meanwhile are skipped (they ship); the store's refund, the merchant's note and
+    the confirmation email are outbox actions under `key`; the order is decided again (what was held
+    with it ships). None when nothing was waiting any more (nothing changes)."""
     settings = ShopSettings.from_mapping(shop.settings)
     lines_by_ext = {li.external_id: li for li in order.lines}
     refunded: list[dict] = []
     amount = Decimal(0)
     skus: set[str] = set()
-    for offered in offer.lines:
-        line: OrderLineRow | None = lines_by_ext.get(offered["line_id"])
+    for line_id, quantity in wanted:
+        line: OrderLineRow | None = lines_by_ext.get(line_id)
         if line is None:
             continue
         backorder = session.scalar(select(BackorderRow).where(BackorderRow.line_id == line.id))
         if backorder is None or backorder.state != BackorderState.WAITING:
-            continue  # its stock arrived since the offer: it ships instead
-        qty = min(int(offered["quantity"]), backorder.quantity)
+            continue  # its stock arrived meanwhile: it ships instead
+        qty = min(quantity, backorder.quantity)
         if qty <= 0:
             continue
         line_amount = (line.unit_price or Decimal(0)) * qty
@@ -97,44 +138,47 @@ def _refund(session: Session, shop: ShopRow, order: OrderRow, offer: RefundOffer
                 "amount": str(line_amount),
             }
         )
-    offer.status, offer.decided_at = "accepted", now
     if not refunded:
-        offer.status = "void"
-        return OfferOutcome("shipping")
-    offer.amount, offer.lines = amount, [{k: r[k] for k in ("line_id", "quantity", "amount")} for r in refunded]
+        return None
     order.refunded_amount = (order.refunded_amount or Decimal(0)) + amount
+    _enqueue_refund(session, shop, order, settings, refunded, amount, key, now, reason, note)
+    session.flush()
+    evaluate(session, shop, skus, now, orders={order.id})
+    return amount, refunded
+
+
+def _enqueue_refund(
+    session: Session,
+    shop: ShopRow,
+    order: OrderRow,
+    settings: ShopSettings,
+    refunded: list[dict],
+    amount: Decimal,
+    key: str,
+    now: datetime,
+    reason: str,
+    note: str,
+) -> None:
     acts = OrderActions(session, shop, order, now)
+    total = str(amount.quantize(Decimal("0.01")))
     acts.add(
         Kind.REFUND,
-        f"offer:{offer.id}:refund",
+        f"{key}:refund",
         {
             "lines": [{"line_id": r["line_id"], "quantity": r["quantity"]} for r in refunded],
-            "amount": str(amount.quantize(Decimal("0.01"))),
+            "amount": total,
             "currency": order.currency,
-            "reason": "Backordered items refunded at the customer's request after a delay",
+            "reason": reason,
         },
     )
     acts.add(
         Kind.NOTE,
-        f"offer:{offer.id}:note",
-        {
-            "text": f"The customer took the refund offer: {amount:.2f} {order.currency} for the delayed items.",
-            "customer_visible": False,
-        },
+        f"{key}:note",
+        {"text": note.format(amount=f"{amount:.2f}", currency=order.currency), "customer_visible": False},
     )
     if order.customer_email:
         acts.add(
             Kind.EMAIL,
-            f"offer:{offer.id}:confirmation",
-            email_payload(
-                "refund_confirmation",
-                shop,
-                order,
-                settings,
-                refunded,
-                refund_amount=str(amount.quantize(Decimal("0.01"))),
-            ),
+            f"{key}:confirmation",
+            email_payload("refund_confirmation", shop, order, settings, refunded, refund_amount=total),
         )
-    session.flush()
-    evaluate(session, shop, skus, now, orders={order.id})
-    return OfferOutcome("accepted", amount, refunded)

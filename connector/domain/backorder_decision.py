@@ -30,6 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from connector.domain.charges import charges
 from connector.domain.model import ActionKind, PaymentStatus
 
 ZERO = Decimal(0)
@@ -47,6 +48,7 @@ class Shop:
     domain: str
     timezone: str | None = None
     locale: str | None = None
+    platform: str | None = None  # names the shop in the customer's page link (issue 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ class Settings:
     charge_policy: str = "authorize_then_capture"
     capture_per_shipment: bool = False
     notify_customers: bool = True
-    email_languages: tuple[str, ...] = ("en", "it")
+    email_languages: tuple[str, ...] = ("en", "it", "de", "fr", "es")
     sender_name: str = ""
     reply_to: str = ""
     brand_color: str = "#1f6feb"
@@ -145,6 +147,7 @@ class Order:
     customer_locale: str | None = None
     is_reseller: bool = False
     cancelled: bool = False
+    ships_partial: bool | None = None  # the customer asked to ship what is ready now (issue 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,8 @@ class OrderPicture:
     def partial(self) -> bool:
         """Whether what is in stock ships now (else the order ships complete)."""
         s = self.settings
+        if self.order.ships_partial:
+            return True
         return s.reseller_partial_shipments if self.order.is_reseller else s.retail_partial_shipments
 
     @property
@@ -391,7 +396,18 @@ def _release(p: OrderPicture) -> Decision:
 
 
 def order_email(template: str, p: OrderPicture, lines: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-    return email_payload(template, p.shop, p.settings, p.order, lines, **context)
+    return email_payload(template, p.shop, p.settings, p.order, lines, **charge_context(p), **context)
+
+
+def charge_context(p: OrderPicture) -> dict[str, Any]:
+    """What the customer was charged so far and what is left to charge when the rest ships (emails say both)."""
+    pay = p.payment
+    found = charges(
+        pay.status, pay.total, (li.amount(li.quantity) for li in p.lines), pay.captured, pay.refunded, p.captures_later
+    )
+    if found is None:
+        return {}
+    return {"charged_now": str(found.now), "charged_later": str(found.later)}
 
 
 def keep_actions(actions: Sequence[Action | None]) -> tuple[Action, ...]:
@@ -424,6 +440,7 @@ def email_payload(
         "shop": {
             "name": shop.name,
             "domain": shop.domain,
+            "platform": shop.platform,
             "timezone": shop.timezone,
             "currency": order.currency,
             "sender_name": s.sender_name or shop.name,

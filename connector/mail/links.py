@@ -104,3 +104,56 @@ def read_refund_token(
     except BadSignature as exc:
         raise RefundTokenInvalid("the refund link is not valid (altered or not ours)") from exc
     return RefundOffer.from_payload(payload)
+
+
+# --- the customer's "Your backorder" page (issue 16) --------------------------------------------
+
+ORDER_SALT = "backorder-connector.order-page.v1"
+ORDER_LINK_MAX_AGE = timedelta(days=180)  # the page itself stops answering once the order is done
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPageClaim:
+    """What an order-page link names: one order of one shop. Signed, so none of it can be changed."""
+
+    platform: str
+    shop: str
+    order_id: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"p": self.platform, "s": self.shop, "o": self.order_id}
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> OrderPageClaim:
+        if not isinstance(payload, dict) or set(payload) != {"p", "s", "o"}:
+            raise RefundTokenInvalid("the link's content is not an order page")
+        if not all(isinstance(payload[k], str) and payload[k] for k in ("p", "s", "o")):
+            raise RefundTokenInvalid("the link's content is not an order page")
+        return cls(payload["p"], payload["s"], payload["o"])
+
+
+def _order_serializer(secret: Secret, now: datetime | None) -> URLSafeTimedSerializer:
+    base = _serializer(secret, now)
+    return URLSafeTimedSerializer(base.secret_keys, salt=ORDER_SALT, signer=base.signer)
+
+
+def make_order_token(secret: Secret, claim: OrderPageClaim, *, now: datetime | None = None) -> str:
+    """A URL-safe token for the customer's page of one order (its own salt: no refund token stands in)."""
+    return _order_serializer(secret, now).dumps(claim.to_payload())
+
+
+def read_order_token(
+    secret: Secret, token: str, max_age: timedelta = ORDER_LINK_MAX_AGE, *, now: datetime | None = None
+) -> OrderPageClaim:
+    """The order a token names; `RefundTokenExpired` when older than `max_age`, `RefundTokenInvalid` when forged."""
+    try:
+        payload = _order_serializer(secret, now).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise RefundTokenExpired("the order link has expired", issued_at=exc.date_signed) from exc
+    except BadSignature as exc:
+        raise RefundTokenInvalid("the order link is not valid (altered or not ours)") from exc
+    return OrderPageClaim.from_payload(payload)
+
+
+def order_page_url(secret: Secret, app_url: str, claim: OrderPageClaim, *, now: datetime | None = None) -> str:
+    return f"{app_url.rstrip('/')}/backorder/{make_order_token(secret, claim, now=now)}"

@@ -169,6 +169,8 @@ class BackorderConfirmation:
     payment_held: bool = False  # the charge waits until the lines ship
     other_lines_ship_now: bool = False
     order_url: str | None = None
+    charged_now: Decimal | None = None  # charged so far (issue 16: every email about a waiting order says it)
+    charged_later: Decimal | None = None  # to be charged when the waiting items ship
 
     def __post_init__(self) -> None:
         _check_content(self)
@@ -185,6 +187,8 @@ class EtaLater:
     previous_on: date
     promised_on: date
     order_url: str | None = None
+    charged_now: Decimal | None = None  # charged so far (issue 16: every email about a waiting order says it)
+    charged_later: Decimal | None = None  # to be charged when the waiting items ship
 
     def __post_init__(self) -> None:
         _check_content(self)
@@ -203,6 +207,8 @@ class EtaEarlier:
     previous_on: date
     promised_on: date
     order_url: str | None = None
+    charged_now: Decimal | None = None  # charged so far (issue 16: every email about a waiting order says it)
+    charged_later: Decimal | None = None  # to be charged when the waiting items ship
 
     def __post_init__(self) -> None:
         _check_content(self)
@@ -224,6 +230,9 @@ class DelayRefundOffer:
     keep_url: str  # signed link: keep waiting
     offer_expires_at: datetime
     new_estimate_on: date | None = None  # None: no new date known yet
+    charged_now: Decimal | None = None  # charged so far (issue 16: every email about a waiting order says it)
+    charged_later: Decimal | None = None  # to be charged when the waiting items ship
+    order_url: str | None = None  # the customer's page of the order
 
     def __post_init__(self) -> None:
         _check_content(self)
@@ -256,6 +265,8 @@ class OnItsWay:
     still_waiting: tuple[MailLine, ...] = ()  # a partial shipment: what still waits, with its dates
     tracking_url: str | None = None
     order_url: str | None = None
+    charged_now: Decimal | None = None  # charged so far (issue 16: every email about a waiting order says it)
+    charged_later: Decimal | None = None  # to be charged when the waiting items ship
 
     def __post_init__(self) -> None:
         _check_content(self)
@@ -279,6 +290,7 @@ class PaymentRequest:
     situation: str = "authorization_lapsed"
     reason: str | None = None
     goods_wait: bool = True
+    order_url: str | None = None  # the customer's page of the order (issue 16)
 
     def __post_init__(self) -> None:
         _check_content(self)

@@ -32,6 +32,29 @@ _ALIASES = {"previous_on": ("previous_promised_on",)}
 _MERCHANT_KINDS = {MessageKind.AUTHORIZATION_EXPIRING}
 
 SendMail = Callable[[Mapping[str, Any], str], SendResult]
+OrderLink = Callable[[str, str, str], str]  # (platform, shop domain, order external id) -> the customer's page
+
+
+def with_order_link(payload: Mapping[str, Any], order_link: OrderLink | None) -> Mapping[str, Any]:
+    """The payload with the customer's page of the order as ``order_url``, for every kind that shows one.
+
+    The link is signed when the email is sent (its age counts from then); a payload that already has
+    one, a merchant's email, or one without the shop's platform (made before issue 16) is left alone."""
+    if order_link is None or payload.get("order_url") or "template" not in payload:
+        return payload
+    try:
+        kind = MessageKind(payload["template"])
+    except ValueError:
+        return payload
+    if kind in _MERCHANT_KINDS or "order_url" not in {f.name for f in dataclasses.fields(CONTENT_TYPES[kind])}:
+        return payload
+    shop, order = payload.get("shop") or {}, payload.get("order") or {}
+    platform, domain, external_id = shop.get("platform"), shop.get("domain"), order.get("id")
+    if not (isinstance(platform, str) and isinstance(domain, str) and isinstance(external_id, str)):
+        return payload
+    if not (platform and domain and external_id):
+        return payload
+    return {**payload, "order_url": order_link(platform, domain, external_id)}
 
 
 def _lifecycle_spec(payload: Mapping[str, Any]) -> EmailMessageSpec:
@@ -85,12 +108,15 @@ def deliver(
     return sender.send(message)
 
 
-def make_send_mail(sender: MailSender, default_from: str) -> SendMail:
-    """The outbox's ``send_mail(payload, idempotency_key)``: render, build and send one email."""
+def make_send_mail(sender: MailSender, default_from: str, order_link: OrderLink | None = None) -> SendMail:
+    """The outbox's ``send_mail(payload, idempotency_key)``: render, build and send one email.
+
+    `order_link` makes the signed link to the customer's page of an order (`with_order_link`)."""
 
     def send_mail(payload: Mapping[str, Any], idempotency_key: str) -> SendResult:
         if is_plain(payload):  # a business email to a supplier (see `connector.mail.plain`)
             return sender.send(compose_plain(payload, idempotency_key=idempotency_key, default_from=default_from))
+        payload = with_order_link(payload, order_link)
         spec = spec_from_payload(payload)
         shop = payload.get("shop")
         shop_locale = shop.get("locale") if isinstance(shop, Mapping) else None

@@ -122,3 +122,8 @@ def render(spec: EmailMessageSpec, *, shop_locale: str | None = None) -> Rendere
         raise LookupError(f"template {spec.kind.value}.txt sets no subject")
     html = env.get_template(f"{spec.kind.value}.html").render(context, subject=subject)
     return RenderedEmail(subject=subject, text=_tidy_text(str(text_module)), html=html, locale=str(locale))
+
+
+# The same formatting for the customer's pages (`connector.web.customer_i18n`): each filter reads
+# ``_locale``, ``_zone`` and ``_currency`` from the template's context.
+FILTERS = {"date": _date_filter, "datetime": _datetime_filter, "money": _money_filter}

@@ -49,7 +49,7 @@ def spec_to_dict(spec: EmailMessageSpec) -> dict[str, Any]:
 
 _DATE_FIELDS = {"promised_on", "previous_on", "new_estimate_on"}
 _DATETIME_FIELDS = {"offer_expires_at", "pay_by", "expires_at"}
-_DECIMAL_FIELDS = {"refund_amount", "amount"}
+_DECIMAL_FIELDS = {"refund_amount", "amount", "charged_now", "charged_later"}
 
 
 def _as_date(value: Any) -> date | None:

@@ -15,6 +15,7 @@ BALANCE_COLLECTION_POLICIES = ("on_fulfillment", "when_stock_arrives")
 # wait: the goods wait until the balance is paid; ship: they ship and the balance is chased afterwards.
 UNPAID_BALANCE_POLICIES = ("wait", "ship")
 MAX_BALANCE_RETRY_HOURS = 24 * 30
+SHIPPING_PAYERS = ("shop", "customer")  # who pays a shipment the customer asked for ahead of the rest
 MAX_ORDER_QUANTITY = 1_000_000  # what a shop may set as its own cap (see `connector.domain.store_limits`)
 
 
@@ -48,7 +49,7 @@ class ShopSettings:
     auth_warning_hours: int = 24
     authorization_validity_days: int = 7  # Shopify Payments: 7; other gateways differ
     notify_customers: bool = True
-    email_languages: tuple[str, ...] = ("en", "it")
+    email_languages: tuple[str, ...] = ("en", "it", "de", "fr", "es")
     sender_name: str = ""
     reply_to: str = ""
     brand_color: str = "#1f6feb"
@@ -75,6 +76,13 @@ class ShopSettings:
     balance_collection: str = "on_fulfillment"
     unpaid_balance_shipping: str = "wait"
     balance_retry_hours: tuple[int, ...] = (24, 72, 168)
+    # --- the customer's page (issue 16) ---
+    # A customer whose order ships complete may ask on their page to ship what is ready now.
+    customer_ship_ahead: bool = True
+    # Who pays the extra shipment: "shop", or "customer" (the fee below is shown before they confirm,
+    # and the merchant's note on the order asks them to collect it).
+    ship_ahead_shipping_paid_by: str = "shop"
+    ship_ahead_shipping_fee: float = 0.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -127,6 +135,10 @@ class ShopSettings:
             errors["max_order_quantity"] = f"must be a whole number between 1 and {MAX_ORDER_QUANTITY:,}"
         errors.update(_selling_limit_errors(self))
         errors.update(self._deferred_payment_errors())
+        if self.ship_ahead_shipping_paid_by not in SHIPPING_PAYERS:
+            errors["ship_ahead_shipping_paid_by"] = f"must be one of {', '.join(SHIPPING_PAYERS)}"
+        if not 0 <= self.ship_ahead_shipping_fee <= 1000:
+            errors["ship_ahead_shipping_fee"] = "must be between 0 and 1000"
         if errors:
             raise SettingsError(errors)
 

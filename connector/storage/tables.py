@@ -125,6 +125,8 @@ class OrderRow(Base):
     bo_promised_on: Mapped[date | None] = mapped_column(Date)
     bo_hold_signature: Mapped[str | None] = mapped_column(String(40))
     bo_promise_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # grows per new date
+    # --- the customer's page (issue 16) ---
+    ships_partial: Mapped[bool | None] = mapped_column(Boolean)  # True: the customer asked to ship what is ready
 
     lines: Mapped[list[OrderLineRow]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLineRow.id"
@@ -216,7 +218,8 @@ class PromiseRow(Base):
     eta_p50: Mapped[date | None] = mapped_column(Date)
     eta_p90: Mapped[date | None] = mapped_column(Date)
     made_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(40))  # initial | later | earlier
+    cause: Mapped[str | None] = mapped_column(String(40))  # why (connector.domain.promise_causes), issue 16
 
 
 class ActionRow(Base):
@@ -556,3 +559,21 @@ class FeedTokenRow(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+# --- the customer's page (issue 16) ------------------------------------------------------------
+
+
+class CustomerChoiceRow(Base):
+    """A choice the customer made on their backorder page, applied once per order, choice and generation."""
+
+    __tablename__ = "customer_choices"
+    __table_args__ = (UniqueConstraint("order_id", "choice", "generation"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    choice: Mapped[str] = mapped_column(String(20))  # ship_ready | cancel_waiting | keep_waiting
+    generation: Mapped[int] = mapped_column(Integer)  # the order's backorder generation when chosen
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # lines, amounts, fee
+    made_at: Mapped[datetime]

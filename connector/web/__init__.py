@@ -48,6 +48,9 @@ def create_app(
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(offers.bp)
+    from connector.web import customer_page
+
+    customer_page.register(app)  # the customer's backorder page: CSRF-protected (not exempt below)
     for adapter in services.adapters.values():
         if adapter.blueprint is not None:
             app.register_blueprint(adapter.blueprint)

@@ -12,6 +12,7 @@ from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
+from connector.web.read_models import customer_reads
 from connector.web.read_models import dashboard_reads as dashboard
 from connector.web.read_models import deferred_payment_reads as deferred
 from connector.web.read_models import selling_reads
@@ -53,6 +54,7 @@ def dashboard_view() -> ResponseReturnValue:
             purchase_option=deferred.purchase_option(s, shop.id),
             balances=deferred.balances_to_collect(s, shop.id),
             reauthorize_url=f"{request.script_root}/shopify/install?shop={shop.domain}",
+            customer_choices=customer_reads.recent_choices(s, shop.id),  # issue 16
         )
     return render_template("app/dashboard.html", form=ActionForm(), **context)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
 
 from connector.backorders.refunds import OfferError, answer_offer, load_offer
 from connector.bootstrap import Services
 from connector.mail.links import RefundTokenError, read_refund_token
+from connector.web.customer_i18n import order_locale, render_customer, shop_accent
 from connector.web.read_models.order_reads import offer_order_and_shop
 
 bp = Blueprint("offers", __name__)
@@ -39,8 +40,12 @@ def offer(token: str) -> ResponseReturnValue:
             except OfferError as exc:
                 error = str(exc)
         expired = services.clock() >= row.expires_at
-        html = render_template(
+        html = render_customer(
             "offers/offer.html",
+            order_locale(shop, order),
+            timezone=shop.timezone,
+            currency=row.currency,
+            accent=shop_accent(shop),
             offer=row,
             order=order,
             shop=shop,

@@ -45,7 +45,7 @@ from connector.config import Config
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 SHOPIFY_ADMIN = "https://admin.shopify.com"
 _MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/", "/woocommerce/return")
+_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/", "/woocommerce/return", "/backorder/")
 _EMAIL_PREVIEW = "app_emails.preview"
 _CONNECT_BLUEPRINT = "woocommerce"
 

@@ -39,6 +39,11 @@ SHIPPING = [
     SelectChoice("partial", "Ship what is in now, the rest later"),
 ]
 
+SHIPPING_PAYER_CHOICES = [
+    SelectChoice("shop", "The shop (free for the customer)"),
+    SelectChoice("customer", "The customer (the fee below is shown before they confirm)"),
+]
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -168,6 +173,13 @@ class SettingsForm(FlaskForm):
         description="e.g. 24, 72, 168: three more attempts, then the order waits for you on the dashboard",
     )
 
+    # the customer's backorder page (issue 16)
+    customer_ship_ahead = BooleanField("Customers whose order ships complete may ask to ship what is ready first")
+    ship_ahead_shipping_paid_by = SelectField("Who pays the extra shipment", choices=SHIPPING_PAYER_CHOICES)
+    ship_ahead_shipping_fee = DecimalField(
+        "Extra shipment fee the customer pays", [InputRequired(), NumberRange(min=0, max=1000)], places=2
+    )
+
     SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "Pay when it ships (Shopify)",
@@ -196,7 +208,14 @@ class SettingsForm(FlaskForm):
         (
             "Partial shipments",
             "Whether available items ship before the rest.",
-            ("retail_partial_shipments", "reseller_partial_shipments", "reseller_tags"),
+            (
+                "retail_partial_shipments",
+                "reseller_partial_shipments",
+                "reseller_tags",
+                "customer_ship_ahead",
+                "ship_ahead_shipping_paid_by",
+                "ship_ahead_shipping_fee",
+            ),
         ),
         ("Tags", "Tags written on orders in your store.", ("backorder_tag",)),
         (
@@ -282,6 +301,7 @@ class SettingsForm(FlaskForm):
             "reseller_partial_shipments": lambda v: v == "partial",
             "dropship_value_threshold": lambda v: float(v or 0),
             "balance_retry_hours": _hours,
+            "ship_ahead_shipping_fee": lambda v: float(v or 0),
             **{
                 n: lambda v: (v or "").strip()
                 for n in (

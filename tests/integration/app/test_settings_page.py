@@ -44,6 +44,9 @@ VALID = {
     "balance_collection": "when_stock_arrives",
     "unpaid_balance_shipping": "ship",
     "balance_retry_hours": "12, 48",
+    "customer_ship_ahead": "y",
+    "ship_ahead_shipping_paid_by": "customer",
+    "ship_ahead_shipping_fee": "4.90",
 }
 
 MERCHANT_FIELDS = {f.name for f in dataclasses.fields(ShopSettings)} - {"extra"}
@@ -71,6 +74,11 @@ def test_valid_settings_are_saved(merchant, services, shop_id) -> None:  # type:
     assert saved.retail_partial_shipments is True and saved.reseller_partial_shipments is False
     assert saved.reseller_tags == ("b2b", "wholesale") and saved.backorder_tag == "awaiting-stock"
     assert saved.email_languages == ("en", "it") and saved.notify_customers is True
+    assert (saved.customer_ship_ahead, saved.ship_ahead_shipping_paid_by, saved.ship_ahead_shipping_fee) == (
+        True,
+        "customer",
+        4.9,
+    )
     assert (saved.sender_name, saved.reply_to, saved.merchant_email) == (
         "Oak & Ash", "help@oak-ash.example", "owner@oak-ash.example")
     assert (saved.brand_color, saved.logo_url) == ("#aa3300", "https://oak-ash.example/logo.png")
