@@ -12,10 +12,9 @@ from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required
 from connector.web.chart import geometry
 from connector.web.forms import ActionForm
-from connector.web.read_models import customer_reads
+from connector.web.read_models import customer_reads, selling_reads
 from connector.web.read_models import dashboard_reads as dashboard
 from connector.web.read_models import deferred_payment_reads as deferred
-from connector.web.read_models import selling_reads
 from connector.web.read_models.order_reads import order_skus, shop_order
 
 bp = Blueprint("app_dashboard", __name__, url_prefix="/app")
