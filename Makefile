@@ -68,6 +68,7 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/intake.py
 	$(PY) benchmarks/shopify_normalise.py
 	$(PY) benchmarks/planning.py
+	$(PY) benchmarks/flash_sale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
