@@ -51,6 +51,7 @@ from tests.shopify_store_server import ShopifyStoreServer  # noqa: E402
 from tests.smtp_server import HOST, _Handler  # noqa: E402
 
 TOKEN = "shpat_flash_sale_benchmark"
+RESENDS = 5  # times a client sends a webhook again that was not answered 200 (Shopify: 8 over 4 hours)
 LATENCY_P99_TARGET = 10.0
 DRAIN_TARGET = 30.0
 MUTATIONS = {"TagsAdd", "TagsRemove", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderCapture",
@@ -170,6 +171,7 @@ def post(ports: list[int], sends: list[Send], clients: int, paced: bool, timeout
         said: Counter = Counter()
         behind: list[float] = []
         firsts: dict[str, float] = {}
+        retried = [0]
         while time.monotonic() < deadline:
             with lock:
                 i = next(turn, None)
@@ -185,17 +187,26 @@ def post(ports: list[int], sends: list[Send], clients: int, paced: bool, timeout
             conns[port] = conn
             if send.order_id and send.order_id not in firsts:
                 firsts[send.order_id] = time.time()
-            t0 = time.perf_counter()
-            try:
-                conn.request("POST", "/webhooks/shopify", body=send.body, headers=send.headers)
-                response = conn.getresponse()
-                data = response.read()
-                status: int | str = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                status, data = type(exc).__name__, b""
-                conn.close()
-                conns.pop(port, None)
-            mine.append(time.perf_counter() - t0)
+            for attempt in range(RESENDS + 1):  # Shopify sends again what was not answered 200
+                if attempt:
+                    time.sleep(1.0)
+                    retried[0] += 1
+                conn = conns.get(port) or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conns[port] = conn
+                t0 = time.perf_counter()
+                try:
+                    conn.request("POST", "/webhooks/shopify", body=send.body, headers=send.headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    status: int | str = response.status
+                except (OSError, http.client.HTTPException) as exc:
+                    status, data = type(exc).__name__, b""
+                    conn.close()
+                    conns.pop(port, None)
+                mine.append(time.perf_counter() - t0)
+                if status == 200:
+                    break
+                seen[f"{status} (sent again)"] += 1
             seen[status] += 1
             if status == 200:
                 said[b"duplicate" in data and "duplicate" or "accepted"] += 1
@@ -231,6 +242,7 @@ class Rig:
     processes: Processes
     pg_pid: int
     redis_pid: int
+    concurrency: int = 4
 
 
 def set_up(env: dict[str, str], workload: Workload, store: ShopifyStoreServer) -> None:
@@ -260,7 +272,8 @@ def start_services(rig: Rig, ports: list[int]) -> None:
         p.web(f"web{i}", "wsgi:app", port)
     for i in range(2):
         p.spawn(f"worker{i}", [sys.executable, "-m", "celery", "-A", "tests.flash_sale_worker", "worker",
-                               "--pool=solo", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                               f"--concurrency={rig.concurrency}", "--loglevel=WARNING", "--without-gossip",
+                               "--without-mingle",
                                "--without-heartbeat", "-n", f"worker{i}@flash"])
     p.spawn("scheduler", [sys.executable, "-m", "flask", "--app", "connector.web:create_cli_app", "scheduler"])
     wait_until(lambda: all(healthy(port) for port in ports), 240, "both web processes answer", p)
@@ -289,6 +302,8 @@ def run(args: argparse.Namespace) -> int:
     store = ShopifyStoreServer(SHOP).start()
     for order in workload.orders:
         store.store.add_rest_order(order.rest, [order.authorization])
+    for level in workload.final_levels().values():  # what reconciliation will read afterwards
+        store.store.set_level(level[0], level[1], level[2])
     tmp = Path(tempfile.mkdtemp(prefix="flash-sale-"))
     processes: Processes | None = None
     try:
@@ -300,7 +315,8 @@ def run(args: argparse.Namespace) -> int:
             EVALUATE_INTERVAL_SECONDS="3600", RECONCILE_INTERVAL_SECONDS="3600", FLASH_SHOPIFY_URL=store.url)}
         set_up(env, workload, store)
         processes = Processes(tmp, env)
-        rig = Rig(tmp, dsn, env, store, mail, processes, pg.process.pid, redis.process.pid)
+        rig = Rig(tmp, dsn, env, store, mail, processes, pg.process.pid, redis.process.pid,
+                  args.worker_concurrency)
         ports = [free_port(), free_port()]
         ceiling = measure_ceiling(rig, ports, workload, args)
         start_services(rig, ports)
@@ -346,7 +362,10 @@ def burst(rig: Rig, ports: list[int], workload: Workload, args: argparse.Namespa
     burst_end = time.monotonic() - started
     cpu_burst = cpu_by_name(named)
     print(f"burst sent in {sent.seconds:.1f} s; waiting for the backlog to drain", flush=True)
-    wait_until(lambda: settled(rig.dsn), args.timeout, "inbox, outbox and settling stock all done", rig.processes)
+    try:
+        wait_until(lambda: settled(rig.dsn), args.timeout, "inbox, outbox and settling stock all done")
+    except RuntimeError as exc:  # reported (the checks fail on what is left), not raised: the figures still count
+        print(f"NOT DRAINED: {exc}", file=sys.stderr, flush=True)
     drained_at = time.monotonic() - started
     time.sleep(2.0)  # anything still queued would show now as a second call or email
     sampler.stop()
@@ -382,6 +401,7 @@ def read_state(dsn: str) -> dict:
 
 def reconcile_once(rig: Rig) -> dict:
     """One reconciliation of the shop, in this process, against the fake shop: what it costs in calls."""
+    os.environ["FLASH_SHOPIFY_URL"] = rig.store.url
     import tests.flash_sale_worker as _worker  # noqa: F401  (points this process's GraphQL clients at the fake)
     from connector import sweeps
 
@@ -394,7 +414,7 @@ def reconcile_once(rig: Rig) -> dict:
         services.db.dispose()
     calls = rig.store.calls[before:]
     return {"seconds": time.monotonic() - t0, "calls": Counter(c.operation for c in calls),
-            "cost": sum(c.cost for c in calls)}
+            "cost": sum(c.cost for c in calls), "actual": sum(c.actual for c in calls)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,12 +427,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=64, help="concurrent senders")
     parser.add_argument("--resend", type=float, default=0.05, help="share of webhooks Shopify sends again")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--worker-concurrency", type=int, default=4,
+                        help="processes per Celery worker (prefork; `make worker`'s default is 4)")
     parser.add_argument("--timeout", type=float, default=900, help="bound on the burst and on the drain (s)")
     parser.add_argument("--results", type=Path, help="write the results (markdown, and an SVG chart beside it)")
     parser.add_argument("--quick", action="store_true", help="300 orders in 20 s; targets not judged")
     args = parser.parse_args(argv)
     if args.quick:
-        args.orders, args.seconds, args.stock, args.clients, args.timeout = 300, 20.0, (2, 6), 16, 300
+        args.orders, args.seconds, args.stock, args.clients, args.timeout = 300, 20.0, (2, 6), 16, 600
     elif args.results is None:
         args.results = ROOT / "benchmarks" / "RESULTS-flash-sale.md"
     return run(args)

@@ -70,6 +70,16 @@ class Workload:
     orders: list[PlannedOrder]
     sends: list[Send] = field(default_factory=list)  # sorted by `at`, re-sends included
 
+    items: dict[str, int] = field(default_factory=dict)  # sku -> inventory item id
+
+    def final_levels(self) -> dict[str, tuple[int, int, int]]:
+        """sku -> (inventory item, location, available) once every order is placed."""
+        sold: dict[str, int] = {}
+        for order in self.orders:
+            for line in order.lines:
+                sold[line.sku] = sold.get(line.sku, 0) + line.quantity
+        return {sku: (self.items[sku], LOCATION, self.stock[sku] - sold.get(sku, 0)) for sku in self.skus}
+
     @property
     def resent(self) -> int:
         return sum(1 for s in self.sends if s.resend)
@@ -85,7 +95,7 @@ def signed(topic: str, payload: dict, event_id: str, triggered: datetime) -> tup
         "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Webhook-Id": str(uuid.UUID(int=random.getrandbits(128))),
         "X-Shopify-Event-Id": event_id,
-        "X-Shopify-Triggered-At": triggered.isoformat().replace("+00:00", "Z"),
+        "X-Shopify-Triggered-At": triggered.isoformat(timespec="microseconds").replace("+00:00", "Z"),
     }, body
 
 
@@ -172,15 +182,16 @@ def make_workload(orders: int, seconds: float, skus: int, stock: tuple[int, int]
         def late() -> float:
             return rng.uniform(0.5, 3.0) if rng.random() < LATE_SHARE else 0.0
 
-        headers, body = signed("orders/create", rest, str(uuid.UUID(int=rng.getrandbits(128))), placed)
+        instant = start + timedelta(seconds=offset)  # Shopify's trigger times carry the fraction of a second
+        headers, body = signed("orders/create", rest, str(uuid.UUID(int=rng.getrandbits(128))), instant)
         sends.append(Send(offset + rng.uniform(0.0, 0.3) + late(), "orders/create", headers, body, rest["id"]
                           and str(rest["id"])))
-        for line in lines:
+        for n, line in enumerate(lines):
             available[line.sku] -= line.quantity
             level = {**level_template, "inventory_item_id": variants[line.sku]["inventory_item_id"],
                      "location_id": LOCATION, "available": available[line.sku], "updated_at": _stamp(placed)}
             headers, body = signed("inventory_levels/update", level, str(uuid.UUID(int=rng.getrandbits(128))),
-                                   placed)
+                                   instant + timedelta(microseconds=100 + n))
             sends.append(Send(offset + rng.uniform(0.0, 0.3) + late(), "inventory_levels/update", headers, body,
                               None))
     firsts = list(sends)
@@ -188,4 +199,5 @@ def make_workload(orders: int, seconds: float, skus: int, stock: tuple[int, int]
         sends.append(Send(original.at + rng.uniform(1.0, 5.0), original.topic, original.headers, original.body,
                           original.order_id, resend=True))
     sends.sort(key=lambda s: s.at)
-    return Workload(names, on_hand, loads, planned, sends)
+    items = {sku: v["inventory_item_id"] for sku, v in variants.items()}
+    return Workload(names, on_hand, loads, planned, sends, items)

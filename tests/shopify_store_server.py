@@ -54,8 +54,9 @@ class StoreCall:
     at: float  # time.time() when the request arrived
     operation: str
     order_id: str | None  # the Shopify order it concerns (legacy id), when it concerns one
-    cost: int
+    cost: int  # requested: what the bucket must hold before the call runs
     mutation: bool
+    actual: int = 0  # what the call cost once run (Shopify refunds the difference)
 
 
 @lru_cache(maxsize=256)
@@ -118,6 +119,16 @@ def _selection_cost(schema: Any, parent: Any, selection: SelectionSetNode | None
     return total
 
 
+def _actual_cost(data: Any) -> int:
+    """What a query cost once run: 1 per object returned, a connection 2 (its nodes counted as returned)."""
+    if isinstance(data, list):
+        return sum(_actual_cost(item) for item in data)
+    if not isinstance(data, dict):
+        return 0
+    own = 2 if "nodes" in data or "edges" in data else 1
+    return own + sum(_actual_cost(value) for key, value in data.items() if key != "pageInfo")
+
+
 class _Request:
     def __init__(self, body: bytes, headers: dict[str, str]) -> None:
         self.body = body
@@ -174,10 +185,12 @@ class ShopifyStoreServer:
             assert queue, f"the fake store has no handler for {name}"
             data = queue[0](variables) if callable(queue[0]) else queue[0]
             cost = requested_cost(document, variables)
-            self.calls.append(StoreCall(arrived, name, order_id, cost, mutation))
         result = execute_sync(admin_schema(), document, root_value=data, variable_values=variables,
                               operation_name=name)
         assert not result.errors, f"{name}: fake data or variables do not fit the schema: {result.errors}"
+        actual = MUTATION_COST if mutation else max(1, _actual_cost(result.data))
+        with self._lock:
+            self.calls.append(StoreCall(arrived, name, order_id, cost, mutation, actual))
         extensions = {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": {
             "maximumAvailable": 2000.0, "currentlyAvailable": 2000.0, "restoreRate": 100.0}}}
         return 200, json.dumps({"data": result.data, "extensions": extensions})
