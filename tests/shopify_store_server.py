@@ -135,12 +135,32 @@ class _Request:
         self.headers = headers
 
 
+class _IndexedStore(FakeShopifyStore):
+    """The fake shop, finding a fulfillment order by id through an index instead of a scan of every
+    order (a sale holds thousands; the index is rebuilt when an id is not in it yet, e.g. the part a
+    partial hold split off)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fo_index: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def _fo_by_gid(self, ident: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        found = self._fo_index.get(ident)
+        if found is None:
+            self._fo_index = {fo["id"]: (order, fo) for order in self.orders.values()
+                              for fo in order["fulfillmentOrders"]}
+            found = self._fo_index.get(ident)
+        if found is None:
+            raise AssertionError(f"no fulfillment order {ident}")
+        return found
+
+
 class ShopifyStoreServer:
     """`store` behind `url` (the Admin GraphQL endpoint path is accepted under any shop)."""
 
     def __init__(self, shop: str, shop_resource: dict[str, Any] | None = None) -> None:
         self.mock = ShopifyAdminMock(responses.RequestsMock(assert_all_requests_are_fired=False), shop)
-        self.store = FakeShopifyStore(self.mock, shop_resource)
+        self.store = _IndexedStore(self.mock, shop_resource)
         self.calls: list[StoreCall] = []
         self._lock = threading.Lock()  # the fake store's dicts are not made for concurrent callers
         server = self
@@ -205,9 +225,11 @@ class ShopifyStoreServer:
             if "/Order/" in ident:
                 return str(legacy_id(ident))
             if "/FulfillmentOrder/" in ident:
-                for order_id, order in self.store.orders.items():
-                    if any(fo["id"] == ident for fo in order["fulfillmentOrders"]):
-                        return order_id
+                try:
+                    order, _ = self.store._fo_by_gid(ident)
+                except AssertionError:
+                    return None
+                return str(legacy_id(order["id"]))
         return None
 
     def counts(self) -> Counter[str]:
