@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--worker-concurrency", type=int, default=4,
                         help="processes per Celery worker (prefork; `make worker`'s default is 4)")
-    parser.add_argument("--timeout", type=float, default=900, help="bound on the burst and on the drain (s)")
+    parser.add_argument("--timeout", type=float, default=3600, help="bound on the burst and on the drain (s)")
     parser.add_argument("--results", type=Path, help="write the results (markdown, and an SVG chart beside it)")
     parser.add_argument("--quick", action="store_true", help="300 orders in 20 s; targets not judged")
     args = parser.parse_args(argv)
