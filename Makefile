@@ -77,6 +77,7 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/shopify_normalise.py
 	$(PY) benchmarks/planning.py
 	$(PY) benchmarks/nightly_plan.py
+	$(PY) benchmarks/flash_sale.py
 
 # The WordPress plugin as the zip a merchant uploads (Plugins -> Add New -> Upload Plugin). Deterministic.
 woocommerce-plugin:

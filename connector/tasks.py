@@ -31,6 +31,9 @@ from connector.storage import leases
 log = logging.getLogger(__name__)
 
 PASSES = 20  # a task takes at most this many batches, then leaves the rest to the next task
+# Actions a drain pass claims: small, so a backlog spreads over every free worker process (each
+# action waits on a store or a mail server) and an order's next action becomes due sooner.
+DRAIN_BATCH = 25
 SWEEP_LEASE = leases.CLAIM_LEASE  # renewed while the sweep runs; a killed worker's lapses within it
 
 _services: Services | None = None
@@ -87,8 +90,8 @@ def process_inbox() -> dict[str, int]:
         done, dead, retried = done + batch.done, dead + batch.dead, retried + batch.retried
         if batch.done + batch.dead + batch.retried == 0:
             break
-    if done:
-        svc.notify("drain_outbox")
+        if batch.done:  # the actions decided so far go out now, not after every pass of a long backlog
+            svc.notify("drain_outbox")
     return {"done": done, "dead": dead, "retried": retried}
 
 
@@ -97,12 +100,17 @@ def drain_outbox() -> dict[str, int]:
     """Execute the due actions (an order's next action becomes due when the one before it is done)."""
     svc = services()
     totals = {"done": 0, "retried": 0, "failed": 0, "dead": 0}
+    full = False
     for _ in range(PASSES):
-        result = svc.outbox.drain()
+        result = svc.outbox.drain(limit=DRAIN_BATCH)
         for key in totals:
             totals[key] += getattr(result, key)
-        if result.done + result.retried + result.failed + result.dead == 0:
+        handled = result.done + result.retried + result.failed + result.dead
+        full = handled >= DRAIN_BATCH
+        if handled == 0:
             break
+    if full:  # more is due: another task (in whichever worker process is free) goes on with it
+        svc.notify("drain_outbox")
     return totals
 
 

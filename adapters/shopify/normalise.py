@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.base import Delivery, NormalisationError
@@ -17,6 +18,7 @@ from connector.domain.model import (
     OrderUpserted,
     ShopRedactRequested,
     StockChanged,
+    StockLevel,
     VariantChanged,
 )
 
@@ -105,7 +107,9 @@ class ShopifyNormaliser:
 
     def _inventory(self, delivery: Delivery, body: Mapping[str, Any]) -> list[Event]:
         level = stock_level_from_rest(delivery.shop, body)
-        return [StockChanged((level,))] if level is not None else []
+        if level is None:
+            return []
+        return [StockChanged((_to_the_instant(level, delivery),))]
 
     def _uninstalled(self, delivery: Delivery, body: Mapping[str, Any]) -> list[Event]:
         return [AppUninstalled(delivery.shop)]
@@ -145,3 +149,21 @@ class ShopifyNormaliser:
         if domain != delivery.shop:
             raise NormalisationError(f"body names shop {domain} but the delivery came from {delivery.shop}")
         return domain
+
+
+def _to_the_instant(level: StockLevel, delivery: Delivery) -> StockLevel:
+    """The level's time to the instant Shopify triggered the webhook, when that falls within the whole
+    second `updated_at` names. In a sale several reports of one item share a second; the later one
+    must win whatever order they arrive in (a newer level is never overwritten by an older one), and
+    `X-Shopify-Triggered-At` carries the fraction of the second. A missing or unreadable header, or
+    one outside that second, changes nothing."""
+    if level.updated_at is None:
+        return level
+    try:
+        triggered = delivery.triggered_at or optional_timestamp(
+            header(delivery.headers, TRIGGERED_AT_HEADER), "X-Shopify-Triggered-At")
+    except NormalisationError:
+        return level
+    if triggered is not None and level.updated_at <= triggered < level.updated_at + timedelta(seconds=1):
+        return replace(level, updated_at=triggered)
+    return level

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from connector.backorders import dropship_routing as routing
 from connector.backorders import lifecycle
+from connector.backorders import order_edits as edits
 from connector.domain import engine
 from connector.domain.model import BackorderState
 from connector.domain.promise_causes import promise_cause
@@ -192,10 +193,17 @@ def evaluate(
     result.lines = len(allocations)
     result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
     touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
-    for order in session.scalars(select(OrderRow).where(OrderRow.id.in_(touched_orders)).order_by(OrderRow.id)):
+    decided = list(
+        session.scalars(select(OrderRow).where(OrderRow.id.in_(touched_orders)).order_by(OrderRow.id))
+    )
+    for order in decided:
         added = lifecycle.decide(session, shop, order, settings, now)
         result.actions += added
         result.orders_changed += 1 if added else 0
+    # An order that waited a moment and waits no more (in a sale: evaluated against a stock report
+    # that already counted a later order whose own webhook came after it) leaves no trace where its
+    # wait never went out: what is still pending of the wait is superseded, as for an edited order.
+    edits.after_decision(session, decided)
     return result
 
 

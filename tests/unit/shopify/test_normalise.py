@@ -176,6 +176,27 @@ def test_real_inventory_level_fixtures(name: str) -> None:
         assert level.updated_at is not None and level.updated_at.tzinfo is not None
 
 
+def test_reports_of_one_second_are_ordered_by_the_instant_shopify_triggered_them() -> None:
+    """A sale sends several levels of one item stamped with the same whole second; the fraction of
+    the second in X-Shopify-Triggered-At orders them, so the later one wins in whatever order they
+    arrive. A trigger time outside that second, or an unreadable one, leaves `updated_at` as sent."""
+    raw = {"inventory_item_id": 808950810, "location_id": 905684977, "available": 4,
+           "updated_at": "2026-11-30T11:00:05-05:00"}
+    body = body_bytes(raw)
+
+    def level_at(triggered: str) -> datetime | None:
+        headers = webhook_headers("inventory_levels/update", body, triggered_at=triggered)
+        delivery = ShopifyWebhookVerifier(TEST_SECRET).verify(headers, body, lambda s: None)
+        (event,) = ShopifyNormaliser().normalise(delivery)
+        return event.levels[0].updated_at
+
+    second = datetime(2026, 11, 30, 16, 0, 5, tzinfo=UTC)
+    early, late = level_at("2026-11-30T16:00:05.200Z"), level_at("2026-11-30T16:00:05.877041743Z")
+    assert second < early < late < datetime(2026, 11, 30, 16, 0, 6, tzinfo=UTC)
+    assert level_at("2026-11-30T16:00:09.500Z") == second  # another second: not this report's instant
+    assert level_at("not a time") == second
+
+
 @pytest.mark.parametrize(("name", "topic"), [
     ("compliance_customers_data_request.json", "customers/data_request"),
     ("compliance_customers_redact.json", "customers/redact"),
