@@ -85,7 +85,7 @@ def load_supplies(
     default = engine.LeadTime(float(settings.default_lead_time_days), settings.lead_time_spread_days)
     for chunk in _chunks(skus):
         for sku, total in session.execute(
-            select(StockLevelRow.sku, func.sum(StockLevelRow.available))
+            select(StockLevelRow.sku, func.sum(func.coalesce(StockLevelRow.held_available, StockLevelRow.available)))
             .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
             .group_by(StockLevelRow.sku)
         ):
@@ -130,7 +130,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
     for chunk in _chunks(skus):
         reported = dict(
             session.execute(
-                select(StockLevelRow.sku, func.max(StockLevelRow.updated_at))
+                select(StockLevelRow.sku, func.max(func.coalesce(StockLevelRow.held_at, StockLevelRow.updated_at)))
                 .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
                 .group_by(StockLevelRow.sku)
             ).all()

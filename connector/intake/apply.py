@@ -193,8 +193,18 @@ def _set_stock(
     # Good news acts at once, bad news settles first. A drop in stock usually announces an order
     # whose own webhook is a moment behind (or ahead); evaluating the drop alone would backorder an
     # earlier customer's line for an instant, and email them. So a drop re-evaluates the SKU after
-    # SETTLE, by when the order has arrived; an order or a restock re-evaluates at once.
+    # SETTLE, by when the order has arrived; an order or a restock re-evaluates at once. Meanwhile
+    # evaluation keeps using the level from before the first unsettled drop, with that report's
+    # time: the orders we know of placed after it are counted against it one by one, in order,
+    # while an order whose webhook is still on its way takes nothing from an earlier customer (in
+    # a flash sale, a report counting a later order reached us before that order and backordered,
+    # then released, the customer ahead of it). A rise ends the hold at once.
     dropped = row.available is not None and level.available < row.available
+    rose = row.available is not None and level.available > row.available
+    if dropped and row.held_at is None and row.updated_at is not None:
+        row.held_available, row.held_at = row.available, row.updated_at
+    elif rose:
+        row.held_available = row.held_at = None
     row.available = level.available
     row.item_ref = level.item_ref or row.item_ref
     row.updated_at = level.updated_at or now

@@ -390,7 +390,8 @@ class Inbox:
                 lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
                 settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
                 skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
-                s.execute(update(StockLevelRow).where(settled).values(settle_at=None))
+                settled_rows = update(StockLevelRow).where(settled)  # the held level gives way to the last report
+                s.execute(settled_rows.values(settle_at=None, held_available=None, held_at=None))
                 shop = s.get(ShopRow, shop_id)
                 if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions

@@ -164,6 +164,10 @@ class StockLevelRow(Base):
     item_ref: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None]
     settle_at: Mapped[datetime | None] = mapped_column(index=True)  # re-evaluate the SKU then (see apply.py)
+    # While a drop settles: the level before it and that report's time, which evaluation uses meanwhile
+    # (the drop may count an order whose own webhook is still on its way; see apply._set_stock).
+    held_available: Mapped[int | None] = mapped_column(Integer)
+    held_at: Mapped[datetime | None]
 
 
 class VariantRow(Base):

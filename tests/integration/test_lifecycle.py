@@ -207,3 +207,32 @@ def test_an_order_awaiting_payment_claims_no_stock(sandbox, services, clock) -> 
     feed(reserves_stock=True, updated_at=clock())  # paid: now it waits like any other order
     assert kinds(services, unpaid["id"])[("send_email", "backorder_confirmation")] == 1
     assert store.orders[unpaid["id"]]["tags"] == ["backorder"]
+
+
+def test_a_stock_report_counting_a_later_order_takes_nothing_from_an_earlier_one(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """A flash sale's race: the store's report already counts a later order whose own webhook is still on
+    its way. The earlier customer keeps the last unit (no backorder, nothing taken back), the later
+    one waits, and the same holds once the drop has settled."""
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 1)
+    sandbox.settle()
+    store.listeners.clear()  # every webhook below is delivered by hand, in the race's order
+    clock.advance(seconds=5)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    clock.advance(seconds=1)
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    assert store.products["TEE"]["stock"] == -1
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # counts both orders
+    sandbox.deliver("orders/create", store.order_payload(first["id"]))
+    sandbox.work()
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []  # in stock: nothing to do
+    sandbox.deliver("orders/create", store.order_payload(second["id"]))
+    sandbox.work()
+    assert store.orders[second["id"]]["tags"] == ["backorder"]
+    clock.advance(seconds=31)  # the drop has settled: the last report is used as it is
+    services.inbox.evaluate_settled()
+    sandbox.work()
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []
+    assert store.orders[second["id"]]["tags"] == ["backorder"]
+    with services.db.session() as s:
+        assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
