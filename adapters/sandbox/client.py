@@ -65,7 +65,7 @@ class SandboxStoreClient:
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
         """Onto each product of the simulated store, in one write (it has no call limit)."""
         known = [v for v in values if v.sku in self.store.products]  # a product removed meanwhile: nothing to show
-        self._call(self.store.set_storefront, {v.sku: _fields(v) for v in known})
+        self._call(self.store.set_storefront, {v.sku: v.fields() for v in known})
 
     def orders_updated_since(self, since: datetime) -> Iterable[Order]:
         for order_id in list(self.store.orders):
@@ -97,16 +97,3 @@ class SandboxStoreClient:
                 product_url=p["url"],
                 updated_at=datetime.fromisoformat(p["updated_at"]),
             )
-
-
-def _fields(value: StorefrontValue) -> dict[str, str | None]:
-    def iso(d: date | None) -> str | None:
-        return d.isoformat() if d else None
-
-    return {
-        "status": value.status,
-        "ships_by": iso(value.ships_by),
-        "ships_p50": iso(value.ships_p50),
-        "ships_p90": iso(value.ships_p90),
-        "message": value.message,
-    }

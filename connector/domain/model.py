@@ -164,6 +164,16 @@ class StorefrontValue:
     ships_p90: date | None
     message: str  # the sentence shown to shoppers, in the shop's language
 
+    def fields(self) -> dict[str, str | None]:
+        """The JSON form the store holds and its storefront reads: dates as ISO strings."""
+        return {
+            "status": self.status,
+            "ships_by": self.ships_by.isoformat() if self.ships_by else None,
+            "ships_p50": self.ships_p50.isoformat() if self.ships_p50 else None,
+            "ships_p90": self.ships_p90.isoformat() if self.ships_p90 else None,
+            "message": self.message,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Shop:

@@ -20,17 +20,7 @@ CHUNK = 500
 
 def value_fields(value: StorefrontValue) -> dict[str, Any]:
     """The JSON the store holds (and the theme reads): dates as ISO strings."""
-
-    def iso(d: date | None) -> str | None:
-        return d.isoformat() if d else None
-
-    return {
-        "status": value.status,
-        "ships_by": iso(value.ships_by),
-        "ships_p50": iso(value.ships_p50),
-        "ships_p90": iso(value.ships_p90),
-        "message": value.message,
-    }
+    return dict(value.fields())
 
 
 def value_from_fields(
