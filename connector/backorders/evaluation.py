@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -128,13 +129,16 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
     add a unit that is not there (and release someone else's waiting line for a moment)."""
     lines: list[engine.LineDemand] = []
     for chunk in _chunks(skus):
-        reported = dict(
-            session.execute(
-                select(StockLevelRow.sku, func.max(func.coalesce(StockLevelRow.held_at, StockLevelRow.updated_at)))
-                .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
-                .group_by(StockLevelRow.sku)
-            ).all()
-        )
+        reported: dict[str, Any] = {}
+        held: set[str] = set()  # SKUs evaluated against the level from before an unsettled drop
+        for sku, at, held_at in session.execute(
+            select(StockLevelRow.sku, func.max(StockLevelRow.updated_at), func.max(StockLevelRow.held_at))
+            .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+            .group_by(StockLevelRow.sku)
+        ):
+            reported[sku] = held_at if held_at is not None else at
+            if held_at is not None:
+                held.add(sku)
         rows = session.execute(
             select(
                 OrderLineRow.id,
@@ -160,7 +164,14 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
         for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
             anchor = waiting_since.date() if waiting_since is not None and state == BackorderState.WAITING else None
             stock_at = reported.get(sku)
-            committed = stock_at is None or _as_utc(stock_at) >= placed_at
+            # a report counts the orders placed before it; the held level, from before a drop, only
+            # those strictly before it (an order of the same instant may be what the drop announced)
+            if stock_at is None:
+                committed = True
+            elif sku in held:
+                committed = _as_utc(stock_at) > placed_at
+            else:
+                committed = _as_utc(stock_at) >= placed_at
             lines.append(
                 engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
             )

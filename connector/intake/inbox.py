@@ -268,11 +268,13 @@ class Inbox:
                 if shop is None or shop.status == "uninstalled":
                     raise _OneAtATime
                 lock_shop(s, shop.id)
-                outcomes, skus, edited = self._apply_rows(s, shop, rows)
-                if skus or edited:
+                outcomes, skus, edited, repaid = self._apply_rows(s, shop, rows)
+                if skus or edited or repaid:
                     s.flush()
-                    evaluate(s, shop, skus, self.clock(), orders={row.id for row in edited if row.id is not None})
+                    decide = {row.id for row in (*edited, *repaid) if row.id is not None}
+                    evaluate(s, shop, skus, self.clock(), orders=decide)
                     edits.after_decision(s, edited)
+                    limit_selling(s, shop, skus, self.clock())
             return outcomes
         except _OneAtATime:
             return None
@@ -280,10 +282,14 @@ class Inbox:
             log.warning("a batch of %d deliveries failed; processing them one at a time", len(claims), exc_info=True)
             return None
 
-    def _apply_rows(self, session, shop: ShopRow, rows: list[DeliveryRow]) -> tuple[list[str], set[str], list]:  # type: ignore[no-untyped-def]
+    def _apply_rows(  # type: ignore[no-untyped-def]
+        self, session, shop: ShopRow, rows: list[DeliveryRow]
+    ) -> tuple[list[str], set[str], list, list]:
+        """Apply each row's events: (outcomes, SKUs touched, orders edited, orders repaid)."""
         outcomes: list[str] = []
         skus: set[str] = set()
         edited: list = []
+        repaid: list = []
         for row in rows:
             now = self.clock()
             try:
@@ -298,9 +304,10 @@ class Inbox:
                 raise _OneAtATime
             skus |= applied.skus
             edited += applied.edited
+            repaid += applied.repaid
             row.status, row.processed_at, row.lease_until = "done", now, None
             outcomes.append("done")
-        return outcomes, skus, edited
+        return outcomes, skus, edited, repaid
 
     def process(self, delivery_id: int, token: int | None = None) -> str:
         """Process one claimed delivery. Returns "done", "dead", "retry" or "lapsed".

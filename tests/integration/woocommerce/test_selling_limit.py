@@ -118,7 +118,8 @@ def test_selling_stops_past_the_longest_wait_and_resumes_when_a_purchase_order_i
     assert f'data-stopped-sku="{VARIATION}"' not in http.get("/app/selling-limits").get_data(as_text=True)
 
 
-def test_the_per_sku_limit_stops_selling_when_reached_and_a_restock_resumes_it(shop, store, woo_services) -> None:
+def test_the_per_sku_limit_stops_selling_when_reached_and_a_restock_resumes_it(shop, store, woo_services,
+                                                                             woo_clock) -> None:
     http, shop_id = shop  # no longest wait: only the limit applies
     _catalogue(http, store)
     work(woo_services)
@@ -138,6 +139,11 @@ def test_the_per_sku_limit_stops_selling_when_reached_and_a_restock_resumes_it(s
     store.variations[22][0]["stock_quantity"] = -1
     deliver(http, store, "order.created", order)
     deliver(http, store, "product.updated", bar3(-1, modified="2026-11-02T08:30:00"))
+    work(woo_services)
+    # the fixture's order is dated 2017, before the stock report it is compared with: until the drop has
+    # settled, the level before it (which, by its date, counts the order) is used
+    woo_clock.advance(seconds=31)
+    woo_services.inbox.evaluate_settled()
     work(woo_services)
     assert _backorders(store) == ("yes", "no", "no")
     assert _stops(woo_services) == {VARIATION: ("stopped", "limit_reached")}
