@@ -100,7 +100,7 @@ def after_decision(session: Session, orders: Iterable[OrderRow]) -> None:
         wait = [
             a
             for a in session.scalars(select(ActionRow).where(ActionRow.order_id == order.id))
-            if marker in a.idempotency_key and a.kind != Kind.CAPTURE
+            if marker in a.idempotency_key and _of_the_wait(a)
         ]
         reached_store = any(a.status not in ("pending", "cancelled") for a in wait if a.kind != Kind.EMAIL)
         told = any(a.status not in ("pending", "cancelled") for a in wait if a.kind == Kind.EMAIL)
@@ -116,3 +116,17 @@ def after_decision(session: Session, orders: Iterable[OrderRow]) -> None:
                 action.status, action.last_error = "cancelled", f"{SUPERSEDED}: the customer never heard of a wait"
             elif action.kind != Kind.EMAIL and not reached_store:
                 action.status, action.last_error = "cancelled", f"{SUPERSEDED}: the store never saw the wait"
+
+
+# Money and what follows it stand whatever the wait became: a capture, the balance of a deferred
+# payment, a refund, and the emails about payments and refunds.
+_NOT_OF_THE_WAIT = (Kind.CAPTURE, Kind.COLLECT_BALANCE, Kind.REFUND)
+_MONEY_EMAILS = ("payment_request", "refund_confirmation", "delay_refund_offer")
+
+
+def _of_the_wait(action: ActionRow) -> bool:
+    if ":balance:" in action.idempotency_key:  # collecting a deferred balance: its charge, note and email
+        return False
+    if action.kind == Kind.EMAIL:
+        return (action.payload or {}).get("template") not in _MONEY_EMAILS
+    return action.kind not in _NOT_OF_THE_WAIT

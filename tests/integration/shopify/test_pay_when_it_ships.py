@@ -268,3 +268,22 @@ def test_shopify_charges_on_fulfilment_by_default_and_the_service_records_what_i
         (row,) = s.scalars(select(BalanceCollectionRow)).all()
         assert row.state == "paid" and row.paid_at is not None
     assert count(h, CHARGES, before) == Counter()
+
+
+def test_when_goods_ship_before_payment_the_balance_is_still_charged_once(harness: ShopifyHarness) -> None:
+    """`unpaid_balance_shipping = ship`: the release and the charge are decided together, and the
+    charge is not superseded as part of the wait that just ended (it was, before: money never asked)."""
+    h = harness
+    set_up(h, balance_collection="when_stock_arrives", unpaid_balance_shipping="ship")
+    buy(h)
+    order = h.store.order(ORDER_ID)
+    wait_days(h, 3)
+    before = len(h.admin.operations)
+    h.webhook("inventory_levels/update", level(19, h.clock().isoformat()), event_id="evt-stock-in")
+    h.settle(wait_seconds=60)
+    assert count(h, CHARGES | {"FulfillmentOrderReleaseHold"}, before) == Counter(
+        {"OrderCreateMandatePayment": 1, "FulfillmentOrderReleaseHold": 1})
+    assert order["fulfillmentOrders"][0]["status"] == "OPEN" and order["outstanding"] == 0
+    with h.services.db.session() as s:
+        (collection,) = s.scalars(select(BalanceCollectionRow)).all()
+        assert collection.state in ("charging", "paid") and collection.attempts == 1
