@@ -21,7 +21,8 @@ Content-Security-Policy, on every response:
 
 Referrer-Policy: ``strict-origin-when-cross-origin``; ``no-referrer`` on pages whose address is a
 credential (refund-offer links, sign-in links, WooCommerce's return with its signed connect token,
-the embedded app's ``id_token`` launch).
+the embedded app's ``id_token`` launch); ``same-origin`` on the customer's backorder page, whose
+address is a credential and whose CSRF-protected forms need a same-origin Referer on https.
 
 Session cookie: ``HttpOnly`` always; ``Secure`` when ``APP_URL`` is https (the plain-http dev
 server keeps working); ``SameSite=None`` only when the Shopify app is configured on https — the
@@ -45,7 +46,11 @@ from connector.config import Config
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 SHOPIFY_ADMIN = "https://admin.shopify.com"
 _MYSHOPIFY = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/", "/woocommerce/return", "/backorder/")
+_SECRET_LINK_PREFIXES = ("/offers/", "/app/sign-in/", "/woocommerce/return")
+# The customer's page: its address is a credential too, but its forms post back to it with a CSRF
+# token, and Flask-WTF demands a same-origin Referer on https; `same-origin` sends the address only
+# to this service, never to another site.
+_SAME_ORIGIN_LINK_PREFIXES = ("/backorder/",)
 _EMAIL_PREVIEW = "app_emails.preview"
 _CONNECT_BLUEPRINT = "woocommerce"
 
@@ -136,6 +141,8 @@ def _frame_ancestors() -> str:
 def _referrer_policy() -> str:
     if request.path.startswith(_SECRET_LINK_PREFIXES) or "id_token" in request.args:
         return "no-referrer"
+    if request.path.startswith(_SAME_ORIGIN_LINK_PREFIXES):
+        return "same-origin"
     return "strict-origin-when-cross-origin"
 
 

@@ -60,7 +60,7 @@ def test_the_email_links_to_the_page_in_the_customers_language(sandbox: Harness,
     response = sandbox.client.get(link)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"  # its forms need a same-origin Referer
     assert 'lang="it-IT"' in html and "Il tuo ordine" in html
     assert "In attesa di disponibilità" in html  # the tee waits
     assert "Disponibile" in html  # the mug is in stock
@@ -191,3 +191,21 @@ def test_no_english_left_on_the_translated_page(sandbox: Harness, services, loca
     for html in screens:
         text = " ".join(re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S).split())
         assert [p for p in PHRASES if p in text] == [], text
+
+
+def test_the_choices_work_over_https_where_the_csrf_check_wants_a_same_origin_referer(
+    sandbox: Harness, services, waiting
+) -> None:  # type: ignore[no-untyped-def]
+    """On https Flask-WTF refuses a form without a same-origin Referer; the page's Referrer-Policy
+    (same-origin) lets the browser send it to us, and to no one else."""
+    link = email_link(services)
+    https = {"base_url": "https://connector.test"}
+    page = sandbox.client.get(link, **https)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = _CSRF.search(page.get_data(as_text=True)).group(1)
+    data = {"csrf_token": token, "choice": "keep_waiting"}
+    refused = sandbox.client.post(f"{link}/confirm", data=data, **https)
+    assert refused.status_code == 400  # what a no-referrer policy would have made of every choice
+    confirmed = sandbox.client.post(f"{link}/confirm", data=data, headers={"Referer": f"https://connector.test{link}"},
+                                    **https)
+    assert confirmed.status_code == 200 and "data-confirm" in confirmed.get_data(as_text=True)
