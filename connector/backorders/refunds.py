@@ -19,6 +19,7 @@ from connector.backorders.order_actions import OrderActions, email_payload
 from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind
 from connector.domain.model import BackorderState
+from connector.shops.directory import lock_shop
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
 
@@ -52,6 +53,10 @@ def load_offer(session: Session, shop_domain: str, order_external_id: str, offer
 def answer_offer(session: Session, offer: RefundOfferRow, choice: str, now: datetime) -> OfferOutcome:
     if choice not in ("refund", "keep"):
         raise OfferError(N_("choose to take the refund or to keep the order"))
+    # The customer's page may cancel the same lines at the same moment (another key): the shop's lock
+    # puts one after the other, and the second finds the lines no longer waiting.
+    lock_shop(session, offer.shop_id)
+    session.refresh(offer)
     if offer.status == "accepted":
         return OfferOutcome("accepted", offer.amount, list(offer.lines))
     if offer.status == "declined" and choice == "keep":
@@ -140,8 +145,9 @@ def refund_waiting_lines(
         )
     if not refunded:
         return None
+    money = money_back(order, settings, amount)  # before refunded_amount counts the cancelled value
     order.refunded_amount = (order.refunded_amount or Decimal(0)) + amount
-    _enqueue_refund(session, shop, order, settings, refunded, amount, key, now, reason, note)
+    _enqueue_refund(session, shop, order, settings, refunded, (amount, money), key, now, reason, note)
     session.flush()
     evaluate(session, shop, skus, now, orders={order.id})
     return amount, refunded
@@ -153,20 +159,24 @@ def _enqueue_refund(
     order: OrderRow,
     settings: ShopSettings,
     refunded: list[dict],
-    amount: Decimal,
+    value_and_money: tuple[Decimal, Decimal],
     key: str,
     now: datetime,
     reason: str,
     note: str,
 ) -> None:
+    """`value_and_money`: the cancelled lines' value (what the customer no longer pays for, as the emails
+    say), and the money paid back for them (see `money_back`)."""
+    amount, paid_back = value_and_money
     acts = OrderActions(session, shop, order, now)
     total = str(amount.quantize(Decimal("0.01")))
+    money = str(paid_back.quantize(Decimal("0.01")))
     acts.add(
         Kind.REFUND,
         f"{key}:refund",
         {
             "lines": [{"line_id": r["line_id"], "quantity": r["quantity"]} for r in refunded],
-            "amount": total,
+            "amount": money,  # the lines' value is off the order; only money really taken for them goes back
             "currency": order.currency,
             "reason": reason,
         },
@@ -182,3 +192,24 @@ def _enqueue_refund(
             f"{key}:confirmation",
             email_payload("refund_confirmation", shop, order, settings, refunded, refund_amount=total),
         )
+
+
+def money_back(order: OrderRow, settings: ShopSettings, value: Decimal) -> Decimal:
+    """Of the cancelled lines' `value`, the money really taken for them: what was charged beyond what the
+    order still owes for what it keeps. A paid order was charged in full; an authorized one only what
+    was captured (its final capture leaves the cancelled lines out); a deferred-payment order its
+    deposit. So a customer who cancels the waiting items never gets back money paid for items that ship.
+    Call it once the lines' quantities no longer count the cancelled units, before `refunded_amount`
+    counts their value."""
+    total = order.total_price if order.total_price is not None else value + sum(
+        ((li.unit_price or Decimal(0)) * li.quantity for li in order.lines), Decimal(0)
+    )
+    captured = order.captured_amount or Decimal(0)
+    if order.deferred_payment:
+        charged = captured + total * Decimal(settings.deposit_percent) / 100
+    elif order.payment_status == "paid":
+        charged = total
+    else:
+        charged = captured
+    kept = total - (order.refunded_amount or Decimal(0)) - value
+    return min(value, max(Decimal(0), charged - kept))

@@ -89,7 +89,10 @@ def test_cancel_the_waiting_lines_refunds_once(sandbox: Harness, services, waiti
     assert "50,00" in first.get_data(as_text=True)
     assert 'data-outcome="already"' in second.get_data(as_text=True)
     refunds = calls(sandbox, "refund", waiting["id"])
-    assert len(refunds) == 1 and refunds[0][2]["amount"] == "50.00"
+    # only authorized so far: the lines come off the order (its final capture leaves them out) and no
+    # money moves; paying back 50.00 would have refunded what the customer paid for items that ship
+    assert len(refunds) == 1 and refunds[0][2]["amount"] == "0.00"
+    assert refunds[0][2]["lines"] == [{"line_id": f"{waiting['id']}-1", "quantity": 2}]
     with services.db.session() as s:  # once in the outbox too (the store's own dedupe is not what saves us)
         assert s.query(ActionRow).filter(ActionRow.kind == "refund_lines").count() == 1
 
