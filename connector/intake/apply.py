@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from connector.storage.types import utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
 SETTLE = timedelta(seconds=30)
+MAX_HOLD = timedelta(minutes=5)  # the longest a stock level from before a drop is used (see _set_stock)
 
 
 @dataclass
@@ -202,14 +203,19 @@ def _set_stock(
     dropped = row.available is not None and level.available < row.available
     rose = row.available is not None and level.available > row.available
     if dropped and row.held_at is None and row.updated_at is not None:
-        row.held_available, row.held_at = row.available, row.updated_at
+        row.held_available, row.held_at, row.held_since = row.available, row.updated_at, now
     elif rose:
-        row.held_available = row.held_at = None
+        row.held_available = row.held_at = row.held_since = None
     row.available = level.available
     row.item_ref = level.item_ref or row.item_ref
     row.updated_at = level.updated_at or now
     if dropped:
+        # each drop settles from its own arrival, but a hold ends at the latest MAX_HOLD after it began:
+        # in a long sale (drops every second) the level from before the sale must not stand for good,
+        # nor a drop that no order explains (stock written off) be ignored until the sale pauses
         row.settle_at = now + settle
+        if row.held_since is not None:
+            row.settle_at = min(row.settle_at, _as_utc(row.held_since) + MAX_HOLD)
     else:
         applied.skus.add(sku)
 
@@ -264,3 +270,7 @@ def _uninstall(session: Session, shop: ShopRow) -> None:
         .where(ActionRow.shop_id == shop.id, ActionRow.status.in_(("pending", "running")))
         .values(status="cancelled", last_error="app uninstalled")
     )
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -398,7 +398,7 @@ class Inbox:
                 settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
                 skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
                 settled_rows = update(StockLevelRow).where(settled)  # the held level gives way to the last report
-                s.execute(settled_rows.values(settle_at=None, held_available=None, held_at=None))
+                s.execute(settled_rows.values(settle_at=None, held_available=None, held_at=None, held_since=None))
                 shop = s.get(ShopRow, shop_id)
                 if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions

@@ -168,6 +168,7 @@ class StockLevelRow(Base):
     # (the drop may count an order whose own webhook is still on its way; see apply._set_stock).
     held_available: Mapped[int | None] = mapped_column(Integer)
     held_at: Mapped[datetime | None]
+    held_since: Mapped[datetime | None]  # when the hold began (it ends at the latest apply.MAX_HOLD later)
 
 
 class VariantRow(Base):

@@ -134,7 +134,7 @@ def calendar(token: str) -> ResponseReturnValue:
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
         body = cal.to_ical()
-    filename = f"order-{''.join(ch for ch in order.name if ch.isalnum()) or 'backorder'}.ics"
+    filename = f"order-{''.join(ch for ch in order.name if ch.isascii() and ch.isalnum()) or 'backorder'}.ics"
     return Response(
         body,
         mimetype="text/calendar",

@@ -236,3 +236,24 @@ def test_a_stock_report_counting_a_later_order_takes_nothing_from_an_earlier_one
     assert store.orders[second["id"]]["tags"] == ["backorder"]
     with services.db.session() as s:
         assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
+
+
+def test_a_stock_hold_ends_at_most_five_minutes_after_it_began(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """Drops every few seconds (a long sale) do not keep the level from before the sale for good: the
+    hold ends MAX_HOLD after it began, and the last report counts (here: a unit written off)."""
+    from connector.intake.apply import MAX_HOLD
+    from connector.storage.tables import StockLevelRow
+
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 50)
+    sandbox.settle()
+    store.listeners.clear()
+    for _ in range(int(MAX_HOLD.total_seconds() // 20) + 3):  # a drop no order explains, every 20 s
+        clock.advance(seconds=20)
+        store.products["TEE"]["stock"] -= 1
+        sandbox.deliver("inventory/update", store.stock_payload("TEE"))
+        sandbox.work()
+        services.inbox.evaluate_settled()
+    with services.db.session() as s:
+        row = s.scalar(select(StockLevelRow).where(StockLevelRow.sku == "TEE"))
+        assert row.held_available is None or row.held_available < 50  # not the level of before the drops

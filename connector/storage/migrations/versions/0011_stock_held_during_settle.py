@@ -20,9 +20,11 @@ def upgrade() -> None:
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
         batch_op.add_column(sa.Column("held_available", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("held_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("held_since", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
+        batch_op.drop_column("held_since")
         batch_op.drop_column("held_at")
         batch_op.drop_column("held_available")
