@@ -132,10 +132,24 @@ def _follow(session: Session, shop: ShopRow, order: OrderRow, row: BalanceCollec
 def _failed(session: Session, shop: ShopRow, order: OrderRow, row: BalanceCollectionRow, settings: ShopSettings,
             error: str | None, now: datetime, result: BalanceResult) -> None:
     parsed = payment_failure(error)
-    reason, amount, _currency, message = parsed or ("failed", None, None, error or "unknown error")
+    acts = OrderActions(session, shop, order, now)
+    if parsed is None:
+        # Not the customer's card failing: the store refused or did not finish the call (permissions
+        # missing, no saved payment method offered, a payment still processing after every check).
+        # The customer is told nothing and no new attempt is made (a new key could charge twice while
+        # the first payment completes); the merchant sees why on the dashboard and on the order.
+        row.last_reason = f"not charged, and not because of the customer's card: {error or 'unknown error'}"[:2000]
+        row.next_attempt_at = None
+        _set(row, "gave_up", now)
+        result.gave_up += 1
+        acts.add(Kind.NOTE, f"{balance_key(row.generation, row.attempts)}:note", {
+            "text": f"Balance not charged (attempt {row.attempts}): {row.last_reason}. Check the app's "
+                    "permissions and the order's payments, then collect it or cancel the order.",
+            "customer_visible": False})
+        return
+    reason, amount, _currency, message = parsed
     row.last_reason = f"{REASON_TEXT.get(reason, reason)}: {message}"[:2000]
     hours = settings.balance_retry_hours
-    acts = OrderActions(session, shop, order, now)
     if row.attempts <= len(hours):
         row.next_attempt_at = now + timedelta(hours=hours[row.attempts - 1])
         _set(row, "retry_due", now)

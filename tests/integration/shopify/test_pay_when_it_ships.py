@@ -287,3 +287,36 @@ def test_when_goods_ship_before_payment_the_balance_is_still_charged_once(harnes
     with h.services.db.session() as s:
         (collection,) = s.scalars(select(BalanceCollectionRow)).all()
         assert collection.state in ("charging", "paid") and collection.attempts == 1
+
+
+def test_a_refusal_that_is_not_the_customers_card_emails_no_one_and_tries_no_second_key(
+        harness: ShopifyHarness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The call fails for good for a reason that is not the customer's card (here: the store still reports
+    the payment as processing after every check): the customer is not told their payment failed, no new
+    attempt (a new idempotency key, which could charge twice) is made, the merchant sees why."""
+    from adapters.base import UserError
+    from adapters.shopify.client import ShopifyStoreClient
+
+    h = harness
+    set_up(h, balance_collection="when_stock_arrives")
+    buy(h)
+    order = h.store.order(ORDER_ID)
+
+    def refused(self, order_id: str, currency: str, idempotency_key: str):  # type: ignore[no-untyped-def]
+        raise UserError("the mandate payment is still processing")
+
+    monkeypatch.setattr(ShopifyStoreClient, "collect_balance", refused)
+    h.clock.advance(days=10)
+    h.webhook("inventory_levels/update", level(19, h.clock().isoformat()), event_id="evt-stock")
+    h.settle(wait_seconds=60)
+    for _ in range(3):
+        h.clock.advance(days=2)
+        sweeps.timers_all(h.services)
+        h.settle()
+    assert [m for m in h.mails if m[0]["template"] == "payment_request"] == []
+    with h.services.db.session() as s:
+        (collection,) = s.scalars(select(BalanceCollectionRow)).all()
+        assert (collection.state, collection.attempts) == ("gave_up", 1)
+        assert "not because of the customer's card" in collection.last_reason
+    assert "Check the app's permissions" in order["note"]
+    assert order["fulfillmentOrders"][0]["status"] == "ON_HOLD"
