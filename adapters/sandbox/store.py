@@ -10,6 +10,7 @@ continues the same store.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,7 +68,9 @@ class SandboxStore:
                 "next_order": self.next_order,
             }
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            # a temporary file of this process's own: two processes that start the demo at once (several
+            # web processes) must not replace each other's half-written file, nor fail on a vanished one
+            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
             tmp.replace(self.path)
 
