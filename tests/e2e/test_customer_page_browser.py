@@ -171,8 +171,9 @@ def take(chromium, live: Live, person: dict, choice: str, tag: str) -> tuple[str
 
 def place(live: Live, people: list[dict]) -> list[dict]:
     orders = [live.store.place_order(p, [("TEE", 2), ("MUG", 1)]) for p in people]
-    for order in orders:
-        live.wait_for(lambda o=order: live.store.orders[o["id"]]["holds"], "the order to be held")
+    for order in orders:  # every store action of the decision done (the tag, the hold, then the date)
+        live.wait_for(lambda o=order: live.store.orders[o["id"]]["holds"] and live.store.orders[o["id"]]["eta"],
+                      "the order to be held and promised a date")
     return orders
 
 
