@@ -315,9 +315,10 @@ class SandboxStore:
     def set_storefront(self, values: dict[str, dict[str, Any]]) -> None:
         """What the product pages show per SKU (as a theme reads the app's metafield): no webhook follows."""
         with self._lock:
-            for sku, value in values.items():
+            known = {sku: value for sku, value in values.items() if sku in self.products}  # removed: nothing to show
+            for sku, value in known.items():
                 self._product(sku)["storefront"] = dict(value)
-            self.calls.append(("set_storefront", "", sorted(values)))
+            self.calls.append(("set_storefront", "", sorted(known)))
         self.save()
 
     def add_note(self, order_id: str, text: str, customer_visible: bool) -> None:

@@ -195,9 +195,12 @@ class Rig:
             with self.services.db.session() as s:
                 unsettled = s.scalar(select(func.count()).where(StockLevelRow.settle_at.is_not(None)))
                 missing = self.acknowledged - set(s.scalars(select(DeliveryRow.event_id)))
+                open_actions = [(a.kind, a.idempotency_key, a.status, a.attempts, str(a.next_attempt_at),
+                                 (a.last_error or "")[:300])
+                                for a in s.scalars(select(ActionRow).where(ActionRow.status != "done"))]
             raise AssertionError(f"{exc}: inbox {self.services.inbox.depth()}, outbox "
-                                 f"{self.services.outbox.depth()}, acknowledged but not stored {len(missing)}, "
-                                 f"stock unsettled {unsettled}; logs {logs}") from None
+                                 f"{self.services.outbox.depth()} {open_actions}, acknowledged but not stored "
+                                 f"{len(missing)}, stock unsettled {unsettled}; logs {logs}") from None
         return round(time.monotonic() - since, 1)
 
     def figures(self, backordered: list[str]) -> dict[str, int]:
