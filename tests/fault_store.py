@@ -23,7 +23,8 @@ import requests
 from adapters.base import StoreError
 from adapters.sandbox.store import SandboxStore
 
-MUTATIONS = ("add_tags", "remove_tags", "hold", "release", "capture", "set_eta", "add_note", "refund", "adjust_stock")
+MUTATIONS = ("add_tags", "remove_tags", "hold", "release", "capture", "set_eta", "add_note", "refund", "adjust_stock",
+             "set_storefront", "set_selling")
 DECIMAL_ARGS = {"capture": 1, "refund": 2}  # position of the amount in the call's arguments
 
 
