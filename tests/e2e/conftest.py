@@ -13,7 +13,13 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
+from tests.conftest import need
+
 ROOT = Path(__file__).resolve().parents[2]
+# Debian's Chromium, driven by Playwright; the flags keep it off the network this machine does not have
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
@@ -79,3 +85,16 @@ def running_service(tmp_path: Path) -> Iterator[RunningService]:
     yield service
     service.process.terminate()
     service.process.wait(timeout=20)
+
+
+@pytest.fixture
+def chromium() -> Iterator:  # type: ignore[type-arg]
+    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

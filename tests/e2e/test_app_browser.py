@@ -4,7 +4,6 @@ receive it, and watch the dashboard and the storefront widget follow. Screenshot
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -28,14 +27,10 @@ from connector.domain.model import Platform
 from connector.shops.directory import find_row
 from connector.web import create_app
 from connector.web.auth import make_sign_in_link
-from tests.conftest import need
 from tests.e2e.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DOMAIN = "e2e-shop.sandbox"
 SECRET = b"e2e-webhook-secret"
@@ -102,19 +97,6 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
         forget_stores()
 
 
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 # Every page, frame and fetch of a watched context reports Content-Security-Policy violations: Chromium logs
 # each one to the console ("Refused to ... because it violates ..."), and the page's
 # `securitypolicyviolation` event is logged too, so that a violation in any page fails the test.
@@ -142,9 +124,9 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def widget_text(browser, url: str) -> str:  # type: ignore[no-untyped-def]
+def widget_text(chromium, url: str) -> str:  # type: ignore[no-untyped-def]
     """The product page as a new shopper sees it (a fresh context: no cached availability)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
+    context = chromium.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
     violations = watch_csp(context)
     page = context.new_page()
     page.goto(url)
@@ -156,7 +138,7 @@ def widget_text(browser, url: str) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, chromium) -> None:  # type: ignore[no-untyped-def]
     store = live_app.store
     store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=None)
     store.add_product("MUG", "Ceramic mug", "14.00", 40)
@@ -165,7 +147,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     product_url = f"{live_app.url}/storefront/sandbox/{DOMAIN}/demo-product/TEE"
     today = live_app.shop_today()
 
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context = chromium.new_context(viewport={"width": 1360, "height": 900})
     violations = watch_csp(context)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -181,7 +163,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     shot(page, "dashboard-backordered")
 
     # the shopper's product page: restocked at the shop's default lead time (14 days, P90 with spread 3, +1 handling)
-    before = widget_text(browser, product_url)
+    before = widget_text(chromium, product_url)
     assert before.startswith("Ships by ")
 
     # settings: a bad value is refused next to its field, then a good one is saved
@@ -235,7 +217,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
 
     # the storefront now promises the purchase order's date (+1 day of handling)
     ships = expected + timedelta(days=1)
-    after_po = widget_text(browser, product_url)
+    after_po = widget_text(chromium, product_url)
     assert after_po == f"Ships by {ships:%B} {ships.day}, {ships.year}"  # formatted for the page's lang="en"
     live_app.wait_for(lambda: store.orders[order["id"]]["eta"] == ships.isoformat(), "the new ETA in the store")
 
@@ -254,7 +236,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     assert page.inner_text('[data-kpi="waiting-units"]') == "0"
     assert "No open backorders" in page.inner_text("#skus")
     shot(page, "dashboard-received")
-    assert widget_text(browser, product_url) == "In stock"
+    assert widget_text(chromium, product_url) == "In stock"
 
     # the emails the customer got, and one of them previewed
     page.click("text=Emails")
@@ -276,7 +258,7 @@ def test_a_merchant_configures_everything_from_the_browser(live_app: LiveApp, br
     assert violations == []  # no page, frame or script of the whole visit broke the Content-Security-Policy
 
 
-def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: LiveApp, chromium) -> None:  # type: ignore[no-untyped-def]
     """Planning on the sandbox store: run it from the app, read a SKU's forecast, approve the draft
     purchase order, and see the waiting order's ETA move to the order's arrival; email the supplier."""
     from datetime import UTC, datetime
@@ -306,7 +288,7 @@ def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: Liv
             "Acme Textiles", email="orders@acme.example", lead_time_mean_days=5, lead_time_spread_days=0))
         suppliers.save_offer(s, live_app.shop_id, acme.id, suppliers.OfferInput("TEE", cost=Decimal("6.20")))
 
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context = chromium.new_context(viewport={"width": 1360, "height": 900})
     violations = watch_csp(context)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -341,11 +323,11 @@ def test_a_merchant_plans_approves_a_draft_and_the_promise_follows(live_app: Liv
     assert violations == []
 
 
-def test_the_csp_watch_sees_a_violation_and_the_policy_stops_injected_script(live_app: LiveApp, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_csp_watch_sees_a_violation_and_the_policy_stops_injected_script(live_app: LiveApp, chromium) -> None:  # type: ignore[no-untyped-def]
     """The control for the checks above: script injected into a page without the nonce does not run, and
     the watch reports it. Also, the widget shows nothing for a SKU the shop does not have."""
     live_app.store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=30)
-    context = browser.new_context()
+    context = chromium.new_context()
     violations = watch_csp(context)
     page = context.new_page()
     page.goto(f"{live_app.url}/storefront/sandbox/{DOMAIN}/")

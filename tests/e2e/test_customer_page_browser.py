@@ -8,7 +8,6 @@ languages take each choice; screenshots of every screen go to ``test-artifacts/s
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -27,9 +26,8 @@ from connector.bootstrap import Services, Worker, build_services
 from connector.config import load_config
 from connector.domain.model import Platform
 from connector.web import create_app
-from tests.conftest import need
 from tests.e2e.conftest import free_port
-from tests.e2e.test_app_browser import CHROMIUM, CHROMIUM_ARGS, shot, watch_csp
+from tests.e2e.test_app_browser import shot, watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -125,19 +123,6 @@ RESUBMIT = """(s) => { const f = document.createElement('form'); f.method = 'pos
   for (const [k, v] of Object.entries(s.fields)) { const i = document.createElement('input');
     i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }
   document.body.appendChild(f); f.submit(); }"""
-
-
-@pytest.fixture
-def chromium() -> Iterator:  # type: ignore[type-arg]
-    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def take(chromium, live: Live, person: dict, choice: str, tag: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ landing page served through the app proxy route and shown inside a theme. Screen
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,9 +23,8 @@ from connector.config import load_config
 from connector.domain.model import Platform
 from connector.storage.tables import StockLevelRow, VariantRow
 from connector.web import create_app
-from tests.conftest import need
 from tests.e2e.conftest import free_port
-from tests.e2e.test_app_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+from tests.e2e.test_app_browser import SHOTS
 from tests.theme_render import EXTENSION, render_block, variant
 
 pytestmark = pytest.mark.e2e
@@ -36,19 +34,6 @@ APP_SECRET = "e2e-app-secret"
 BACKORDER = {"status": "backorder", "ships_by": "2026-12-17", "ships_p50": "2026-12-10", "ships_p90": "2026-12-17",
              "message": "Ships by 17 December 2026"}
 IN_STOCK = {"status": "in_stock", "ships_by": None, "ships_p50": None, "ships_p90": None, "message": "In stock"}
-
-
-@pytest.fixture
-def chromium() -> Iterator:  # type: ignore[type-arg]
-    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def theme_page(body: str, title: str) -> str:
