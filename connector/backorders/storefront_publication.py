@@ -25,7 +25,7 @@ from connector.backorders.evaluation import Evaluation, evaluate
 from connector.backorders.storefront_values import storefront_value
 from connector.dispatch import outbox
 from connector.domain.model import ActionKind, StorefrontValue
-from connector.storage.storefront_rows import stored_rows, value_fields
+from connector.storage.storefront_rows import stored_rows
 from connector.storage.tables import ShopRow, StorefrontValueRow, VariantRow
 
 BATCH = 250  # variants per outbox action
@@ -66,7 +66,7 @@ def publish_changes(session: Session, shop: ShopRow, skus: Sequence[str] | None,
     stored = stored_rows(session, shop.id, [v.sku for v in values])
     changed: list[StorefrontValueRow] = []
     for value in sorted(values, key=lambda v: v.sku):
-        fields = value_fields(value)
+        fields = value.fields()
         row = stored.get(value.sku)
         if row is None:
             row = StorefrontValueRow(

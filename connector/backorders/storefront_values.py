@@ -2,7 +2,7 @@
 
 `storefront_value` turns one `SkuQuote` into the common model's `StorefrontValue`, with the
 sentence in the shop's language (the gettext catalogue the emails use; dates in the shop's
-locale). Its stored (and published) JSON form is in `connector.storage.storefront_rows`.
+locale). Its stored (and published) JSON form is `StorefrontValue.fields()`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stored storefront values as common-model values: the JSON form the store holds, and reading it back.
+"""Stored storefront values read back as common-model values (their JSON form is `StorefrontValue.fields`).
 
 Shared by the publication (which stores a new version when a value changes) and the outbox (which
 publishes the current version of the values an action names)."""
@@ -16,11 +16,6 @@ from connector.domain.model import StorefrontValue
 from connector.storage.tables import StorefrontValueRow
 
 CHUNK = 500
-
-
-def value_fields(value: StorefrontValue) -> dict[str, Any]:
-    """The JSON the store holds (and the theme reads): dates as ISO strings."""
-    return dict(value.fields())
 
 
 def value_from_fields(

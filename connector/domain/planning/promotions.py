@@ -62,8 +62,3 @@ def _mark(mask: np.ndarray, rows: list[int], first: int, last: int) -> None:
     lo, hi = max(first, 0), min(last, mask.shape[1] - 1)
     if lo <= hi:
         mask[np.ix_(rows, np.arange(lo, hi + 1))] = True
-
-
-def active_on(calendar: Sequence[Promotion], day: date) -> list[Promotion]:
-    """The promotions running on `day` (the planning page lists them)."""
-    return [p for p in calendar if p.starts_on <= day <= p.ends_on]
