@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from connector.storage.tables import (
     SupplierRow,
     VariantRow,
 )
+from connector.storage.types import as_utc
 
 CHUNK = 500  # SKUs per IN (...) query: far below every database's parameter limit
 
@@ -169,9 +170,9 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
             if stock_at is None:
                 committed = True
             elif sku in held:
-                committed = _as_utc(stock_at) > placed_at
+                committed = as_utc(stock_at) > placed_at
             else:
-                committed = _as_utc(stock_at) >= placed_at
+                committed = as_utc(stock_at) >= placed_at
             lines.append(
                 engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
             )
@@ -313,9 +314,6 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
         )
     return changed
 
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _close(row: BackorderRow, state: BackorderState, now: datetime) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from connector.domain.model import BackorderState
 from connector.domain.selling_limit import Reason, SellingDecision, SellingPicture, Verdict, decide
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import ActionRow, BackorderLimitRow, BackorderRow, SellingStopRow, ShopRow, VariantRow
+from connector.storage.types import as_utc
 
 CHUNK = 500
 STOPPED, OVERRIDDEN, RESUMED = "stopped", "overridden", "resumed"
@@ -151,11 +152,8 @@ def _overridden(session: Session, shop: ShopRow, stop: SellingStopRow, variant: 
     )
     if done_at is None or variant.updated_at is None:
         return False  # our stop has not reached the store: "selling" is what the store said before it
-    return _utc(variant.updated_at) > _utc(done_at)
+    return as_utc(variant.updated_at) > as_utc(done_at)
 
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _act(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from connector.domain.model import (
 from connector.domain.safe_url import http_url
 from connector.intake import compliance
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
-from connector.storage.types import utcnow
+from connector.storage.types import as_utc, utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
 SETTLE = timedelta(seconds=30)
@@ -215,7 +215,7 @@ def _set_stock(
         # nor a drop that no order explains (stock written off) be ignored until the sale pauses
         row.settle_at = now + settle
         if row.held_since is not None:
-            row.settle_at = min(row.settle_at, _as_utc(row.held_since) + MAX_HOLD)
+            row.settle_at = min(row.settle_at, as_utc(row.held_since) + MAX_HOLD)
     else:
         applied.skus.add(sku)
 
@@ -271,6 +271,3 @@ def _uninstall(session: Session, shop: ShopRow) -> None:
         .values(status="cancelled", last_error="app uninstalled")
     )
 
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

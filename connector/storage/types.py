@@ -30,3 +30,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A moment read back without its zone (SQLite, or a value not yet stored) is UTC, as every stored moment is."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
