@@ -81,7 +81,7 @@ def expected_resume(p: SellingPicture, reason: Reason) -> date | None:
     for a reached unit limit, which frees up as waiting orders ship or are cancelled."""
     if reason is not Reason.WAIT_TOO_LONG or not p.promise_is_dated or p.ships_p90 is None:
         return None
-    assert p.longest_wait_days is not None
+    assert p.longest_wait_days is not None  # nosec B101  # narrows the type: WAIT_TOO_LONG needs a longest wait
     return p.ships_p90 - timedelta(days=p.longest_wait_days)
 
 
