@@ -28,8 +28,9 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def cpu_seconds(root: int, kids: dict[int, list[int]] | None = None) -> float:
-    """User + system CPU of a process and all its descendants (those alive now)."""
+def cpu_seconds(root: int, kids: dict[int, list[int]] | None = None, apart: frozenset[int] = frozenset()) -> float:
+    """User + system CPU of a process and its descendants (those alive now), except the subtrees
+    of the processes `apart` (counted on their own)."""
     kids = kids if kids is not None else _children()
     total, stack = 0.0, [root]
     while stack:
@@ -39,13 +40,16 @@ def cpu_seconds(root: int, kids: dict[int, list[int]] | None = None) -> float:
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
-        stack.extend(kids.get(pid, ()))
+        stack.extend(kid for kid in kids.get(pid, ()) if kid not in apart)
     return total
 
 
 def cpu_by_name(roots: dict[str, int]) -> dict[str, float]:
+    """Each root's CPU with its descendants; a root that descends from another counts only for itself
+    (the benchmark process started every other one: its own figure is its own threads')."""
     kids = _children()
-    return {name: cpu_seconds(pid, kids) for name, pid in roots.items()}
+    pids = frozenset(roots.values())
+    return {name: cpu_seconds(pid, kids, pids - {pid}) for name, pid in roots.items()}
 
 
 @dataclass

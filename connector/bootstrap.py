@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import PlatformAdapter, StoreClient
 from adapters.registry import build_registry
@@ -25,6 +25,9 @@ from connector.storage.crypto import CredentialBox
 from connector.storage.db import Database
 from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from connector.celery_app import Wakeups
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +47,24 @@ class Services:
     background: list[Any] = field(default_factory=list)
     # With CELERY_BROKER_URL: sends a task by name (see connector/celery_app.py); None: the in-process worker.
     enqueue: Callable[[str], None] | None = None
+    # With a Redis broker: `notify` coalesces the draining tasks' messages (connector/celery_app.py).
+    wakeups: Wakeups | None = None
     # Signed deliveries answered 200 but not stored: (platform, reason) -> count, shown on /healthz.
     ignored_webhooks: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def notify(self, task: str) -> None:
         """Work is waiting for `task` ("process_inbox", "drain_outbox"): wake the in-process worker,
-        or enqueue the task for the Celery workers."""
+        or enqueue the task for the Celery workers (coalesced on Redis: see `Wakeups`)."""
         self.wake.set()
-        if self.enqueue is not None:
+        if self.wakeups is not None:
+            self.wakeups.wake(task)
+        elif self.enqueue is not None:
             self.enqueue(task)
+
+    def task_started(self, task: str) -> None:
+        """A Celery task that claims what is due starts: the next wake-up must send a new one."""
+        if self.wakeups is not None:
+            self.wakeups.started(task)
 
     def client_for(self, shop_id: int) -> StoreClient:
         with self.db.session() as s:
@@ -101,9 +113,10 @@ def build_services(
     services = Services(config, db, box, registry, shops, inbox, outbox=None, clock=clock)  # type: ignore[arg-type]
     services.outbox = Outbox(db, services.client_for, send_mail, clock=clock)
     if config.celery_broker_url:
-        from connector.celery_app import enqueuer  # Celery is needed only when configured
+        from connector.celery_app import enqueuer, wakeups  # Celery is needed only when configured
 
         services.enqueue = enqueuer(config.celery_broker_url)
+        services.wakeups = wakeups(config.celery_broker_url)
     return services
 
 

@@ -31,6 +31,10 @@ from connector.storage import leases
 log = logging.getLogger(__name__)
 
 PASSES = 20  # a task takes at most this many batches, then leaves the rest to the next task
+# Deliveries a task claims at a time: one shop's are applied in one transaction and evaluated once
+# (`Inbox.process_batch`), and an evaluation reads every open line of its SKUs, so in a sale a
+# larger claim spreads that read over more deliveries.
+INBOX_CLAIM = 250
 # Actions a drain pass claims: small, so a backlog spreads over every free worker process (each
 # action waits on a store or a mail server) and an order's next action becomes due sooner.
 DRAIN_BATCH = 25
@@ -84,14 +88,17 @@ def exclusive(svc: Services, name: str) -> Iterator[bool]:
 def process_inbox() -> dict[str, int]:
     """Normalise and apply stored deliveries, then have the actions they made executed."""
     svc = services()
+    svc.task_started("process_inbox")
     done = dead = retried = 0
     for _ in range(PASSES):
-        batch = svc.inbox.process_pending()
+        batch = svc.inbox.process_pending(INBOX_CLAIM)
         done, dead, retried = done + batch.done, dead + batch.dead, retried + batch.retried
         if batch.done + batch.dead + batch.retried == 0:
             break
         if batch.done:  # the actions decided so far go out now, not after every pass of a long backlog
             svc.notify("drain_outbox")
+    else:  # more may be waiting: another task (in whichever worker process is free) goes on with it
+        svc.notify("process_inbox")
     return {"done": done, "dead": dead, "retried": retried}
 
 
@@ -99,18 +106,16 @@ def process_inbox() -> dict[str, int]:
 def drain_outbox() -> dict[str, int]:
     """Execute the due actions (an order's next action becomes due when the one before it is done)."""
     svc = services()
+    svc.task_started("drain_outbox")
     totals = {"done": 0, "retried": 0, "failed": 0, "dead": 0}
-    full = False
     for _ in range(PASSES):
         result = svc.outbox.drain(limit=DRAIN_BATCH)
         for key in totals:
             totals[key] += getattr(result, key)
-        handled = result.done + result.retried + result.failed + result.dead
-        full = handled >= DRAIN_BATCH
-        if handled == 0:
+        if result.full:  # more is due: another task (in whichever worker process is free) joins in
+            svc.notify("drain_outbox")
+        if result.done + result.retried + result.failed + result.dead == 0:
             break
-    if full:  # more is due: another task (in whichever worker process is free) goes on with it
-        svc.notify("drain_outbox")
     return totals
 
 

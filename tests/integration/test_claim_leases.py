@@ -91,9 +91,9 @@ def test_the_heartbeat_renews_the_running_claims_while_the_store_call_runs(sandb
     outbox.renew = counting_renew  # type: ignore[method-assign]
     real_run = outbox._run
 
-    def slow_run(row):  # type: ignore[no-untyped-def]
+    def slow_run(row, client_for):  # type: ignore[no-untyped-def]
         assert beat.wait(10), "the heartbeat did not beat while the action ran"
-        real_run(row)
+        real_run(row, client_for)
 
     outbox._run = slow_run  # type: ignore[method-assign]
     assert outbox.drain().done == 1
@@ -109,10 +109,10 @@ def test_a_lapsed_claims_late_success_is_not_recorded_over_the_new_claim(sandbox
     real_run = stalled._run
     taken_over: list[int] = []
 
-    def stall_then_run(row):  # type: ignore[no-untyped-def]
+    def stall_then_run(row, client_for):  # type: ignore[no-untyped-def]
         clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)  # stalled past its lease, heartbeat unheard
         taken_over.append(other.drain().done)  # another worker takes the action over and finishes it
-        real_run(row)  # the stalled call completes late (store calls are idempotent: tags are a set)
+        real_run(row, client_for)  # the stalled call completes late (store calls are idempotent: tags are a set)
 
     stalled._run = stall_then_run  # type: ignore[method-assign]
     result = stalled.drain()
@@ -127,7 +127,7 @@ def test_a_lapsed_claims_late_failure_does_not_requeue_a_done_action(sandbox, se
     stalled = Outbox(services.db, services.client_for, clock=clock)
     other = Outbox(services.db, services.client_for, clock=clock)
 
-    def stall_then_fail(row):  # type: ignore[no-untyped-def]
+    def stall_then_fail(row, client_for):  # type: ignore[no-untyped-def]
         clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
         other.drain()
         raise TimeoutError("the store did not answer in time")

@@ -183,8 +183,8 @@ def test_crash_after_a_store_call_but_before_recording_it(sandbox, services, clo
     original = services.outbox._run
     calls = []
 
-    def run_then_die(row):  # type: ignore[no-untyped-def]
-        original(row)
+    def run_then_die(row, client_for):  # type: ignore[no-untyped-def]
+        original(row, client_for)
         if row.kind == "publish_storefront":  # the storefront values (no order) go before the order's actions
             return
         calls.append(row.kind)
