@@ -118,7 +118,15 @@ class FakeShopifyStore(DeferredPaymentsFake):
     # ---- views --------------------------------------------------------------------------------
 
     @staticmethod
-    def _fo_view(fo: dict[str, Any]) -> dict[str, Any]:
+    def _line_page(fo: dict[str, Any], first: int, after: str | None = None) -> dict[str, Any]:
+        """One page of a fulfillment order's line items, as Shopify pages them (cursor: an offset here)."""
+        start = int(after) if after else 0
+        more = start + first < len(fo["items"])
+        return {"pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if more else None},
+                "nodes": fo["items"][start:start + first]}
+
+    @classmethod
+    def _fo_view(cls, fo: dict[str, Any], lines: int) -> dict[str, Any]:
         actions = ["RELEASE_HOLD"] if fo["status"] == "ON_HOLD" else []
         if fo["status"] in ("OPEN", "ON_HOLD"):
             actions.append("HOLD")
@@ -126,7 +134,7 @@ class FakeShopifyStore(DeferredPaymentsFake):
             "id": fo["id"], "status": fo["status"], "supportedActions": [{"action": a} for a in actions],
             "fulfillmentHolds": [{"id": h["id"], "handle": h["handle"], "heldByRequestingApp": True}
                                  for h in fo["holds"]],
-            "lineItems": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": fo["items"]},
+            "lineItems": cls._line_page(fo, lines),
         }
 
     # ---- handlers -----------------------------------------------------------------------------
@@ -144,11 +152,11 @@ class FakeShopifyStore(DeferredPaymentsFake):
         if order is None:
             return {"order": None}
         return {"order": {"id": order["id"], "fulfillmentOrders": {
-            "nodes": [self._fo_view(fo) for fo in order["fulfillmentOrders"]]}}}
+            "nodes": [self._fo_view(fo, v["lines"]) for fo in order["fulfillmentOrders"]]}}}
 
     def _FulfillmentOrderLineItems(self, v: dict[str, Any]) -> dict[str, Any]:
         _, fo = self._fo_by_gid(v["id"])
-        return {"fulfillmentOrder": {"id": fo["id"], **{"lineItems": self._fo_view(fo)["lineItems"]}}}
+        return {"fulfillmentOrder": {"id": fo["id"], "lineItems": self._line_page(fo, 100, v.get("after"))}}
 
     def _FulfillmentOrderHold(self, v: dict[str, Any]) -> dict[str, Any]:
         order, fo = self._fo_by_gid(v["id"])

@@ -66,8 +66,11 @@ def enqueue(
     now: datetime | None = None,
 ) -> bool:
     """Add an action unless one with the same idempotency key exists. Returns whether it was added."""
-    if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
-        return False
+    # Without autoflush: the rows this session added are looked for below instead, so a decision's
+    # actions are inserted together at its next flush, not one statement each as they are made.
+    with session.no_autoflush:
+        if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
+            return False
     # pending rows of this session are not visible to the query above until flushed
     for obj in session.new:
         if isinstance(obj, ActionRow) and obj.idempotency_key == key:

@@ -174,10 +174,21 @@ def _has_reseller_tag(shop: ShopRow, tags: Iterable[str]) -> bool:
     return any(t.strip().lower() in wanted for t in tags)
 
 
+# session.info key: the SKU of each inventory item looked up in this unit of work. A batch of a
+# sale's deliveries reports the same few items again and again; a variant written in the unit of
+# work forgets them all (`_upsert_variant`).
+_ITEM_SKUS = "connector.intake.apply:item_skus"
+
+
 def _resolve_sku(session: Session, shop_id: int, item_ref: str | None) -> str | None:
     if not item_ref:
         return None
-    return session.scalar(select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref))
+    known: dict[tuple[int, str], str | None] = session.info.setdefault(_ITEM_SKUS, {})
+    if (shop_id, item_ref) not in known:
+        known[(shop_id, item_ref)] = session.scalar(
+            select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref)
+        )
+    return known[(shop_id, item_ref)]
 
 
 def _set_stock(
@@ -224,6 +235,7 @@ PRODUCT_URL_MAX = 1000  # VariantRow.product_url's column
 
 
 def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) -> None:  # type: ignore[no-untyped-def]
+    session.info.pop(_ITEM_SKUS, None)  # an item may now belong to this variant
     row = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == variant.sku))
     if row is None:
         row = VariantRow(shop_id=shop.id, sku=variant.sku)

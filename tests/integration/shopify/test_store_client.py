@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from adapters.base import LineQuantity, StoreClient, UserError
-from adapters.shopify.client import HOLD_HANDLE, ShopifyStoreClient
+from adapters.shopify.client import FO_LINE_PAGE, HOLD_HANDLE, ShopifyStoreClient
 from adapters.shopify.graphql import GraphQLClient
 from tests.shared_files import load_fixture
 from tests.shopify_fake_store import FakeShopifyStore
@@ -59,6 +59,24 @@ def test_hold_only_the_backordered_lines_once(client: ShopifyStoreClient, order:
     assert free["status"] == "OPEN" and [i["lineItem"]["id"][-9:] for i in free["items"]] == [GREEN]
 
     client.hold_fulfillment(ORDER, [LineQuantity(RED, 1), LineQuantity(BLACK, 1)], "Waiting for stock: ETA 12 Dec")
+    assert len(admin.called("FulfillmentOrderHold")) == 1, "a repeated hold must not hold again"
+
+
+def test_hold_lines_beyond_the_first_page_of_a_large_order(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                          admin: ShopifyAdminMock) -> None:
+    """A reseller's order of 25 lines: the first read asks for FO_LINE_PAGE lines per fulfillment
+    order (its requested cost fits a bucket), the rest are paged in, and lines on every page are held."""
+    rest = load_fixture("shopify", "rest_order.json")["order"]
+    template = rest["line_items"][0]
+    rest["line_items"] = [{**template, "id": 9_000 + i, "quantity": 1} for i in range(25)]
+    order = store.add_rest_order(rest)
+    wanted = [LineQuantity(str(9_000 + i), 1) for i in (0, 12, 24)]  # pages one, two and three
+    client.hold_fulfillment(ORDER, wanted, "waiting for stock")
+    assert admin.called("OrderFulfillmentOrders")[0]["lines"] == FO_LINE_PAGE < 25
+    assert len(admin.called("FulfillmentOrderLineItems")) == 1  # lines 11-25 in one further page of 100
+    held = [fo for fo in order["fulfillmentOrders"] if fo["status"] == "ON_HOLD"]
+    assert [sorted(i["lineItem"]["id"][-4:] for i in fo["items"]) for fo in held] == [["9000", "9012", "9024"]]
+    client.hold_fulfillment(ORDER, wanted, "waiting for stock")
     assert len(admin.called("FulfillmentOrderHold")) == 1, "a repeated hold must not hold again"
 
 
