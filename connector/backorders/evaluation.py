@@ -272,6 +272,11 @@ def record_backorders(
     return touched
 
 
+def _waiting_values(row: BackorderRow) -> tuple[object, ...]:
+    return (row.state, row.sku, row.quantity, row.in_stock_quantity, row.peak_quantity, row.eta_p50, row.eta_p90,
+            row.source, row.promised_on)
+
+
 def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAllocation, now: datetime) -> bool:
     """Update a waiting line; keep the history of its promise. True when the order's picture changed."""
     was_waiting = row.state == BackorderState.WAITING
@@ -287,6 +292,7 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
         row.created_at = now
         row.announced = False
         row.released_at = None
+    before = _waiting_values(row)
     row.state = BackorderState.WAITING
     row.sku = alloc.sku
     row.quantity = alloc.backordered
@@ -294,7 +300,8 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
     row.peak_quantity = max(row.peak_quantity or 0, alloc.backordered)
     row.eta_p50, row.eta_p90, row.source = alloc.eta_p50, alloc.eta_p90, alloc.source
     row.promised_on = alloc.promised_on
-    row.updated_at = now
+    if _waiting_values(row) != before:  # a line re-evaluated unchanged is not written again (in a sale:
+        row.updated_at = now  # every waiting line of the SKUs, at every evaluation)
     if not was_waiting or previous != alloc.promised_on:
         if not was_waiting:
             reason = "initial"
@@ -313,7 +320,6 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
             )
         )
     return changed
-
 
 
 def _close(row: BackorderRow, state: BackorderState, now: datetime) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, select, tuple_, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from adapters.base import Delivery, NormalisationError, PlatformAdapter
 from connector.backorders import order_edits as edits
@@ -396,7 +396,12 @@ class Inbox:
             limit_selling(session, shop, applied.skus, self.clock())
 
     def evaluate_settled(self) -> int:
-        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`)."""
+        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`).
+
+        A shop whose inbox still holds deliveries that arrived before that moment, untried, settles
+        later: the settle period is for the orders a drop counts to arrive, and in a backlog they have
+        arrived but are not applied yet (in a sale's backlog, settling on the clock alone gave the
+        last report's level, counting orders still in the inbox, to the customers ahead of them)."""
         now = self.clock()
         done = 0
         with self.db.session(background=True) as s:
@@ -405,14 +410,36 @@ class Inbox:
             with self.db.session(background=True) as s:
                 lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
                 settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
+                shop = s.get(ShopRow, shop_id)
+                latest = s.scalar(select(func.max(StockLevelRow.settle_at)).where(settled))
+                if shop is not None and latest is not None and self._unapplied_before(s, shop, latest, now):
+                    continue  # a later run (every few seconds) settles them once the inbox has caught up
                 skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
                 settled_rows = update(StockLevelRow).where(settled)  # the held level gives way to the last report
                 s.execute(settled_rows.values(settle_at=None, held_available=None, held_at=None, held_since=None))
-                shop = s.get(ShopRow, shop_id)
                 if skus and shop is not None and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions
                     done += limit_selling(s, shop, skus, now).actions
         return done
+
+    @staticmethod
+    def _unapplied_before(session: Session, shop: ShopRow, moment: datetime, now: datetime) -> bool:
+        """Whether a delivery of `shop` that arrived by `moment` is still to be applied: untried, or
+        being processed under a live claim (one that failed and waits to retry holds up nothing)."""
+        unfinished = or_(
+            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
+        )
+        return session.scalar(
+            select(DeliveryRow.id)
+            .where(
+                DeliveryRow.platform == shop.platform,
+                DeliveryRow.shop_domain == shop.domain,
+                DeliveryRow.received_at <= moment,
+                unfinished,
+            )
+            .limit(1)
+        ) is not None
 
     def _ours(self, delivery_id: int, token: int | None) -> Any:
         if token is None:

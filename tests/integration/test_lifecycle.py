@@ -238,6 +238,45 @@ def test_a_stock_report_counting_a_later_order_takes_nothing_from_an_earlier_one
         assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
 
 
+def test_a_drop_does_not_settle_while_the_orders_it_counts_wait_in_the_inbox(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """A sale's backlog: the report counting a later order B has been applied, B's own webhook has
+    arrived but waits in the inbox, and the settle period passes meanwhile. The drop settles only once
+    the inbox has caught up: the earlier customer A keeps the unit, is never backordered, nothing is
+    taken back (issue 13's full-size run saw 556 orders tagged, held and emailed, then released)."""
+    from connector.storage.tables import StockLevelRow
+
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 1)
+    sandbox.settle()
+    store.listeners.clear()  # every webhook below is delivered by hand, in the backlog's order
+    clock.advance(seconds=5)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    clock.advance(seconds=1)
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # counts both orders
+    sandbox.deliver("orders/create", store.order_payload(first["id"]))
+    services.inbox.process_pending()
+    sandbox.deliver("orders/create", store.order_payload(second["id"]))  # arrived; the inbox is behind
+    clock.advance(seconds=31)  # the settle period passes while it waits
+
+    assert services.inbox.evaluate_settled() == 0
+    services.outbox.drain()  # a worker sends whatever was decided meanwhile
+    with services.db.session() as s:
+        level = s.scalar(select(StockLevelRow).where(StockLevelRow.sku == "TEE"))
+        assert level.settle_at is not None and level.held_available == 1  # still the level from before the drop
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []  # A was never backordered
+
+    sandbox.work()  # the inbox catches up: B waits; then the drop settles
+    clock.advance(seconds=1)
+    services.inbox.evaluate_settled()
+    sandbox.work()
+    with services.db.session() as s:
+        assert s.scalar(select(StockLevelRow.settle_at).where(StockLevelRow.sku == "TEE")) is None
+        assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []
+    assert store.orders[second["id"]]["tags"] == ["backorder"]
+
+
 def test_a_stock_hold_ends_at_most_five_minutes_after_it_began(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
     """Drops every few seconds (a long sale) do not keep the level from before the sale for good: the
     hold ends MAX_HOLD after it began, and the last report counts (here: a unit written off)."""
