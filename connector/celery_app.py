@@ -102,8 +102,8 @@ class Wakeups:
 
 
 def wakeups(broker_url: str) -> Wakeups | None:
-    """Coalesced wake-ups on a Redis broker (None for another broker: every wake-up is sent)."""
+    """Coalesced wake-ups on a Redis broker (None for another broker: every wake-up is sent). They
+    send through `enqueue`, so the app must be configured (`enqueuer`) first."""
     if urlsplit(broker_url).scheme not in ("redis", "rediss"):
         return None
-    configure(broker_url)
     return Wakeups(Redis.from_url(broker_url, socket_timeout=1.0, socket_connect_timeout=1.0))

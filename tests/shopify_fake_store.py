@@ -151,8 +151,12 @@ class FakeShopifyStore(DeferredPaymentsFake):
         order = self._order_by_gid(v["id"])
         if order is None:
             return {"order": None}
+        start = int(v.get("after") or 0)  # pages of 10, as the document asks; the cursor is an offset here
+        page = order["fulfillmentOrders"][start:start + 10]
+        more = start + 10 < len(order["fulfillmentOrders"])
         return {"order": {"id": order["id"], "fulfillmentOrders": {
-            "nodes": [self._fo_view(fo, v["lines"]) for fo in order["fulfillmentOrders"]]}}}
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 10) if more else None},
+            "nodes": [self._fo_view(fo, v["lines"]) for fo in page]}}}
 
     def _FulfillmentOrderLineItems(self, v: dict[str, Any]) -> dict[str, Any]:
         _, fo = self._fo_by_gid(v["id"])

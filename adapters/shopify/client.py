@@ -65,12 +65,22 @@ class ShopifyStoreClient:
     # ---- fulfillment holds --------------------------------------------------------------------
 
     def _fulfillment_orders(self, order_id: str) -> list[dict[str, Any]]:
-        data = self.gql.query("OrderFulfillmentOrders", {"id": gid("Order", order_id), "lines": FO_LINE_PAGE})
-        order = data.get("order")
-        if order is None:
-            raise UserError(f"{self.shop}: order {order_id} not found")
+        nodes: list[dict[str, Any]] = []
+        after: str | None = None
+        for _ in range(MAX_PAGES):  # an order split over many locations has more than one page
+            data = self.gql.query(
+                "OrderFulfillmentOrders", {"id": gid("Order", order_id), "lines": FO_LINE_PAGE, "after": after}
+            )
+            order = data.get("order")
+            if order is None:
+                raise UserError(f"{self.shop}: order {order_id} not found")
+            nodes += order["fulfillmentOrders"]["nodes"]
+            page = order["fulfillmentOrders"]["pageInfo"]
+            if not page["hasNextPage"]:
+                break
+            after = page["endCursor"]
         fulfillment_orders = []
-        for fo in order["fulfillmentOrders"]["nodes"]:
+        for fo in nodes:
             items = list(fo["lineItems"]["nodes"])
             page = fo["lineItems"]["pageInfo"]
             while page["hasNextPage"]:

@@ -35,7 +35,9 @@ from connector.storage.types import as_utc, utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
 SETTLE = timedelta(seconds=30)
-MAX_HOLD = timedelta(minutes=5)  # the longest a stock level from before a drop is used (see _set_stock)
+# The longest a stock level from before a drop is used (see _set_stock), once the shop's inbox has
+# applied what arrived meanwhile (see Inbox.evaluate_settled: in a backlog the hold lasts until then).
+MAX_HOLD = timedelta(minutes=5)
 
 
 @dataclass

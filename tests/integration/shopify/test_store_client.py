@@ -80,6 +80,21 @@ def test_hold_lines_beyond_the_first_page_of_a_large_order(client: ShopifyStoreC
     assert len(admin.called("FulfillmentOrderHold")) == 1, "a repeated hold must not hold again"
 
 
+def test_hold_a_line_on_the_second_page_of_fulfillment_orders(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                             admin: ShopifyAdminMock) -> None:
+    """An order split into 12 fulfillment orders (a line per location): the twelfth is read on the
+    second page and held; a first page alone would never have held it."""
+    rest = load_fixture("shopify", "rest_order.json")["order"]
+    template = rest["line_items"][0]
+    rest["line_items"] = [{**template, "id": 8_000 + i, "quantity": 1} for i in range(12)]
+    order = store.add_rest_order(rest)
+    (single,) = order["fulfillmentOrders"]
+    order["fulfillmentOrders"] = [store._fo([item]) for item in single["items"]]
+    client.hold_fulfillment(ORDER, [LineQuantity("8011", 1)], "waiting for stock")
+    assert [call["after"] for call in admin.called("OrderFulfillmentOrders")] == [None, "10"]
+    assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["OPEN"] * 11 + ["ON_HOLD"]
+
+
 def test_hold_part_of_a_line_quantity(client: ShopifyStoreClient, store: FakeShopifyStore,
                                       admin: ShopifyAdminMock) -> None:
     rest = load_fixture("shopify", "rest_order.json")["order"]
