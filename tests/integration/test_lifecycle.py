@@ -209,19 +209,26 @@ def test_an_order_awaiting_payment_claims_no_stock(sandbox, services, clock) -> 
     assert store.orders[unpaid["id"]]["tags"] == ["backorder"]
 
 
-def test_a_stock_report_counting_a_later_order_takes_nothing_from_an_earlier_one(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
-    """A flash sale's race: the store's report already counts a later order whose own webhook is still on
-    its way. The earlier customer keeps the last unit (no backorder, nothing taken back), the later
-    one waits, and the same holds once the drop has settled."""
+def two_orders_for_the_last_unit(sandbox, clock):  # type: ignore[no-untyped-def]
+    """One unit of TEE, two orders for it a second apart; the store's webhooks are held back, to be
+    delivered by hand in the order a test's race needs."""
     store = sandbox.store
     store.add_product("TEE", "Tee", "20.00", 1)
     sandbox.settle()
-    store.listeners.clear()  # every webhook below is delivered by hand, in the race's order
+    store.listeners.clear()
     clock.advance(seconds=5)
     first = store.place_order(RETAIL, [("TEE", 1)])
     clock.advance(seconds=1)
     second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
     assert store.products["TEE"]["stock"] == -1
+    return store, first, second
+
+
+def test_a_stock_report_counting_a_later_order_takes_nothing_from_an_earlier_one(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """A flash sale's race: the store's report already counts a later order whose own webhook is still on
+    its way. The earlier customer keeps the last unit (no backorder, nothing taken back), the later
+    one waits, and the same holds once the drop has settled."""
+    store, first, second = two_orders_for_the_last_unit(sandbox, clock)
     sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # counts both orders
     sandbox.deliver("orders/create", store.order_payload(first["id"]))
     sandbox.work()
@@ -245,14 +252,7 @@ def test_a_drop_does_not_settle_while_the_orders_it_counts_wait_in_the_inbox(san
     taken back (issue 13's full-size run saw 556 orders tagged, held and emailed, then released)."""
     from connector.storage.tables import StockLevelRow
 
-    store = sandbox.store
-    store.add_product("TEE", "Tee", "20.00", 1)
-    sandbox.settle()
-    store.listeners.clear()  # every webhook below is delivered by hand, in the backlog's order
-    clock.advance(seconds=5)
-    first = store.place_order(RETAIL, [("TEE", 1)])
-    clock.advance(seconds=1)
-    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    store, first, second = two_orders_for_the_last_unit(sandbox, clock)
     sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # counts both orders
     sandbox.deliver("orders/create", store.order_payload(first["id"]))
     services.inbox.process_pending()
