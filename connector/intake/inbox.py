@@ -59,6 +59,15 @@ BATCH = 250  # one shop's deliveries applied in one transaction and evaluated on
 _EARLIER_DELIVERY = aliased(DeliveryRow)
 
 
+def _unfinished(now: datetime) -> Any:
+    """Deliveries still to be applied: untried, or being processed under a live claim (one that
+    failed and waits to retry holds up nothing)."""
+    return or_(
+        and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
+        and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
+    )
+
+
 class _OneAtATime(Exception):
     """A batch that must be processed one delivery at a time instead."""
 
@@ -134,10 +143,7 @@ class Inbox:
         # decisions made in between would be acted on. So a delivery waits while an earlier one of
         # its shop is being processed, or is still untried outside this batch (another worker is
         # claiming it). One that failed and waits to retry holds up nothing.
-        unfinished = or_(
-            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
-            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
-        )
+        unfinished = _unfinished(now)
         earlier = _EARLIER_DELIVERY
         in_progress_before = exists().where(
             earlier.platform == DeliveryRow.platform,
@@ -426,17 +432,13 @@ class Inbox:
     def _unapplied_before(session: Session, shop: ShopRow, moment: datetime, now: datetime) -> bool:
         """Whether a delivery of `shop` that arrived by `moment` is still to be applied: untried, or
         being processed under a live claim (one that failed and waits to retry holds up nothing)."""
-        unfinished = or_(
-            and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
-            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
-        )
         return session.scalar(
             select(DeliveryRow.id)
             .where(
                 DeliveryRow.platform == shop.platform,
                 DeliveryRow.shop_domain == shop.domain,
                 DeliveryRow.received_at <= moment,
-                unfinished,
+                _unfinished(now),
             )
             .limit(1)
         ) is not None
