@@ -31,12 +31,12 @@ from connector.domain.model import (
 from connector.domain.safe_url import http_url
 from connector.intake import compliance
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
-from connector.storage.types import as_utc, utcnow
+from connector.storage.types import utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
 SETTLE = timedelta(seconds=30)
-# The longest a stock level from before a drop is used (see _set_stock), once the shop's inbox has
-# applied what arrived meanwhile (see Inbox.evaluate_settled: in a backlog the hold lasts until then).
+# How long one held level stands while drops keep coming (see _set_stock): then the hold moves on to
+# the last report, once the orders that report counts have all been applied (Inbox.evaluate_settled).
 MAX_HOLD = timedelta(minutes=5)
 
 
@@ -218,19 +218,23 @@ def _set_stock(
     if dropped and row.held_at is None and row.updated_at is not None:
         row.held_available, row.held_at, row.held_since = row.available, row.updated_at, now
     elif rose:
-        row.held_available = row.held_at = row.held_since = None
+        end_hold(row)
     row.available = level.available
     row.item_ref = level.item_ref or row.item_ref
     row.updated_at = level.updated_at or now
     if dropped:
-        # each drop settles from its own arrival, but a hold ends at the latest MAX_HOLD after it began:
-        # in a long sale (drops every second) the level from before the sale must not stand for good,
-        # nor a drop that no order explains (stock written off) be ignored until the sale pauses
+        # each drop settles from its own arrival; in a long sale (drops every second, never a quiet
+        # SETTLE) the hold moves on every MAX_HOLD instead (Inbox.evaluate_settled), so neither the
+        # level from before the sale nor one that ignores a drop no order explains stands for good
         row.settle_at = now + settle
-        if row.held_since is not None:
-            row.settle_at = min(row.settle_at, as_utc(row.held_since) + MAX_HOLD)
     else:
         applied.skus.add(sku)
+
+
+def end_hold(row: StockLevelRow) -> None:
+    """The held level (and any checkpoint) gives way to the last report."""
+    row.held_available = row.held_at = row.held_since = None
+    row.checkpoint_available = row.checkpoint_at = row.checkpoint_until = None
 
 
 PRODUCT_URL_MAX = 1000  # VariantRow.product_url's column

@@ -39,14 +39,15 @@ from connector.backorders.storefront_publication import evaluate_and_publish as 
 from connector.dispatch.outbox import backoff
 from connector.domain.model import Event, Platform
 from connector.domain.store_limits import OutOfBounds, check_events
-from connector.intake.apply import SETTLE, apply_events
+from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold
 from connector.shops.directory import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.group_commit import GroupInsert
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
-from connector.storage.types import utcnow
+from connector.storage.types import as_utc, utcnow
 
+INSTANT = timedelta(microseconds=1)  # the finest time the database keeps
 log = logging.getLogger(__name__)
 
 LEASE = CLAIM_LEASE
@@ -402,31 +403,65 @@ class Inbox:
             limit_selling(session, shop, applied.skus, self.clock())
 
     def evaluate_settled(self) -> int:
-        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`).
+        """Re-evaluate the SKUs whose stock dropped a settle period ago (see `apply.SETTLE`), and move
+        on the holds that drops kept going for `apply.MAX_HOLD`.
 
-        A shop whose inbox still holds deliveries that arrived before that moment, untried, settles
-        later: the settle period is for the orders a drop counts to arrive, and in a backlog they have
-        arrived but are not applied yet (in a sale's backlog, settling on the clock alone gave the
-        last report's level, counting orders still in the inbox, to the customers ahead of them)."""
+        A shop whose inbox still holds deliveries that arrived before the settle moment, untried,
+        settles later: the settle period is for the orders a drop counts to arrive, and in a backlog
+        they have arrived but are not applied yet (in a sale's backlog, settling on the clock alone gave
+        the last report's level, counting orders still in the inbox, to the customers ahead of them).
+
+        A hold that drops keep going (a long sale) moves on in two steps: at MAX_HOLD the last report
+        becomes a checkpoint, and a settle period later, once the inbox has applied what arrived until
+        then (every order the checkpoint counts), the checkpoint becomes the held level. Moving straight
+        to the last report took units from customers ahead of orders still on their way (issue 13)."""
         now = self.clock()
+        due = StockLevelRow.settle_at.is_not(None) & or_(
+            StockLevelRow.settle_at <= now,
+            StockLevelRow.held_since <= now - MAX_HOLD,
+            StockLevelRow.checkpoint_until <= now,
+        )
         done = 0
         with self.db.session(background=True) as s:
-            shop_ids = s.scalars(select(StockLevelRow.shop_id).where(StockLevelRow.settle_at <= now).distinct()).all()
+            shop_ids = s.scalars(select(StockLevelRow.shop_id).where(due).distinct()).all()
         for shop_id in sorted(shop_ids):
             with self.db.session(background=True) as s:
                 lock_shop(s, shop_id)  # before touching its stock rows: the order every writer follows
-                settled = (StockLevelRow.shop_id == shop_id) & (StockLevelRow.settle_at <= now)
                 shop = s.get(ShopRow, shop_id)
-                latest = s.scalar(select(func.max(StockLevelRow.settle_at)).where(settled))
-                if shop is not None and latest is not None and self._unapplied_before(s, shop, latest, now):
-                    continue  # a later run (every few seconds) settles them once the inbox has caught up
-                skus = set(s.scalars(select(StockLevelRow.sku).where(settled)))
-                settled_rows = update(StockLevelRow).where(settled)  # the held level gives way to the last report
-                s.execute(settled_rows.values(settle_at=None, held_available=None, held_at=None, held_since=None))
-                if skus and shop is not None and shop.status == "active":
+                rows = list(s.scalars(select(StockLevelRow).where(StockLevelRow.shop_id == shop_id, due)))
+                if shop is None or not rows:
+                    continue
+                skus = self._settle(s, shop, rows, now)
+                if skus and shop.status == "active":
                     done += evaluate(s, shop, skus, now).actions
                     done += limit_selling(s, shop, skus, now).actions
         return done
+
+    def _settle(self, session: Session, shop: ShopRow, rows: list[StockLevelRow], now: datetime) -> set[str]:
+        """Settle, checkpoint or move on the shop's due stock rows; return the SKUs to evaluate again."""
+        skus: set[str] = set()
+        quiet = [row for row in rows if as_utc(row.settle_at) <= now]
+        latest = max((as_utc(row.settle_at) for row in quiet), default=None)
+        if latest is not None and not self._unapplied_before(session, shop, latest, now):
+            for row in quiet:  # the held level gives way to the last report
+                row.settle_at = None
+                end_hold(row)
+                skus.add(row.sku)
+        for row in rows:
+            if row.held_at is None or row.settle_at is None:
+                continue
+            until = as_utc(row.checkpoint_until) if row.checkpoint_until is not None else None
+            if until is None and as_utc(row.held_since) <= now - MAX_HOLD:
+                row.checkpoint_available, row.checkpoint_at = row.available, row.updated_at
+                row.checkpoint_until = now + self.settle
+            elif until is not None and until <= now and not self._unapplied_before(session, shop, until, now):
+                # held_at counts the orders strictly before it (evaluation.load_open_lines); the checkpoint,
+                # a last report, counts those of its own instant too, as the last report does
+                counted_until = as_utc(row.checkpoint_at) + INSTANT if row.checkpoint_at is not None else None
+                row.held_available, row.held_at, row.held_since = row.checkpoint_available, counted_until, now
+                row.checkpoint_available = row.checkpoint_at = row.checkpoint_until = None
+                skus.add(row.sku)
+        return skus
 
     @staticmethod
     def _unapplied_before(session: Session, shop: ShopRow, moment: datetime, now: datetime) -> bool:

@@ -168,7 +168,12 @@ class StockLevelRow(Base):
     # (the drop may count an order whose own webhook is still on its way; see apply._set_stock).
     held_available: Mapped[int | None] = mapped_column(Integer)
     held_at: Mapped[datetime | None]
-    held_since: Mapped[datetime | None]  # when the hold began (it ends at the latest apply.MAX_HOLD later)
+    held_since: Mapped[datetime | None]  # when the hold (or its last checkpoint) began
+    # A hold older than apply.MAX_HOLD moves on to a later report once the orders it counts have all
+    # been applied: that report's level and time, and the moment the inbox must have caught up to.
+    checkpoint_available: Mapped[int | None] = mapped_column(Integer)
+    checkpoint_at: Mapped[datetime | None]
+    checkpoint_until: Mapped[datetime | None]
 
 
 class VariantRow(Base):

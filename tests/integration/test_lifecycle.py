@@ -296,3 +296,56 @@ def test_a_stock_hold_ends_at_most_five_minutes_after_it_began(sandbox, services
     with services.db.session() as s:
         row = s.scalar(select(StockLevelRow).where(StockLevelRow.sku == "TEE"))
         assert row.held_available is None or row.held_available < 50  # not the level of before the drops
+
+
+def test_a_long_sale_moves_its_hold_on_only_once_the_orders_the_report_counts_are_in(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """A sale longer than MAX_HOLD: drops keep coming, so the hold never settles quietly. When it moves
+    on, the report it moves to counts a later order B whose webhook arrived after the hold's limit and
+    waits in the inbox. The earlier customer A keeps the unit throughout (issue 13's full-size run: 51
+    orders tagged, held and emailed, then released, when the hold moved straight to the last report)."""
+    from connector.intake.apply import MAX_HOLD
+    from connector.storage.tables import StockLevelRow
+
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 1)
+    sandbox.settle()
+    store.listeners.clear()
+    clock.advance(seconds=5)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    sandbox.deliver("orders/create", store.order_payload(first["id"]))
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))
+    sandbox.work()
+    later = []
+    for n in range(int(MAX_HOLD.total_seconds() // 20) - 1):  # the sale goes on: an order every 20 s, all waiting
+        clock.advance(seconds=20)
+        later.append(store.place_order(dict(RETAIL, id=f"c{n + 10}", email=f"w{n}@example.com"), [("TEE", 1)]))
+        sandbox.deliver("orders/create", store.order_payload(later[-1]["id"]))
+        sandbox.deliver("inventory/update", store.stock_payload("TEE"))
+        sandbox.work()
+        services.inbox.evaluate_settled()
+    clock.advance(seconds=21)  # just past MAX_HOLD since the hold began
+    second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
+    checkpoint = store.products["TEE"]["stock"]
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))  # counts B
+    services.inbox.process_pending()
+    sandbox.deliver("orders/create", store.order_payload(second["id"]))  # arrived, not applied yet
+    services.inbox.evaluate_settled()  # the last report becomes a checkpoint, not the level
+    services.outbox.drain()
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []
+
+    sandbox.work()  # B is applied and waits
+    clock.advance(seconds=15)  # the sale goes on
+    later.append(store.place_order(dict(RETAIL, id="c3", email="c@example.com"), [("TEE", 1)]))
+    sandbox.deliver("orders/create", store.order_payload(later[-1]["id"]))
+    sandbox.deliver("inventory/update", store.stock_payload("TEE"))
+    sandbox.work()
+    clock.advance(seconds=16)
+    services.inbox.evaluate_settled()  # the checkpoint's orders are all in: the hold moves on to it
+    sandbox.work()
+    with services.db.session() as s:
+        row = s.scalar(select(StockLevelRow).where(StockLevelRow.sku == "TEE"))
+        assert (row.held_available, row.checkpoint_until) == (checkpoint, None)
+    assert [c[0] for c in store.calls if c[1] == first["id"]] == []  # A was never backordered
+    assert all(store.orders[o["id"]]["tags"] == ["backorder"] for o in [*later, second])
+    with services.db.session() as s:
+        assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
