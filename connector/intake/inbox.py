@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, tuple_, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, aliased
 
@@ -39,7 +39,7 @@ from connector.backorders.storefront_publication import evaluate_and_publish as 
 from connector.dispatch.outbox import backoff
 from connector.domain.model import Event, Platform
 from connector.domain.store_limits import OutOfBounds, check_events
-from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold
+from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold, prefetch_orders
 from connector.shops.directory import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.group_commit import GroupInsert
@@ -67,6 +67,56 @@ def _unfinished(now: datetime) -> Any:
         and_(DeliveryRow.status == "pending", DeliveryRow.attempts == 0),
         and_(DeliveryRow.status == "processing", DeliveryRow.lease_until > now),
     )
+
+
+class _ClaimStatements:
+    """The claim's three statements, built once (building them cost more than running them): the due
+    candidates, the first unfinished delivery of each shop outside them, and the claim itself."""
+
+    def __init__(self, db: Database) -> None:
+        now = bindparam("now", type_=DeliveryRow.__table__.c.lease_until.type)
+        due = or_(
+            and_(
+                DeliveryRow.status == "pending", or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
+            ),
+            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
+        )
+        # One shop's deliveries are applied in the order they arrived, however many workers claim:
+        # applied out of order, an order and its stock report would meet half-counted, and the
+        # decisions made in between would be acted on. So a delivery waits while an earlier one of
+        # its shop is being processed, or is still untried outside this batch (another worker is
+        # claiming it). One that failed and waits to retry holds up nothing.
+        earlier = _EARLIER_DELIVERY
+        in_progress_before = exists().where(
+            earlier.platform == DeliveryRow.platform,
+            earlier.shop_domain == DeliveryRow.shop_domain,
+            earlier.id < DeliveryRow.id,
+            earlier.status == "processing",
+            earlier.lease_until > now,
+        )
+        self.candidates = db.for_claim(
+            select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts, DeliveryRow.platform,
+                   DeliveryRow.shop_domain)
+            .where(due, ~in_progress_before)
+            .order_by(DeliveryRow.id)
+            .limit(bindparam("limit", type_=Integer)),
+            DeliveryRow,
+        )
+        self.first_outside = (
+            select(DeliveryRow.platform, DeliveryRow.shop_domain, func.min(DeliveryRow.id))
+            .where(_unfinished(now), DeliveryRow.id < bindparam("last"),
+                   DeliveryRow.id.not_in(bindparam("ids", expanding=True)))
+            .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
+        )
+        # One statement for the whole claim; each row only if it is still as it was read.
+        self.take = (
+            update(DeliveryRow)
+            .where(tuple_(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts).in_(
+                bindparam("ours", expanding=True)))
+            .values(status="processing", lease_until=bindparam("lease_until", type_=now.type),
+                    attempts=DeliveryRow.attempts + 1)
+            .returning(DeliveryRow.id, DeliveryRow.attempts)
+        )
 
 
 class _OneAtATime(Exception):
@@ -98,6 +148,7 @@ class Inbox:
         self._held_lock = threading.Lock()
         # SQLite: the request threads' inserts go through one writer thread, a few per transaction.
         self._group = GroupInsert(db, DeliveryRow.__table__) if db.is_sqlite else None
+        self._claims = _ClaimStatements(db)
 
     # ---- intake ------------------------------------------------------------------------
 
@@ -133,52 +184,17 @@ class Inbox:
     def _claim_tokens(self, limit: int) -> list[tuple[int, int]]:
         """Claim due deliveries: (id, claim token) pairs, the token being the claim's `attempts`."""
         now = self.clock()
-        due = or_(
-            and_(
-                DeliveryRow.status == "pending", or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now)
-            ),
-            and_(DeliveryRow.status == "processing", DeliveryRow.lease_until <= now),
-        )
-        # One shop's deliveries are applied in the order they arrived, however many workers claim:
-        # applied out of order, an order and its stock report would meet half-counted, and the
-        # decisions made in between would be acted on. So a delivery waits while an earlier one of
-        # its shop is being processed, or is still untried outside this batch (another worker is
-        # claiming it). One that failed and waits to retry holds up nothing.
-        unfinished = _unfinished(now)
-        earlier = _EARLIER_DELIVERY
-        in_progress_before = exists().where(
-            earlier.platform == DeliveryRow.platform,
-            earlier.shop_domain == DeliveryRow.shop_domain,
-            earlier.id < DeliveryRow.id,
-            earlier.status == "processing",
-            earlier.lease_until > now,
-        )
+        claims = self._claims
         claimed: list[tuple[int, int]] = []
         with self.db.session(background=True) as s:
-            candidates = s.execute(
-                self.db.for_claim(
-                    select(
-                        DeliveryRow.id,
-                        DeliveryRow.status,
-                        DeliveryRow.attempts,
-                        DeliveryRow.platform,
-                        DeliveryRow.shop_domain,
-                    )
-                    .where(due, ~in_progress_before)
-                    .order_by(DeliveryRow.id)
-                    .limit(limit),
-                    DeliveryRow,
-                )
-            ).all()
+            candidates = s.execute(claims.candidates, {"now": now, "limit": limit}).all()
             if not candidates:
                 return claimed
             ids = [c.id for c in candidates]
             first_outside = {
                 (platform, domain): first
                 for platform, domain, first in s.execute(
-                    select(DeliveryRow.platform, DeliveryRow.shop_domain, func.min(DeliveryRow.id))
-                    .where(unfinished, DeliveryRow.id < max(ids), DeliveryRow.id.not_in(ids))
-                    .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
+                    claims.first_outside, {"now": now, "last": max(ids), "ids": ids}
                 )
             }
             ours = [
@@ -189,14 +205,11 @@ class Inbox:
             ]
             if not ours:
                 return claimed
-            # One statement for the whole claim; each row only if it is still as it was read.
             claimed = sorted(
                 (delivery_id, token)
                 for delivery_id, token in s.execute(
-                    update(DeliveryRow)
-                    .where(tuple_(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts).in_(ours))
-                    .values(status="processing", lease_until=now + self.lease, attempts=DeliveryRow.attempts + 1)
-                    .returning(DeliveryRow.id, DeliveryRow.attempts),
+                    claims.take,
+                    {"ours": ours, "lease_until": now + self.lease},
                     execution_options={"synchronize_session": False},  # no rows of it are loaded here
                 )
             )
@@ -271,10 +284,7 @@ class Inbox:
         only the evaluations in between are skipped, which decided nothing the last one does not."""
         try:
             with self.db.session(background=True) as s:
-                rows = [
-                    s.get(DeliveryRow, delivery_id, with_for_update=not self.db.is_sqlite, populate_existing=True)
-                    for delivery_id, _ in claims
-                ]
+                rows = self._load_claimed(s, [delivery_id for delivery_id, _ in claims])
                 if any(
                     row is None or row.status != "processing" or row.attempts != token or row.topic in COMPLIANCE
                     for row, (_, token) in zip(rows, claims, strict=True)
@@ -306,12 +316,17 @@ class Inbox:
         skus: set[str] = set()
         edited: list = []
         repaid: list = []
+        read: list[list[Event] | NormalisationError] = []
         for row in rows:
-            now = self.clock()
             try:
-                events = self._normalise(row)
+                read.append(self._normalise(row))
             except NormalisationError as exc:
-                row.status, row.error = "dead", f"cannot be read: {exc}"[:4000]
+                read.append(exc)
+        prefetch_orders(session, shop.id, (e for events in read if not isinstance(events, Exception) for e in events))
+        for row, events in zip(rows, read, strict=True):
+            now = self.clock()
+            if isinstance(events, NormalisationError):
+                row.status, row.error = "dead", f"cannot be read: {events}"[:4000]
                 row.lease_until, row.processed_at = None, now
                 outcomes.append("dead")
                 continue
@@ -324,6 +339,15 @@ class Inbox:
             row.status, row.processed_at, row.lease_until = "done", now, None
             outcomes.append("done")
         return outcomes, skus, edited, repaid
+
+    def _load_claimed(self, session: Session, ids: list[int]) -> list[DeliveryRow | None]:
+        """The claimed deliveries, fresh from the database and locked (PostgreSQL), in the claims' order."""
+        query = select(DeliveryRow).where(DeliveryRow.id.in_(ids)).order_by(DeliveryRow.id)  # one lock order
+        query = query.execution_options(populate_existing=True)
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        found = {row.id: row for row in session.scalars(query)}
+        return [found.get(delivery_id) for delivery_id in ids]
 
     def process(self, delivery_id: int, token: int | None = None) -> str:
         """Process one claimed delivery. Returns "done", "dead", "retry" or "lapsed".
