@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from connector.backorders import dropship_routing as routing
 from connector.backorders import lifecycle
@@ -206,10 +206,14 @@ def evaluate(
     result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
     touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
     decided = list(
-        session.scalars(select(OrderRow).where(OrderRow.id.in_(touched_orders)).order_by(OrderRow.id))
+        session.scalars(
+            select(OrderRow)
+            .where(OrderRow.id.in_(touched_orders))
+            .order_by(OrderRow.id)
+            .options(selectinload(OrderRow.lines))
+        )
     )
-    for order in decided:
-        added = lifecycle.decide(session, shop, order, settings, now)
+    for added in lifecycle.decide_all(session, shop, decided, settings, now):
         result.actions += added
         result.orders_changed += 1 if added else 0
     # An order that waited a moment and waits no more (in a sale: evaluated against a stock report

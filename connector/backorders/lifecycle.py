@@ -9,8 +9,9 @@ the outbox and stores the new ``bo_*`` flags. Runs inside the caller's transacti
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.backorders import balance
@@ -23,6 +24,7 @@ from connector.backorders.order_actions import (
     settings_values,
     shop_values,
 )
+from connector.dispatch.outbox import existing_keys
 from connector.domain import backorder_decision as decision
 from connector.domain.model import ActionKind, BackorderState
 from connector.shops.shop_settings import ShopSettings
@@ -35,14 +37,37 @@ def decide(session: Session, shop: ShopRow, order: OrderRow, settings: ShopSetti
     return apply(session, shop, order, decision.decide(picture), now)
 
 
-def load_picture(
-    session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime
-) -> decision.OrderPicture:
-    """The order as the decision sees it: one query for its waiting and not yet announced backorders."""
-    rows = session.scalars(
+def decide_all(
+    session: Session, shop: ShopRow, orders: list[OrderRow], settings: ShopSettings, now: datetime
+) -> list[int]:
+    """`decide` for each of `orders` (an evaluation's), their backorders and the keys of their actions
+    read in one query each instead of one per order; returns how many actions each got anew.
+
+    Deciding one order changes no other order's backorders, so reading them all first is the same."""
+    ids = [order.id for order in orders]
+    backorders: dict[int, list[BackorderRow]] = {order_id: [] for order_id in ids}
+    for chunk in _chunks(ids):
+        for row in session.scalars(_open_backorders(BackorderRow.order_id.in_(chunk))):
+            backorders[row.order_id].append(row)
+    results = [decision.decide(_picture(shop, order, settings, now, backorders[order.id])) for order in orders]
+    taken = existing_keys(
+        session,
+        (OrderActions.full_key(shop, order, action.key) for order, result in zip(orders, results, strict=True)
+         for action in result.actions),
+    )
+    return [apply(session, shop, order, result, now, taken) for order, result in zip(orders, results, strict=True)]
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _open_backorders(which: Any) -> Select[tuple[BackorderRow]]:
+    """The waiting and the not yet announced released backorders `which` selects, by line."""
+    return (
         select(BackorderRow)
         .where(
-            BackorderRow.order_id == order.id,
+            which,
             or_(
                 BackorderRow.state == BackorderState.WAITING,
                 and_(BackorderRow.state == BackorderState.RELEASED, BackorderRow.announced.is_(False)),
@@ -50,6 +75,19 @@ def load_picture(
         )
         .order_by(BackorderRow.line_id)
     )
+
+
+def load_picture(
+    session: Session, shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime
+) -> decision.OrderPicture:
+    """The order as the decision sees it: one query for its waiting and not yet announced backorders."""
+    rows = list(session.scalars(_open_backorders(BackorderRow.order_id == order.id)))
+    return _picture(shop, order, settings, now, rows)
+
+
+def _picture(
+    shop: ShopRow, order: OrderRow, settings: ShopSettings, now: datetime, rows: list[BackorderRow]
+) -> decision.OrderPicture:
     waiting: list[decision.Waiting] = []
     released: list[decision.Released] = []
     for row in rows:
@@ -70,15 +108,24 @@ def load_picture(
     )
 
 
-def apply(session: Session, shop: ShopRow, order: OrderRow, result: decision.Decision, now: datetime) -> int:
-    """Enqueue the decided actions and store the new flags; returns how many actions were new."""
+def apply(
+    session: Session,
+    shop: ShopRow,
+    order: OrderRow,
+    result: decision.Decision,
+    now: datetime,
+    known_keys: set[str] | None = None,
+) -> int:
+    """Enqueue the decided actions and store the new flags; returns how many actions were new.
+
+    `known_keys`: the taken keys among the decided actions' (see `outbox.enqueue`), when read before."""
     if result.cancel_pending:
         session.execute(
             update(ActionRow)
             .where(ActionRow.order_id == order.id, ActionRow.status == "pending")
             .values(status="cancelled", last_error="the order was cancelled")
         )
-    acts = OrderActions(session, shop, order, now)
+    acts = OrderActions(session, shop, order, now, known_keys)
     for action in result.actions:
         if acts.put(action) and action.kind == ActionKind.COLLECT_BALANCE:
             balance.charge_started(session, shop, order, result.flags.generation, now)  # followed from here

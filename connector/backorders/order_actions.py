@@ -91,12 +91,20 @@ def flag_values(order: OrderRow) -> decision.Flags:
 class OrderActions:
     """Adds outbox actions for one order; counts how many were new."""
 
-    def __init__(self, session: Session, shop: ShopRow, order: OrderRow, now: datetime) -> None:
+    def __init__(
+        self, session: Session, shop: ShopRow, order: OrderRow, now: datetime, known_keys: set[str] | None = None
+    ) -> None:
+        """`known_keys`: see `outbox.enqueue` (`existing_keys` reads them for a batch of decisions)."""
         self.session, self.shop, self.order, self.now = session, shop, order, now
+        self.known_keys = known_keys
         self.added = 0
 
+    @staticmethod
+    def full_key(shop: ShopRow, order: OrderRow, key: str) -> str:
+        return f"{shop.platform}:{shop.domain}:order:{order.external_id}:{key}"
+
     def add(self, kind: Kind, key: str, payload: Mapping[str, Any]) -> bool:
-        full_key = f"{self.shop.platform}:{self.shop.domain}:order:{self.order.external_id}:{key}"
+        full_key = self.full_key(self.shop, self.order, key)
         new = enqueue(
             self.session,
             shop_id=self.shop.id,
@@ -105,6 +113,7 @@ class OrderActions:
             key=full_key,
             payload={"order": self.order.external_id, **payload},
             now=self.now,
+            known_keys=self.known_keys,
         )
         self.added += new
         return new

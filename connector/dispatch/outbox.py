@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -64,17 +64,26 @@ def enqueue(
     key: str,
     payload: Mapping[str, Any],
     now: datetime | None = None,
+    known_keys: set[str] | None = None,
 ) -> bool:
-    """Add an action unless one with the same idempotency key exists. Returns whether it was added."""
-    # Without autoflush: the rows this session added are looked for below instead, so a decision's
-    # actions are inserted together at its next flush, not one statement each as they are made.
-    with session.no_autoflush:
-        if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
+    """Add an action unless one with the same idempotency key exists. Returns whether it was added.
+
+    `known_keys`, when given, holds every key that could clash, read before (see
+    `order_actions.known_keys`): it is checked and updated instead of querying."""
+    if known_keys is not None:
+        if key in known_keys:
             return False
-    # pending rows of this session are not visible to the query above until flushed
-    for obj in session.new:
-        if isinstance(obj, ActionRow) and obj.idempotency_key == key:
-            return False
+        known_keys.add(key)
+    else:
+        # Without autoflush: the rows this session added are looked for below instead, so a decision's
+        # actions are inserted together at its next flush, not one statement each as they are made.
+        with session.no_autoflush:
+            if session.scalar(select(ActionRow.id).where(ActionRow.idempotency_key == key)) is not None:
+                return False
+        # pending rows of this session are not visible to the query above until flushed
+        for obj in session.new:
+            if isinstance(obj, ActionRow) and obj.idempotency_key == key:
+                return False
     now = now or utcnow()
     session.add(
         ActionRow(
@@ -90,6 +99,16 @@ def enqueue(
         )
     )
     return True
+
+
+def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these idempotency keys are taken (in chunks of 500: one query for a batch's actions)."""
+    wanted = sorted(set(keys))
+    taken: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        taken.update(session.scalars(select(ActionRow.idempotency_key).where(
+            ActionRow.idempotency_key.in_(wanted[i : i + 500]))))
+    return taken
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
