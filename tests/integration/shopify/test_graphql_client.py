@@ -122,3 +122,31 @@ def test_the_mock_refuses_variables_of_the_wrong_type(admin: ShopifyAdminMock, g
     admin.on("TagsAdd", TAGS_OK)
     with pytest.raises(AssertionError, match="do not fit the schema"):
         gql.query("TagsAdd", {"id": "gid://shopify/Order/1", "tags": [{"not": "a string"}]})
+
+
+def test_the_environments_proxy_and_ca_bundle_are_read_once_and_still_used(
+    admin: ShopifyAdminMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests reads proxies and CA bundles from the environment on every call unless told not to;
+    the client reads them once, for its shop's address, and sends every call with them."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = requests.Session()
+    sent: list[dict] = []
+    original = session.send
+
+    def send(request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        sent.append({"proxies": kwargs.get("proxies"), "verify": kwargs.get("verify")})
+        return original(request, **kwargs)
+
+    session.send = send  # type: ignore[method-assign]
+    client = GraphQLClient(TEST_SHOP, TOKEN, session=session, throttle=CostThrottle())
+    admin.on("TagsAdd", TAGS_OK, TAGS_OK)
+    client.mutate("TagsAdd", VARS, "tagsAdd")
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.internal:3128")  # read once: later changes are not seen
+    client.mutate("TagsAdd", VARS, "tagsAdd")
+    assert session.trust_env is False
+    assert [s["proxies"].get("https") for s in sent] == ["http://proxy.internal:3128"] * 2
+    assert [s["verify"] for s in sent] == ["/etc/ssl/certs/ca-certificates.crt"] * 2
