@@ -246,16 +246,34 @@ def reallocate_routed(
 def record_backorders(
     session: Session, shop: ShopRow, skus: list[str], allocations: dict[int, engine.LineAllocation], now: datetime
 ) -> set[int]:
-    """Write each line's backordered part and promise; return the orders whose picture may have changed."""
-    existing: dict[int, BackorderRow] = {}
+    """Write each line's backordered part and promise; return the orders whose picture may have changed.
+
+    The stored backorders are read as plain values first; only those the allocation changes are loaded
+    as rows to write (in a sale every evaluation of a SKU re-allocates all its waiting lines, nearly
+    all of them unchanged)."""
+    stored: dict[int, Any] = {}
     for chunk in _chunks(skus):
-        for row in session.scalars(
-            select(BackorderRow).where(BackorderRow.shop_id == shop.id, BackorderRow.sku.in_(chunk))
+        for values in session.execute(
+            select(BackorderRow.id, BackorderRow.line_id, *_WAITING_COLUMNS).where(
+                BackorderRow.shop_id == shop.id, BackorderRow.sku.in_(chunk)
+            )
         ):
+            stored[values.line_id] = values
+    wanted = [
+        values.id
+        for line_id, values in stored.items()
+        if (alloc := allocations.get(line_id)) is not None and not _unchanged(values, alloc)
+        or alloc is None and values.state == BackorderState.WAITING  # its line is no longer open (below)
+    ]
+    existing: dict[int, BackorderRow] = {}
+    for i in range(0, len(wanted), CHUNK):
+        for row in session.scalars(select(BackorderRow).where(BackorderRow.id.in_(wanted[i : i + CHUNK]))):
             existing[row.line_id] = row
     touched: set[int] = set()
     for alloc in allocations.values():
         row = existing.pop(alloc.key, None)
+        if row is None and alloc.key in stored:
+            continue  # unchanged
         if alloc.backordered:
             if row is None:
                 row = BackorderRow(shop_id=shop.id, order_id=alloc.order_key, line_id=alloc.key, sku=alloc.sku)
@@ -274,6 +292,25 @@ def record_backorders(
         _close(row, BackorderState.CANCELLED if order is None or order.cancelled else BackorderState.RELEASED, now)
         touched.add(row.order_id)
     return touched
+
+
+_WAITING_COLUMNS = (
+    BackorderRow.state, BackorderRow.sku, BackorderRow.quantity, BackorderRow.in_stock_quantity,
+    BackorderRow.peak_quantity, BackorderRow.eta_p50, BackorderRow.eta_p90, BackorderRow.source,
+    BackorderRow.promised_on,
+)
+
+
+def _unchanged(values: Any, alloc: engine.LineAllocation) -> bool:
+    """Whether recording `alloc` over the stored `values` would change nothing (see `_record_waiting`):
+    a line that waits, and waits as it did; or one that neither waits nor waited."""
+    if not alloc.backordered:
+        return values.state != BackorderState.WAITING
+    return tuple(values[2:]) == (
+        BackorderState.WAITING, alloc.sku, alloc.backordered, alloc.in_stock,
+        max(values.peak_quantity or 0, alloc.backordered), alloc.eta_p50, alloc.eta_p90, alloc.source,
+        alloc.promised_on,
+    )
 
 
 def _waiting_values(row: BackorderRow) -> tuple[object, ...]:
@@ -311,10 +348,9 @@ def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAlloc
             reason = "initial"
         else:
             reason = "later" if previous and alloc.promised_on and alloc.promised_on > previous else "earlier"
-        session.flush()
         session.add(
             PromiseRow(
-                backorder_id=row.id,
+                backorder=row,  # its id is known at the flush, which inserts the backorder first
                 promised_on=alloc.promised_on,
                 eta_p50=alloc.eta_p50,
                 eta_p90=alloc.eta_p90,

@@ -225,9 +225,8 @@ def _has_reseller_tag(shop: ShopRow, tags: Iterable[str]) -> bool:
     return any(t.strip().lower() in wanted for t in tags)
 
 
-# session.info key: the SKU of each inventory item looked up in this unit of work. A batch of a
-# sale's deliveries reports the same few items again and again; a variant written in the unit of
-# work forgets them all (`_upsert_variant`).
+# session.info key: the SKU of each inventory item looked up or written (`_upsert_variant`) in this
+# unit of work. A batch of a sale's deliveries reports the same few items again and again.
 _ITEM_SKUS = "connector.intake.apply:item_skus"
 
 
@@ -236,9 +235,10 @@ def _resolve_sku(session: Session, shop_id: int, item_ref: str | None) -> str | 
         return None
     known: dict[tuple[int, str], str | None] = session.info.setdefault(_ITEM_SKUS, {})
     if (shop_id, item_ref) not in known:
-        known[(shop_id, item_ref)] = session.scalar(
-            select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref)
-        )
+        with session.no_autoflush:  # a variant written in this unit of work is in `known` (_upsert_variant)
+            known[(shop_id, item_ref)] = session.scalar(
+                select(VariantRow.sku).where(VariantRow.shop_id == shop_id, VariantRow.item_ref == item_ref)
+            )
     return known[(shop_id, item_ref)]
 
 
@@ -291,8 +291,7 @@ PRODUCT_URL_MAX = 1000  # VariantRow.product_url's column
 
 
 def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) -> None:  # type: ignore[no-untyped-def]
-    session.info.pop(_ITEM_SKUS, None)  # an item may now belong to this variant
-    session.info.pop(_STOCK_ROWS, None)  # and its stock rows move from the item to the SKU (below)
+    session.info.pop(_STOCK_ROWS, None)  # its stock rows may move from its item to its SKU (below)
     row = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == variant.sku))
     if row is None:
         row = VariantRow(shop_id=shop.id, sku=variant.sku)
@@ -310,6 +309,11 @@ def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) 
         row.product_url = url if url is not None and len(url) <= PRODUCT_URL_MAX else None
     row.updated_at = variant.updated_at or utcnow()
     applied.skus.add(variant.sku)
+    known: dict[tuple[int, str], str | None] = session.info.setdefault(_ITEM_SKUS, {})
+    for key in [key for key, sku in known.items() if key[0] == shop.id and sku == variant.sku]:
+        del known[key]  # the variant's item may have changed
+    if row.item_ref:
+        known[(shop.id, row.item_ref)] = variant.sku
     if variant.item_ref:  # stock that arrived before we knew its SKU
         placeholder = f"{UNRESOLVED_PREFIX}{variant.item_ref}"
         for level in session.scalars(

@@ -231,6 +231,8 @@ class PromiseRow(Base):
     reason: Mapped[str] = mapped_column(String(40))  # initial | later | earlier
     cause: Mapped[str | None] = mapped_column(String(40))  # why (connector.domain.promise_causes), issue 16
 
+    backorder: Mapped[BackorderRow] = relationship()
+
 
 class ActionRow(Base):
     """The durable outbox: store actions and emails, each executed at most once per idempotency key."""
