@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
@@ -99,6 +99,61 @@ def enqueue(
         )
     )
     return True
+
+
+# An action done, while its claim is still the current one (see `Outbox._ours`): Core, built once, as
+# it runs once for every store call and email.
+_ACTIONS = ActionRow.__table__
+_RECORD_DONE = (
+    _ACTIONS.update()
+    .where(_ACTIONS.c.id == bindparam("action"), _ACTIONS.c.status == "running",
+           _ACTIONS.c.attempts == bindparam("token"))
+    .values(status="done", done_at=bindparam("finished", type_=_ACTIONS.c.done_at.type), lease_until=None,
+            last_error=None)
+)
+
+
+class _ClaimStatements:
+    """The claim's statements, built once (building them cost more than running them): the due
+    actions (of all orders, or of some), and the claim itself."""
+
+    def __init__(self, db: Database) -> None:
+        now = bindparam("now", type_=_ACTIONS.c.lease_until.type)
+        earlier = _EARLIER_ACTION
+        # An order's store actions run in the order they were decided; an email waits for the store
+        # actions decided before it, but a mail server outage never holds up the store.
+        blocked = exists().where(
+            earlier.order_id == ActionRow.order_id,
+            earlier.id < ActionRow.id,
+            earlier.kind != str(Kind.EMAIL),
+            or_(earlier.status == "pending", and_(earlier.status == "running", earlier.lease_until > now)),
+        )
+        due = or_(
+            and_(ActionRow.status == "pending", ActionRow.next_attempt_at <= now),
+            and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
+        )
+        active_shops = select(ShopRow.id).where(ShopRow.status == "active")
+
+        def candidates(which: Any) -> Any:
+            return db.for_claim(
+                select(ActionRow.id, ActionRow.status, ActionRow.attempts)
+                .where(due, which, ActionRow.shop_id.in_(active_shops))
+                .where(~(ActionRow.order_id.is_not(None) & blocked))
+                .order_by(ActionRow.id)
+                .limit(bindparam("limit", type_=Integer)),
+                ActionRow,
+            )
+
+        self.due = candidates(true())
+        self.due_of = candidates(ActionRow.order_id.in_(bindparam("orders", expanding=True)))
+        # One statement for the whole claim; each row only if it is still as it was read.
+        self.take = (
+            update(ActionRow)
+            .where(tuple_(ActionRow.id, ActionRow.status, ActionRow.attempts).in_(bindparam("ours", expanding=True)))
+            .values(status="running", lease_until=bindparam("lease_end", type_=now.type),
+                    attempts=ActionRow.attempts + 1)
+            .returning(ActionRow)
+        )
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
@@ -209,44 +264,22 @@ class Outbox:
         self.clock = clock
         self.lease = lease
         self._held_lock = threading.Lock()
+        self._claims = _ClaimStatements(db)
 
     def _claim(self, limit: int, orders: Collection[int] | None = None) -> list[ActionRow]:
         """Claim up to `limit` due actions (of `orders` only, when given), oldest first."""
         now = self.clock()
-        earlier = _EARLIER_ACTION
-        # An order's store actions run in the order they were decided; an email waits for the store
-        # actions decided before it, but a mail server outage never holds up the store.
-        blocked = exists().where(
-            earlier.order_id == ActionRow.order_id,
-            earlier.id < ActionRow.id,
-            earlier.kind != str(Kind.EMAIL),
-            or_(earlier.status == "pending", and_(earlier.status == "running", earlier.lease_until > now)),
-        )
-        due = or_(
-            and_(ActionRow.status == "pending", ActionRow.next_attempt_at <= now),
-            and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
-        )
-        which = ActionRow.order_id.in_(orders) if orders is not None else true()
+        claims = self._claims
         with self.db.session(background=True) as s:
-            active_shops = select(ShopRow.id).where(ShopRow.status == "active")
-            candidates = s.execute(
-                self.db.for_claim(
-                    select(ActionRow.id, ActionRow.status, ActionRow.attempts)
-                    .where(due, which, ActionRow.shop_id.in_(active_shops))
-                    .where(~(ActionRow.order_id.is_not(None) & blocked))
-                    .order_by(ActionRow.id)
-                    .limit(limit),
-                    ActionRow,
-                )
-            ).all()
+            if orders is None:
+                candidates = s.execute(claims.due, {"now": now, "limit": limit}).all()
+            else:
+                candidates = s.execute(claims.due_of, {"now": now, "limit": limit, "orders": list(orders)}).all()
             if not candidates:
                 return []
-            # One statement for the whole claim; each row only if it is still as it was read.
             claimed = s.scalars(
-                update(ActionRow)
-                .where(tuple_(ActionRow.id, ActionRow.status, ActionRow.attempts).in_([tuple(c) for c in candidates]))
-                .values(status="running", lease_until=now + self.lease, attempts=ActionRow.attempts + 1)
-                .returning(ActionRow),
+                claims.take,
+                {"ours": [tuple(c) for c in candidates], "lease_end": now + self.lease},
                 execution_options={"synchronize_session": False, "populate_existing": True},
             ).all()
         return sorted(claimed, key=lambda row: row.id)
@@ -339,11 +372,9 @@ class Outbox:
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
             self._failed(row, exc, result)
             return
-        with self.db.session(background=True) as s:
-            recorded = s.execute(
-                update(ActionRow)
-                .where(self._ours(row))
-                .values(status="done", done_at=self.clock(), lease_until=None, last_error=None)
+        with self.db.transaction(background=True) as connection:
+            recorded = connection.execute(
+                _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": self.clock()}
             ).rowcount
         if recorded:
             result.done += 1

@@ -113,7 +113,7 @@ class _ClaimStatements:
             update(DeliveryRow)
             .where(tuple_(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts).in_(
                 bindparam("ours", expanding=True)))
-            .values(status="processing", lease_until=bindparam("lease_until", type_=now.type),
+            .values(status="processing", lease_until=bindparam("lease_end", type_=now.type),
                     attempts=DeliveryRow.attempts + 1)
             .returning(DeliveryRow.id, DeliveryRow.attempts)
         )
@@ -209,7 +209,7 @@ class Inbox:
                 (delivery_id, token)
                 for delivery_id, token in s.execute(
                     claims.take,
-                    {"ours": ours, "lease_until": now + self.lease},
+                    {"ours": ours, "lease_end": now + self.lease},
                     execution_options={"synchronize_session": False},  # no rows of it are loaded here
                 )
             )
