@@ -311,7 +311,7 @@ def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) 
     applied.skus.add(variant.sku)
     known: dict[tuple[int, str], str | None] = session.info.setdefault(_ITEM_SKUS, {})
     for key in [key for key, sku in known.items() if key[0] == shop.id and sku == variant.sku]:
-        del known[key]  # the variant's item may have changed
+        known[key] = None  # the variant's item changed (an item belongs to one variant)
     if row.item_ref:
         known[(shop.id, row.item_ref)] = variant.sku
     if variant.item_ref:  # stock that arrived before we knew its SKU

@@ -33,3 +33,20 @@ def test_an_item_known_later_in_the_same_unit_of_work_resolves_to_its_sku(sandbo
         levels = {row.sku: row.available for row in s.scalars(select(StockLevelRow))}
     assert levels == {"CAP": 7}, levels
     assert not any(sku.startswith(UNRESOLVED_PREFIX) for sku in levels)
+
+
+def test_a_variant_moved_to_another_item_in_the_same_unit_of_work_leaves_the_old_item_unresolved(
+    sandbox, services, clock
+) -> None:  # type: ignore[no-untyped-def]
+    now = clock()
+    with services.db.session() as s:
+        shop = find_row(s, Platform.SANDBOX, DOMAIN)
+        apply_events(s, shop, [VariantChanged((Variant(DOMAIN, "CAP", "Cap", Decimal("9.00"), True, item_ref="77"),))],
+                     now, SETTLE)
+        apply_events(s, shop, [stock(5, now)], now, SETTLE)  # item 77 is CAP's
+        apply_events(s, shop, [VariantChanged((Variant(DOMAIN, "CAP", "Cap", Decimal("9.00"), True, item_ref="88"),))],
+                     now, SETTLE)
+        apply_events(s, shop, [stock(3, now + timedelta(seconds=1))], now, SETTLE)  # item 77 is no one's now
+        s.flush()
+        levels = {row.sku: row.available for row in s.scalars(select(StockLevelRow))}
+    assert levels == {"CAP": 5, f"{UNRESOLVED_PREFIX}77": 3}, levels
