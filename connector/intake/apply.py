@@ -31,7 +31,7 @@ from connector.domain.model import (
 from connector.domain.safe_url import http_url
 from connector.intake import compliance
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
-from connector.storage.types import utcnow
+from connector.storage.types import as_utc, utcnow
 
 UNRESOLVED_PREFIX = "~item:"  # stock for an inventory item whose SKU we have not learnt yet
 SETTLE = timedelta(seconds=30)
@@ -251,9 +251,12 @@ def _set_stock(
         row = StockLevelRow(shop_id=shop.id, sku=sku, location=level.location)
         session.add(row)
         session.info[_STOCK_ROWS][(shop.id, sku, level.location)] = row
-    elif level.updated_at and row.updated_at and row.updated_at > level.updated_at:
-        applied.stale += 1
-        return
+    else:
+        if row.checkpoint_at is not None and level.updated_at is not None:
+            _follow_checkpoint(row, level)  # a late report too: it may be the last of the checkpoint's second
+        if level.updated_at and row.updated_at and row.updated_at > level.updated_at:
+            applied.stale += 1
+            return
     # Good news acts at once, bad news settles first. A drop in stock usually announces an order
     # whose own webhook is a moment behind (or ahead); evaluating the drop alone would backorder an
     # earlier customer's line for an instant, and email them. So a drop re-evaluates the SKU after
@@ -279,6 +282,23 @@ def _set_stock(
         row.settle_at = now + settle
     else:
         applied.skus.add(sku)
+
+
+def _follow_checkpoint(row: StockLevelRow, level: StockLevel) -> None:
+    """A later report of the checkpoint's own second becomes the checkpoint: the hold moves on to the
+    last report of a second (Inbox.evaluate_settled), which counts every order of that second.
+
+    Orders carry whole seconds (Shopify's `created_at`) and reports the instant, so any report but a
+    second's last leaves out orders the comparison with the held time counts: moving on to one gave
+    their units to waiting customers until the next report took them back (issue 13, full size)."""
+    checkpoint = as_utc(row.checkpoint_at)
+    at = as_utc(level.updated_at)
+    if at > checkpoint and whole_second(at) == whole_second(checkpoint):
+        row.checkpoint_available, row.checkpoint_at = level.available, level.updated_at
+
+
+def whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
 
 
 def end_hold(row: StockLevelRow) -> None:

@@ -39,7 +39,7 @@ from connector.backorders.storefront_publication import evaluate_and_publish as 
 from connector.dispatch.outbox import backoff
 from connector.domain.model import Event, Platform
 from connector.domain.store_limits import OutOfBounds, check_events
-from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold, prefetch_orders
+from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold, prefetch_orders, whole_second
 from connector.shops.directory import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.group_commit import GroupInsert
@@ -47,7 +47,7 @@ from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import as_utc, utcnow
 
-INSTANT = timedelta(microseconds=1)  # the finest time the database keeps
+SECOND = timedelta(seconds=1)
 log = logging.getLogger(__name__)
 
 LEASE = CLAIM_LEASE
@@ -480,8 +480,8 @@ class Inbox:
                 row.checkpoint_until = now + self.settle
             elif until is not None and until <= now and not self._unapplied_before(session, shop, until, now):
                 # held_at counts the orders strictly before it (evaluation.load_open_lines); the checkpoint,
-                # a last report, counts those of its own instant too, as the last report does
-                counted_until = as_utc(row.checkpoint_at) + INSTANT if row.checkpoint_at is not None else None
+                # the last report of its second (apply._follow_checkpoint), counts every order of that second
+                counted_until = whole_second(as_utc(row.checkpoint_at)) + SECOND if row.checkpoint_at else None
                 row.held_available, row.held_at, row.held_since = row.checkpoint_available, counted_until, now
                 row.checkpoint_available = row.checkpoint_at = row.checkpoint_until = None
                 skus.add(row.sku)

@@ -209,14 +209,20 @@ def test_an_order_awaiting_payment_claims_no_stock(sandbox, services, clock) -> 
     assert store.orders[unpaid["id"]]["tags"] == ["backorder"]
 
 
-def two_orders_for_the_last_unit(sandbox, clock):  # type: ignore[no-untyped-def]
-    """One unit of TEE, two orders for it a second apart; the store's webhooks are held back, to be
-    delivered by hand in the order a test's race needs."""
+def one_unit_webhooks_held_back(sandbox, clock):  # type: ignore[no-untyped-def]
+    """One unit of TEE; from now on the store's webhooks are held back, to be delivered by hand in
+    the order a test's race needs."""
     store = sandbox.store
     store.add_product("TEE", "Tee", "20.00", 1)
     sandbox.settle()
     store.listeners.clear()
     clock.advance(seconds=5)
+    return store
+
+
+def two_orders_for_the_last_unit(sandbox, clock):  # type: ignore[no-untyped-def]
+    """One unit of TEE, two orders for it a second apart, their webhooks held back."""
+    store = one_unit_webhooks_held_back(sandbox, clock)
     first = store.place_order(RETAIL, [("TEE", 1)])
     clock.advance(seconds=1)
     second = store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])
@@ -306,11 +312,7 @@ def test_a_long_sale_moves_its_hold_on_only_once_the_orders_the_report_counts_ar
     from connector.intake.apply import MAX_HOLD
     from connector.storage.tables import StockLevelRow
 
-    store = sandbox.store
-    store.add_product("TEE", "Tee", "20.00", 1)
-    sandbox.settle()
-    store.listeners.clear()
-    clock.advance(seconds=5)
+    store = one_unit_webhooks_held_back(sandbox, clock)
     first = store.place_order(RETAIL, [("TEE", 1)])
     sandbox.deliver("orders/create", store.order_payload(first["id"]))
     sandbox.deliver("inventory/update", store.stock_payload("TEE"))
