@@ -69,7 +69,7 @@ def enqueue(
     """Add an action unless one with the same idempotency key exists. Returns whether it was added.
 
     `known_keys`, when given, holds every key that could clash, read before (see
-    `order_actions.known_keys`): it is checked and updated instead of querying."""
+    `existing_keys`): it is checked and updated instead of querying."""
     if known_keys is not None:
         if key in known_keys:
             return False

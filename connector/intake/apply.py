@@ -311,7 +311,9 @@ PRODUCT_URL_MAX = 1000  # VariantRow.product_url's column
 
 
 def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) -> None:  # type: ignore[no-untyped-def]
-    session.info.pop(_STOCK_ROWS, None)  # its stock rows may move from its item to its SKU (below)
+    # its stock rows may move from its item to its SKU (below); the query next flushes what is pending,
+    # so a stock row created earlier in this unit of work is found again by key
+    session.info.pop(_STOCK_ROWS, None)
     row = session.scalar(select(VariantRow).where(VariantRow.shop_id == shop.id, VariantRow.sku == variant.sku))
     if row is None:
         row = VariantRow(shop_id=shop.id, sku=variant.sku)
@@ -352,6 +354,7 @@ def _upsert_variant(session: Session, shop: ShopRow, variant, applied: Applied) 
                 )
             session.delete(level)
             session.flush()  # (rare) what _stock_row looks up without flushing must see the move
+
 
 def _uninstall(session: Session, shop: ShopRow) -> None:
     """Stop all work for the shop: no token kept, nothing more sent to it."""
