@@ -24,10 +24,19 @@ from connector.storage.tables import BackorderRow, OrderRow, StockLevelRow
 from tests.conftest import Clock
 
 
-def waiting(services) -> set[str]:  # type: ignore[no-untyped-def]
-    with services.db.session() as s:
-        return set(s.scalars(select(OrderRow.external_id).join(BackorderRow, BackorderRow.order_id == OrderRow.id)
-                             .where(BackorderRow.state == "waiting")))
+class Waiting:
+    """The orders that wait, looked at again and again; those that waited and then did not."""
+
+    def __init__(self) -> None:
+        self.now: set[str] = set()
+        self.taken_back: set[str] = set()
+
+    def look(self, services) -> None:  # type: ignore[no-untyped-def]
+        with services.db.session() as s:
+            now = set(s.scalars(select(OrderRow.external_id).join(BackorderRow, BackorderRow.order_id == OrderRow.id)
+                                .where(BackorderRow.state == "waiting")))
+        self.taken_back |= self.now - now
+        self.now = now
 
 
 def test_a_sale_worked_off_from_a_backlog_takes_no_decision_back(
@@ -54,16 +63,13 @@ def test_a_sale_worked_off_from_a_backlog_takes_no_decision_back(
         for send in sorted(workload.sends, key=lambda s: s.at):  # they arrive over 24 s (the web tier is behind)
             clock.now = start + timedelta(seconds=send.at * 3)
             services.inbox.store(verifier.verify(send.headers, send.body, lambda _domain: None))
-        before: set[str] = set()
-        taken_back: set[str] = set()
+        seen = Waiting()
         checkpoints = 0
         while True:  # the inbox works off 25 deliveries a second: a backlog of about 40 s
             done = services.inbox.process_pending(limit=50).done
             clock.advance(seconds=2)
             services.inbox.evaluate_settled()
-            now_waiting = waiting(services)
-            taken_back |= before - now_waiting
-            before = now_waiting
+            seen.look(services)
             with services.db.session() as s:
                 checkpoints += len(s.scalars(select(StockLevelRow.sku).where(
                     StockLevelRow.checkpoint_until.is_not(None))).all())
@@ -72,13 +78,11 @@ def test_a_sale_worked_off_from_a_backlog_takes_no_decision_back(
         for _ in range(5):  # the holds settle
             clock.advance(seconds=30)
             services.inbox.evaluate_settled()
-            now_waiting = waiting(services)
-            taken_back |= before - now_waiting
-            before = now_waiting
+            seen.look(services)
         with services.db.session() as s:
             assert s.scalar(select(StockLevelRow.sku).where(StockLevelRow.settle_at.is_not(None))) is None
     finally:
         services.db.dispose()
     assert checkpoints > 0  # the holds did move on through checkpoints
-    assert len(before) > 100  # most orders wait: the sale sold out
-    assert sorted(taken_back) == []  # no order waited and then shipped
+    assert len(seen.now) > 100  # most orders wait: the sale sold out
+    assert sorted(seen.taken_back) == []  # no order waited and then shipped
