@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from connector.backorders.evaluation import load_open_lines, load_supplies, shop_today
 from connector.domain import engine
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.chunks import chunks
 from connector.storage.tables import ShopRow, VariantRow
 
 _NEXT_LINE_KEY = -1
@@ -111,7 +112,7 @@ def load_quotes(
     if skus is not None:
         wanted = list(dict.fromkeys(skus))
         variants = {
-            v.sku: v for chunk in _chunked(wanted) for v in session.scalars(query.where(VariantRow.sku.in_(chunk)))
+            v.sku: v for chunk in chunks(wanted) for v in session.scalars(query.where(VariantRow.sku.in_(chunk)))
         }
     else:
         variants = {v.sku: v for v in session.scalars(query)}
@@ -144,8 +145,6 @@ def load_quotes(
     return quotes
 
 
-def _chunked(items: list[str], size: int = 500) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def sku_for_variant(session: Session, shop_id: int, variant_id: str) -> str | None:

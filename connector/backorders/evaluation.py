@@ -5,7 +5,7 @@ and let the lifecycle turn what changed into outbox actions. Runs inside the cal
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from connector.domain.model import BackorderState
 from connector.domain.promise_causes import promise_cause
 from connector.shops.directory import lock_shop
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.chunks import chunks
 from connector.storage.tables import (
     BackorderRow,
     OrderLineRow,
@@ -37,8 +38,6 @@ from connector.storage.tables import (
 )
 from connector.storage.types import as_utc
 
-CHUNK = 500  # SKUs per IN (...) query: far below every database's parameter limit
-
 
 @dataclass
 class Evaluation:
@@ -51,11 +50,6 @@ class Evaluation:
 
 def shop_today(shop: ShopRow, now: datetime) -> date:
     return now.astimezone(ZoneInfo(shop.timezone or "UTC")).date()
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
 
 
 def _all_skus(session: Session, shop_id: int) -> list[str]:
@@ -85,7 +79,7 @@ def load_supplies(
     override: dict[str, int] = {}
     offer: dict[str, engine.LeadTime] = {}
     default = engine.LeadTime(float(settings.default_lead_time_days), settings.lead_time_spread_days)
-    for chunk in _chunks(skus):
+    for chunk in chunks(skus):
         for sku, total in session.execute(
             select(StockLevelRow.sku, func.sum(func.coalesce(StockLevelRow.held_available, StockLevelRow.available)))
             .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
@@ -129,7 +123,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
     order arrives, the stored level does not count the order yet; counting it as subtracted would
     add a unit that is not there (and release someone else's waiting line for a moment)."""
     lines: list[engine.LineDemand] = []
-    for chunk in _chunks(skus):
+    for chunk in chunks(skus):
         reported: dict[str, Any] = {}
         held: set[str] = set()  # SKUs evaluated against the level from before an unsettled drop
         for sku, at, held_at in session.execute(
@@ -252,7 +246,7 @@ def record_backorders(
     as rows to write (in a sale every evaluation of a SKU re-allocates all its waiting lines, nearly
     all of them unchanged)."""
     stored: dict[int, Any] = {}
-    for chunk in _chunks(skus):
+    for chunk in chunks(skus):
         for values in session.execute(
             select(BackorderRow.id, BackorderRow.line_id, *_WAITING_COLUMNS).where(
                 BackorderRow.shop_id == shop.id, BackorderRow.sku.in_(chunk)
@@ -266,8 +260,8 @@ def record_backorders(
         or alloc is None and values.state == BackorderState.WAITING  # its line is no longer open (below)
     ]
     existing: dict[int, BackorderRow] = {}
-    for i in range(0, len(wanted), CHUNK):
-        for row in session.scalars(select(BackorderRow).where(BackorderRow.id.in_(wanted[i : i + CHUNK]))):
+    for chunk in chunks(wanted):
+        for row in session.scalars(select(BackorderRow).where(BackorderRow.id.in_(chunk))):
             existing[row.line_id] = row
     touched: set[int] = set()
     for alloc in allocations.values():

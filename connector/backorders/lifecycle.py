@@ -28,6 +28,7 @@ from connector.dispatch.outbox import existing_keys
 from connector.domain import backorder_decision as decision
 from connector.domain.model import ActionKind, BackorderState
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.chunks import chunks
 from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
 
@@ -46,7 +47,7 @@ def decide_all(
     Deciding one order changes no other order's backorders, so reading them all first is the same."""
     ids = [order.id for order in orders]
     backorders: dict[int, list[BackorderRow]] = {order_id: [] for order_id in ids}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in session.scalars(_open_backorders(BackorderRow.order_id.in_(chunk))):
             backorders[row.order_id].append(row)
     results = [decision.decide(_picture(shop, order, settings, now, backorders[order.id])) for order in orders]
@@ -56,10 +57,6 @@ def decide_all(
          for action in result.actions),
     )
     return [apply(session, shop, order, result, now, taken) for order, result in zip(orders, results, strict=True)]
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _open_backorders(which: Any) -> Select[tuple[BackorderRow]]:

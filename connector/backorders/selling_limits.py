@@ -15,7 +15,7 @@ within the limits again, and never stop it again meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,10 +28,10 @@ from connector.dispatch.outbox import Kind, enqueue
 from connector.domain.model import BackorderState
 from connector.domain.selling_limit import Reason, SellingDecision, SellingPicture, Verdict, decide
 from connector.shops.shop_settings import ShopSettings
+from connector.storage.chunks import chunks
 from connector.storage.tables import ActionRow, BackorderLimitRow, BackorderRow, SellingStopRow, ShopRow, VariantRow
 from connector.storage.types import as_utc
 
-CHUNK = 500
 STOPPED, OVERRIDDEN, RESUMED = "stopped", "overridden", "resumed"
 
 
@@ -46,21 +46,16 @@ class Limited:
         return self.stopped + self.resumed
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
-
-
 def _by_sku(session: Session, model, shop_id: int, skus: list[str] | None) -> dict:  # type: ignore[no-untyped-def]
     query = select(model).where(model.shop_id == shop_id)
     if skus is None:
         return {row.sku: row for row in session.scalars(query)}
-    return {row.sku: row for chunk in _chunks(skus) for row in session.scalars(query.where(model.sku.in_(chunk)))}
+    return {row.sku: row for chunk in chunks(skus) for row in session.scalars(query.where(model.sku.in_(chunk)))}
 
 
 def _waiting_units(session: Session, shop_id: int, skus: list[str]) -> dict[str, int]:
     units: dict[str, int] = {}
-    for chunk in _chunks(skus):
+    for chunk in chunks(skus):
         for sku, total in session.execute(
             select(BackorderRow.sku, func.sum(BackorderRow.quantity))
             .where(

@@ -25,11 +25,11 @@ from connector.backorders.evaluation import Evaluation, evaluate
 from connector.backorders.storefront_values import storefront_value
 from connector.dispatch import outbox
 from connector.domain.model import ActionKind, StorefrontValue
+from connector.storage.chunks import chunks
 from connector.storage.storefront_rows import stored_rows
 from connector.storage.tables import ShopRow, StorefrontValueRow, VariantRow
 
 BATCH = 250  # variants per outbox action
-_CHUNK = 500
 
 
 def evaluate_and_publish(
@@ -114,7 +114,7 @@ def _variant_ids(session: Session, shop_id: int, skus: Sequence[str] | None) -> 
         return {sku: (p, v) for sku, p, v in session.execute(query)}
     wanted = list(dict.fromkeys(skus))
     found: dict[str, Ids] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        for sku, p, v in session.execute(query.where(VariantRow.sku.in_(wanted[i : i + _CHUNK]))):
+    for chunk in chunks(wanted):
+        for sku, p, v in session.execute(query.where(VariantRow.sku.in_(chunk))):
             found[sku] = (p, v)
     return found

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
 from connector.domain.model import ActionKind
+from connector.storage.chunks import chunks
 from connector.storage.db import Database
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
 from connector.storage.storefront_rows import current_values
@@ -157,12 +158,10 @@ class _ClaimStatements:
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these idempotency keys are taken (in chunks of 500: one query for a batch's actions)."""
-    wanted = sorted(set(keys))
+    """Which of these idempotency keys are taken (one query per 500: one for a batch's actions)."""
     taken: set[str] = set()
-    for i in range(0, len(wanted), 500):
-        taken.update(session.scalars(select(ActionRow.idempotency_key).where(
-            ActionRow.idempotency_key.in_(wanted[i : i + 500]))))
+    for chunk in chunks(sorted(set(keys))):
+        taken.update(session.scalars(select(ActionRow.idempotency_key).where(ActionRow.idempotency_key.in_(chunk))))
     return taken
 
 

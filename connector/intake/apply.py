@@ -30,6 +30,7 @@ from connector.domain.model import (
 )
 from connector.domain.safe_url import http_url
 from connector.intake import compliance
+from connector.storage.chunks import chunks
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
 from connector.storage.types import as_utc, utcnow
 
@@ -114,7 +115,7 @@ def prefetch_orders(session: Session, shop_id: int, events: Iterable[Event]) -> 
     if not wanted:
         return
     with session.no_autoflush:  # every row created in this unit of work is in `known` already
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted)):
             for row in session.scalars(
                 select(OrderRow)
                 .where(OrderRow.shop_id == shop_id, OrderRow.external_id.in_(chunk))
@@ -123,11 +124,6 @@ def prefetch_orders(session: Session, shop_id: int, events: Iterable[Event]) -> 
                 known[(shop_id, row.external_id)] = row
     for external_id in wanted:
         known.setdefault((shop_id, external_id), None)
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _order(session: Session, shop_id: int, external_id: str) -> OrderRow | None:

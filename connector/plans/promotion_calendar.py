@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from connector.domain.planning.promotions import MAX_DAYS, Promotion
+from connector.storage.chunks import chunks
 from connector.storage.tables import OrderLineRow, PromotionRow, ShopRow, StockLevelRow, VariantRow
 
 MAX_PER_SHOP = 500
@@ -66,8 +67,7 @@ def add_promotion(session: Session, shop: ShopRow, name: str, starts_on: date, e
 def _unknown_skus(session: Session, shop_id: int, skus: list[str]) -> list[str]:
     """The SKUs planning would never plan: not a product, not stocked, never ordered in the shop."""
     known: set[str] = set()
-    for i in range(0, len(skus), 500):
-        chunk = skus[i:i + 500]
+    for chunk in chunks(skus):
         for table in (VariantRow, StockLevelRow, OrderLineRow):
             known.update(session.scalars(select(table.sku).where(table.shop_id == shop_id, table.sku.in_(chunk))))
     return [s for s in skus if s not in known]

@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.domain.model import StorefrontValue
+from connector.storage.chunks import chunks
 from connector.storage.tables import StorefrontValueRow
-
-CHUNK = 500
 
 
 def value_from_fields(
@@ -48,8 +47,8 @@ def stored_rows(session: Session, shop_id: int, skus: Iterable[str] | None) -> d
         return {r.sku: r for r in session.scalars(query)}
     wanted = list(dict.fromkeys(skus))
     found: dict[str, StorefrontValueRow] = {}
-    for i in range(0, len(wanted), CHUNK):
-        for r in session.scalars(query.where(StorefrontValueRow.sku.in_(wanted[i : i + CHUNK]))):
+    for chunk in chunks(wanted):
+        for r in session.scalars(query.where(StorefrontValueRow.sku.in_(chunk))):
             found[r.sku] = r
     return found
 
