@@ -110,12 +110,21 @@ def prefetch_orders(session: Session, shop_id: int, events: Iterable[Event]) -> 
     """Look up, in one query with their lines, the orders that `events` upsert or cancel."""
     wanted = {e.order.external_id for e in events if isinstance(e, OrderUpserted)}
     wanted |= {e.external_id for e in events if isinstance(e, OrderCancelled)}
+    _orders(session, shop_id, wanted)
+
+
+def _order(session: Session, shop_id: int, external_id: str) -> OrderRow | None:
+    return _orders(session, shop_id, (external_id,))[(shop_id, external_id)]
+
+
+def _orders(
+    session: Session, shop_id: int, external_ids: Iterable[str]
+) -> dict[tuple[int, str], OrderRow | None]:
+    """The unit of work's orders by (shop, external id), these looked up (with their lines) if not yet."""
     known: dict[tuple[int, str], OrderRow | None] = session.info.setdefault(_ORDERS, {})
-    wanted = {external_id for external_id in wanted if (shop_id, external_id) not in known}
-    if not wanted:
-        return
+    wanted = sorted({external_id for external_id in external_ids if (shop_id, external_id) not in known})
     with session.no_autoflush:  # every row created in this unit of work is in `known` already
-        for chunk in chunks(sorted(wanted)):
+        for chunk in chunks(wanted):
             for row in session.scalars(
                 select(OrderRow)
                 .where(OrderRow.shop_id == shop_id, OrderRow.external_id.in_(chunk))
@@ -124,16 +133,7 @@ def prefetch_orders(session: Session, shop_id: int, events: Iterable[Event]) -> 
                 known[(shop_id, row.external_id)] = row
     for external_id in wanted:
         known.setdefault((shop_id, external_id), None)
-
-
-def _order(session: Session, shop_id: int, external_id: str) -> OrderRow | None:
-    known: dict[tuple[int, str], OrderRow | None] = session.info.setdefault(_ORDERS, {})
-    if (shop_id, external_id) not in known:
-        with session.no_autoflush:
-            known[(shop_id, external_id)] = session.scalar(
-                select(OrderRow).where(OrderRow.shop_id == shop_id, OrderRow.external_id == external_id)
-            )
-    return known[(shop_id, external_id)]
+    return known
 
 
 def _stock_row(session: Session, shop_id: int, sku: str, location: str) -> StockLevelRow | None:
