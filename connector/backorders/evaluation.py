@@ -288,6 +288,7 @@ def record_backorders(
     return touched
 
 
+# What a waiting line's record holds (`_record_waiting` writes them, `_unchanged` compares them)
 _WAITING_COLUMNS = (
     BackorderRow.state, BackorderRow.sku, BackorderRow.quantity, BackorderRow.in_stock_quantity,
     BackorderRow.peak_quantity, BackorderRow.eta_p50, BackorderRow.eta_p90, BackorderRow.source,
@@ -308,8 +309,7 @@ def _unchanged(values: Any, alloc: engine.LineAllocation) -> bool:
 
 
 def _waiting_values(row: BackorderRow) -> tuple[object, ...]:
-    return (row.state, row.sku, row.quantity, row.in_stock_quantity, row.peak_quantity, row.eta_p50, row.eta_p90,
-            row.source, row.promised_on)
+    return tuple(getattr(row, column.key) for column in _WAITING_COLUMNS)
 
 
 def _record_waiting(session: Session, row: BackorderRow, alloc: engine.LineAllocation, now: datetime) -> bool:
