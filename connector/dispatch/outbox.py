@@ -29,14 +29,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
 from connector.domain.model import ActionKind
 from connector.storage.chunks import chunks
 from connector.storage.db import Database
-from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
+from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval, take_claims
 from connector.storage.storefront_rows import current_values
 from connector.storage.tables import ActionRow, ShopRow
 from connector.storage.types import utcnow
@@ -147,14 +147,7 @@ class _ClaimStatements:
 
         self.due = candidates(true())
         self.due_of = candidates(ActionRow.order_id.in_(bindparam("orders", expanding=True)))
-        # One statement for the whole claim; each row only if it is still as it was read.
-        self.take = (
-            update(ActionRow)
-            .where(tuple_(ActionRow.id, ActionRow.status, ActionRow.attempts).in_(bindparam("ours", expanding=True)))
-            .values(status="running", lease_until=bindparam("lease_end", type_=now.type),
-                    attempts=ActionRow.attempts + 1)
-            .returning(ActionRow)
-        )
+        self.take = take_claims(ActionRow, "running", ActionRow)
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, aliased
 
@@ -43,7 +43,7 @@ from connector.intake.apply import MAX_HOLD, SETTLE, apply_events, end_hold, pre
 from connector.shops.directory import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.group_commit import GroupInsert
-from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval
+from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval, take_claims
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow
 from connector.storage.types import as_utc, utcnow
 
@@ -108,15 +108,7 @@ class _ClaimStatements:
                    DeliveryRow.id.not_in(bindparam("ids", expanding=True)))
             .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
         )
-        # One statement for the whole claim; each row only if it is still as it was read.
-        self.take = (
-            update(DeliveryRow)
-            .where(tuple_(DeliveryRow.id, DeliveryRow.status, DeliveryRow.attempts).in_(
-                bindparam("ours", expanding=True)))
-            .values(status="processing", lease_until=bindparam("lease_end", type_=now.type),
-                    attempts=DeliveryRow.attempts + 1)
-            .returning(DeliveryRow.id, DeliveryRow.attempts)
-        )
+        self.take = take_claims(DeliveryRow, "processing", DeliveryRow.id, DeliveryRow.attempts)
 
 
 class _OneAtATime(Exception):

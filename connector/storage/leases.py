@@ -6,7 +6,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Update, bindparam, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from connector.storage.db import Database
@@ -46,6 +48,19 @@ def release(db: Database, name: str, holder: str) -> None:
 # next pass of any worker (the in-process worker polls every second, the scheduler enqueues the
 # queue tasks every OUTBOX_INTERVAL_SECONDS).
 CLAIM_LEASE = timedelta(seconds=20)
+
+
+def take_claims(entity: Any, status: str, *returning: Any) -> Update:
+    """The one statement that claims rows of `entity` (the inbox's deliveries, the outbox's actions):
+    those listed in `ours` as (id, status, attempts), each only if still as it was read, set to
+    `status` under a lease until `lease_end`, the claim's token (`attempts`) counted up."""
+    lease_end = bindparam("lease_end", type_=entity.__table__.c.lease_until.type)
+    return (
+        update(entity)
+        .where(tuple_(entity.id, entity.status, entity.attempts).in_(bindparam("ours", expanding=True)))
+        .values(status=status, lease_until=lease_end, attempts=entity.attempts + 1)
+        .returning(*returning)
+    )
 
 
 def heartbeat_interval(lease: timedelta) -> float:
