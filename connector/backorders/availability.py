@@ -15,8 +15,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import load_open_lines, load_supplies, shop_today
+from connector.backorders.evaluation import load_open_lines, load_supplies
 from connector.domain import engine
+from connector.shops.shop_days import shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
 from connector.storage.tables import ShopRow, VariantRow
@@ -119,7 +120,7 @@ def load_quotes(
         wanted = list(variants)
     supplies = load_supplies(session, shop.id, wanted, settings)
     by_sku: dict[str, list[engine.LineDemand]] = {}
-    for li in load_open_lines(session, shop.id, wanted):
+    for li in load_open_lines(session, shop.id, wanted, shop_zone(shop)):
         by_sku.setdefault(li.sku, []).append(li)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
     today = shop_today(shop, now)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from connector.domain import engine
 from connector.domain.planning.dropship_choice import DROPSHIP, BackorderedLine, route_line
 from connector.domain.planning.plan_settings import PlanSettings
 from connector.mail.plain import plain_payload
+from connector.shops.shop_days import shop_day
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.supply_models import offer_model, supplier_model
 from connector.storage.tables import LineRouteRow, OrderLineRow, OrderRow, ShopRow, SupplierOfferRow, SupplierRow
@@ -48,17 +50,17 @@ def plan_settings_for(settings: ShopSettings, **overrides: object) -> PlanSettin
     )
 
 
-def dropship_lead(route: LineRouteRow) -> engine.Dropship:
+def dropship_lead(route: LineRouteRow, zone: ZoneInfo) -> engine.Dropship:
     return engine.Dropship(
         route.quantity,
-        route.created_at.date(),
+        shop_day(zone, route.created_at),
         engine.LeadTime(route.lead_time_days, route.lead_time_spread_days, f"dropship:{route.supplier_id}"),
     )
 
 
-def load_routes(session: Session, shop_id: int) -> dict[int, engine.Dropship]:
+def load_routes(session: Session, shop_id: int, zone: ZoneInfo) -> dict[int, engine.Dropship]:
     """The shop's routed lines (few: one query, however many lines an evaluation covers)."""
-    return {row.line_id: dropship_lead(row)
+    return {row.line_id: dropship_lead(row, zone)
             for row in session.scalars(select(LineRouteRow).where(LineRouteRow.shop_id == shop_id))}
 
 

@@ -21,6 +21,7 @@ from connector.domain import engine
 from connector.domain.model import BackorderState
 from connector.domain.promise_causes import promise_cause
 from connector.shops.directory import lock_shop
+from connector.shops.shop_days import shop_day, shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
 from connector.storage.tables import (
@@ -46,10 +47,6 @@ class Evaluation:
     orders_changed: int = 0
     actions: int = 0
     storefront_changed: int = 0  # variants whose storefront value changed (storefront_publication)
-
-
-def shop_today(shop: ShopRow, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(shop.timezone or "UTC")).date()
 
 
 def _all_skus(session: Session, shop_id: int) -> list[str]:
@@ -115,7 +112,7 @@ def load_supplies(
     return supplies
 
 
-def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[engine.LineDemand]:
+def load_open_lines(session: Session, shop_id: int, skus: list[str], zone: ZoneInfo) -> list[engine.LineDemand]:
     """The open lines of these SKUs, each marked whether the store's stock figure already counts it.
 
     A store subtracts an order from its stock when the order is placed, and reports the new level
@@ -157,7 +154,8 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
             )
         )
         for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
-            anchor = waiting_since.date() if waiting_since is not None and state == BackorderState.WAITING else None
+            waits = waiting_since is not None and state == BackorderState.WAITING
+            anchor = shop_day(zone, waiting_since) if waits else None
             stock_at = reported.get(sku)
             # a report counts the orders placed before it; the held level, from before a drop, only
             # those strictly before it (an order of the same instant may be what the drop announced)
@@ -170,7 +168,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str]) -> list[eng
             lines.append(
                 engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
             )
-    routes = routing.load_routes(session, shop_id) if lines else {}
+    routes = routing.load_routes(session, shop_id, zone) if lines else {}
     if routes:
         lines = [replace(li, dropship=routes[li.key]) if li.key in routes else li for li in lines]
     return lines
@@ -189,7 +187,7 @@ def evaluate(
     result = Evaluation()
     if not sku_list and not orders:
         return result
-    lines = load_open_lines(session, shop.id, sku_list)
+    lines = load_open_lines(session, shop.id, sku_list, shop_zone(shop))
     supplies = load_supplies(session, shop.id, sku_list, settings)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
     allocations = engine.allocate(supplies, lines, today, policy)

@@ -23,10 +23,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from connector.backorders.availability import SkuQuote, Status, load_quotes
-from connector.backorders.evaluation import shop_today
 from connector.dispatch.outbox import Kind, enqueue
 from connector.domain.model import BackorderState
 from connector.domain.selling_limit import Reason, SellingDecision, SellingPicture, Verdict, decide
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
 from connector.storage.tables import ActionRow, BackorderLimitRow, BackorderRow, SellingStopRow, ShopRow, VariantRow

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.backorders.balance import run_balances
-from connector.backorders.evaluation import shop_today
 from connector.backorders.lifecycle import load_picture
 from connector.backorders.order_actions import OrderActions, email_payload
 from connector.dispatch.outbox import Kind
 from connector.domain.authorization_decision import authorization_due
 from connector.domain.model import BackorderState, PaymentStatus
 from connector.mail.links import RefundOffer, make_refund_token
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import BackorderRow, OrderLineRow, OrderRow, RefundOfferRow, ShopRow
 

@@ -10,13 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import shop_today
 from connector.backorders.selling_limits import limit_selling
 from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind, enqueue
 from connector.domain.planning.export import SupplierExport, SupplierSkuPlan, supplier_email, to_csv
 from connector.mail.plain import plain_payload
 from connector.plans.planning_runs import DRAFT_PREFIX, latest_run
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.supply_models import supplier_model
 from connector.storage.tables import PlanRunRow, PurchaseOrderRow, ShopRow, SupplierRow

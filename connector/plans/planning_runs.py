@@ -21,13 +21,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from connector.backorders.dropship_routing import plan_settings_for
-from connector.backorders.evaluation import shop_today
 from connector.domain.model import Backorder, BackorderState, Promise, StockLevel, Variant
 from connector.domain.planning.agility import Delivery
 from connector.domain.planning.history import DemandHistory, DemandRecord, build_history
 from connector.domain.planning.plan_settings import PlanSettings
 from connector.domain.planning.promotions import Promotion
 from connector.plans.promotion_calendar import AHEAD_DAYS, load_calendar
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.db import Database
 from connector.storage.supply_models import offer_model, purchase_order_model, supplier_model

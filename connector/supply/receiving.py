@@ -20,6 +20,7 @@ from connector.backorders.evaluation import Evaluation
 from connector.backorders.selling_limits import limit_selling
 from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.dispatch.outbox import Kind, enqueue
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import PurchaseOrderRow, ShopRow, StockLevelRow
 
@@ -84,7 +85,7 @@ def receive_purchase_order(
         raise ReceiveError("nothing to receive: give a quantity for at least one line")
     complete = all(li.received_quantity >= li.quantity for li in po.lines)
     if complete:
-        po.received_on = received_on or now.date()
+        po.received_on = received_on or shop_today(shop, now)
     session.flush()
     evaluation = evaluate(session, shop, set(units), now) if units else Evaluation()
     if units:

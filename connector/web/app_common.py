@@ -12,10 +12,10 @@ from babel.numbers import format_currency
 from flask import Flask, abort, current_app, g
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import shop_today
 from connector.backorders.selling_limits import limit_selling
 from connector.backorders.storefront_publication import evaluate_and_publish as evaluate
 from connector.bootstrap import Services
+from connector.shops.shop_days import shop_today
 from connector.web.auth import SignedInShop
 from connector.web.read_models.shop_reads import ShopRecord, shop_row
 

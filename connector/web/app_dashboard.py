@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.backorders.evaluation import shop_today
 from connector.plans.planning_runs import latest_run
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.web.app_common import reevaluate, services, shop_session
 from connector.web.auth import login_required

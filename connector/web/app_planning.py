@@ -9,7 +9,6 @@ import threading
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.backorders.evaluation import shop_today
 from connector.bootstrap import Services
 from connector.plans import planning_actions as actions
 from connector.plans import promotion_calendar as calendar
@@ -21,6 +20,7 @@ from connector.plans.planning_runs import (
     shop_size,
     start_run,
 )
+from connector.shops.shop_days import shop_today
 from connector.web.app_common import services, shop_session, signed_in
 from connector.web.auth import login_required
 from connector.web.forecast_chart import forecast_geometry

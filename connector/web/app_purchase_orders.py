@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from connector.backorders.evaluation import shop_today
+from connector.shops.shop_days import shop_today
 from connector.supply import purchase_orders as svc
 from connector.supply.csv_rows import CsvImportError
 from connector.supply.receiving import ReceiveError, receive_purchase_order

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, request
 from flask.typing import ResponseReturnValue
 
-from connector.backorders.evaluation import shop_today
 from connector.backorders.storefront_publication import compute_values
 from connector.bootstrap import Services
 from connector.domain.google_feed import ID_FORMATS, feed_tsv
 from connector.shops.feed_tokens import token_matches
+from connector.shops.shop_days import shop_today
 from connector.web.read_models.shop_reads import active_shop
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds/<platform>/<domain>/<token>")

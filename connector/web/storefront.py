@@ -13,10 +13,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask.typing import ResponseReturnValue
 
 from connector.backorders.availability import SkuQuote, Status, load_quote, load_quotes, sku_for_variant
-from connector.backorders.evaluation import load_supplies, shop_today
+from connector.backorders.evaluation import load_supplies
 from connector.bootstrap import Services
 from connector.domain.model import Platform
 from connector.domain.safe_url import http_url
+from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.web.read_models.dashboard_reads import incoming_by_sku
 from connector.web.read_models.shop_reads import ShopRecord, active_shop

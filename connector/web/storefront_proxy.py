@@ -20,10 +20,10 @@ from flask.typing import ResponseReturnValue
 
 from adapters.base import SignatureInvalid
 from connector.backorders.availability import load_quote, sku_for_variant
-from connector.backorders.evaluation import shop_today
 from connector.backorders.storefront_values import storefront_message
 from connector.bootstrap import Services
 from connector.domain.model import Platform
+from connector.shops.shop_days import shop_today
 from connector.web.read_models.shop_reads import active_shop
 from connector.web.storefront import long_lead_items, quote_json
 

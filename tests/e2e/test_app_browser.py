@@ -20,11 +20,11 @@ from werkzeug.serving import make_server
 from adapters.sandbox import forget_stores, register_store
 from adapters.sandbox.store import SandboxStore
 from adapters.sandbox.webhooks import WebhookSender
-from connector.backorders.evaluation import shop_today
 from connector.bootstrap import Services, Worker, build_services
 from connector.config import load_config
 from connector.domain.model import Platform
 from connector.shops.directory import find_row
+from connector.shops.shop_days import shop_today
 from connector.web import create_app
 from connector.web.auth import make_sign_in_link
 from tests.e2e.conftest import ROOT, free_port

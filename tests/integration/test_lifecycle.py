@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -351,3 +352,24 @@ def test_a_long_sale_moves_its_hold_on_only_once_the_orders_the_report_counts_ar
     assert all(store.orders[o["id"]]["tags"] == ["backorder"] for o in [*later, second])
     with services.db.session() as s:
         assert s.scalar(select(ActionRow.id).where(ActionRow.kind == "release_fulfillment")) is None
+
+
+def test_a_line_backordered_after_midnight_in_the_shop_keeps_its_date(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """The day a line began to wait is the shop's day, as "today" is: at 00:30 in Rome it is still
+    the day before in UTC, and a promise re-made on the UTC day moved every such date a day (with
+    an "earlier date" email to each customer) at the order's next evaluation."""
+    clock.now = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)  # 00:30 on 3 Nov in the shop (Europe/Rome)
+    store = sandbox.store
+    store.add_product("TEE", "Tee", "20.00", 0)
+    first = store.place_order(RETAIL, [("TEE", 1)])
+    sandbox.settle()
+    with services.db.read() as s:
+        promised = s.scalar(select(OrderRow.bo_promised_on).where(OrderRow.external_id == first["id"]))
+    assert promised is not None
+    store.place_order(dict(RETAIL, id="c2", email="b@example.com"), [("TEE", 1)])  # the SKU is evaluated again
+    sandbox.settle()
+    with services.db.read() as s:
+        assert s.scalar(select(OrderRow.bo_promised_on).where(OrderRow.external_id == first["id"])) == promised
+    sent = kinds(services, first["id"])
+    assert sent["set_eta"] == 1, sent
+    assert [k for k in sent if isinstance(k, tuple)] == [("send_email", "backorder_confirmation")]

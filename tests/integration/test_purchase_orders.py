@@ -63,3 +63,15 @@ def test_receiving_checks_quantities(sandbox, services) -> None:  # type: ignore
         assert not partial.complete
         rest = receive_purchase_order(s, shop, po_id, services.clock())
         assert rest.units == {"TEE": 3} and rest.complete
+
+
+def test_a_purchase_order_received_after_midnight_in_the_shop_is_received_that_day(sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """The planner learns lead times from ordered_on -> received_on, both the shop's days."""
+    sandbox.store.add_product("TEE", "Tee", "20.00", 0)
+    shop_id = services.shops.ref("sandbox", sandbox.store.domain).id
+    po_id = make_po(services, shop_id, {"TEE": 5}, date(2026, 11, 9))
+    clock.now = clock.now.replace(day=8, hour=23, minute=30)  # 00:30 on 9 Nov in the shop (Europe/Rome)
+    with services.db.session() as s:
+        receive_purchase_order(s, s.get(ShopRow, shop_id), po_id, clock())
+    with services.db.read() as s:
+        assert s.get(PurchaseOrderRow, po_id).received_on == date(2026, 11, 9)

@@ -19,6 +19,7 @@ from connector.backorders.evaluation import load_open_lines, load_supplies, open
 from connector.dispatch.outbox import Kind
 from connector.domain import engine
 from connector.domain.model import BackorderState, PaymentStatus
+from connector.shops.shop_days import shop_zone
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.tables import (
     ActionRow,
@@ -181,7 +182,7 @@ def _positions(session: Session, shop_id: int, skus: list[str]) -> dict[str, eng
     settings = ShopSettings.from_mapping(shop.settings if shop else None)
     supplies = load_supplies(session, shop_id, skus, settings)
     lines: dict[str, list[engine.LineDemand]] = defaultdict(list)
-    for line in load_open_lines(session, shop_id, skus):
+    for line in load_open_lines(session, shop_id, skus, shop_zone(shop)):
         lines[line.sku].append(line)
     return {sku: engine.position(supply, lines[sku]) for sku, supply in supplies.items()}
 

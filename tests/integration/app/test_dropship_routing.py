@@ -90,3 +90,20 @@ def _settings_form(merchant) -> dict:  # type: ignore[no-untyped-def]
         fields[name] = value
     fields.pop("csrf_token", None)
     return fields
+
+
+def test_a_line_routed_after_midnight_in_the_shop_keeps_its_dropship_date(merchant, sandbox, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """The route's day is the shop's (00:30 in Rome is the day before in UTC): evaluated again,
+    the routed line keeps the date it was promised, and the customer hears of it once."""
+    clock.now = clock.now.replace(hour=23, minute=30)  # 00:30 on 3 Nov in the shop (Europe/Rome)
+    sandbox.store.add_product("TEE", "Organic tee", "25.00", 0, lead_time_days=10)
+    supplier = local_dropshipper(merchant)
+    sandbox.store.place_order(CUSTOMER, [("TEE", 2)])
+    sandbox.settle()
+    sandbox.store.place_order(dict(CUSTOMER, id="c2", email="b@example.com"), [("TEE", 1)])  # evaluated again
+    sandbox.settle()
+    with services.db.session() as s:
+        first = s.scalars(select(BackorderRow).order_by(BackorderRow.id)).first()
+        assert (first.promised_on, first.source) == (date(2026, 11, 6), f"dropship:{supplier}")
+        keys = s.scalars(select(ActionRow.idempotency_key).where(ActionRow.order_id == first.order_id)).all()
+    assert not [k for k in keys if ":email:eta_" in k]
