@@ -103,7 +103,7 @@ class OrderActions:
     def full_key(shop: ShopRow, order: OrderRow, key: str) -> str:
         return f"{shop.platform}:{shop.domain}:order:{order.external_id}:{key}"
 
-    def add(self, kind: Kind, key: str, payload: Mapping[str, Any]) -> bool:
+    def add(self, kind: Kind, key: str, payload: Mapping[str, Any], waits_for_store: bool = True) -> bool:
         full_key = self.full_key(self.shop, self.order, key)
         new = enqueue(
             self.session,
@@ -114,13 +114,14 @@ class OrderActions:
             payload={"order": self.order.external_id, **payload},
             now=self.now,
             known_keys=self.known_keys,
+            waits_for_store=waits_for_store,
         )
         self.added += new
         return new
 
     def put(self, action: decision.Action) -> bool:
         """Enqueue a decided action; a new capture counts as captured from now on."""
-        new = self.add(action.kind, action.key, action.payload)
+        new = self.add(action.kind, action.key, action.payload, action.waits_for_store)
         if new and action.captures is not None:
             self.order.captured_amount = (self.order.captured_amount or ZERO) + action.captures
         return new

@@ -66,11 +66,15 @@ def enqueue(
     payload: Mapping[str, Any],
     now: datetime | None = None,
     known_keys: set[str] | None = None,
+    waits_for_store: bool = True,
 ) -> bool:
     """Add an action unless one with the same idempotency key exists. Returns whether it was added.
 
     `known_keys`, when given, holds every key that could clash, read before (see
-    `existing_keys`): it is checked and updated instead of querying."""
+    `existing_keys`): it is checked and updated instead of querying. `waits_for_store=False` lets an
+    email go without waiting for the order's earlier store actions (a store action always waits)."""
+    if not waits_for_store and kind != Kind.EMAIL:
+        raise ValueError(f"a store action ({kind}) runs after its order's earlier ones")
     if known_keys is not None:
         if key in known_keys:
             return False
@@ -97,6 +101,7 @@ def enqueue(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            waits_for_store=waits_for_store,
         )
     )
     return True
@@ -122,7 +127,9 @@ class _ClaimStatements:
         now = bindparam("now", type_=_ACTIONS.c.lease_until.type)
         earlier = _EARLIER_ACTION
         # An order's store actions run in the order they were decided; an email waits for the store
-        # actions decided before it, but a mail server outage never holds up the store.
+        # actions decided before it unless it only reports a decision (`waits_for_store` false: the
+        # customer hears at once, however slow the store), and a mail server outage never holds up
+        # the store.
         blocked = exists().where(
             earlier.order_id == ActionRow.order_id,
             earlier.id < ActionRow.id,
@@ -139,7 +146,7 @@ class _ClaimStatements:
             return db.for_claim(
                 select(ActionRow.id, ActionRow.status, ActionRow.attempts)
                 .where(due, which, ActionRow.shop_id.in_(active_shops))
-                .where(~(ActionRow.order_id.is_not(None) & blocked))
+                .where(~(ActionRow.order_id.is_not(None) & ActionRow.waits_for_store & blocked))
                 .order_by(ActionRow.id)
                 .limit(bindparam("limit", type_=Integer)),
                 ActionRow,

@@ -210,6 +210,9 @@ class Action:
     key: str  # relative to the order
     payload: Mapping[str, Any]
     captures: Decimal | None = None  # a capture: count this much as captured once the action is enqueued
+    # False for an email that only reports the decision (the wait and its date): it goes out without
+    # waiting for the order's store actions decided before it (the tag, the hold, the date's note).
+    waits_for_store: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +308,10 @@ def _start_waiting(p: OrderPicture) -> Decision:
         promised_on = w.promised and w.promised.isoformat()
         lines = [_line_view(p, x) for x in w.waiting]
         payload = order_email("backorder_confirmation", p, lines, promised_on=promised_on)
-        actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:confirmation", payload))
+        # It tells the wait and its date; what it says was charged now waits for that capture.
+        charges_first = any(a is not None and a.kind == ActionKind.CAPTURE for a in actions)
+        actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:confirmation", payload,
+                              waits_for_store=charges_first))
     flags = Flags(gen, True, True, w.promised, w.sig, version)
     return Decision(flags, keep_actions(actions))
 
@@ -335,7 +341,8 @@ def _keep_waiting(p: OrderPicture) -> Decision:
                 promised_on=w.promised.isoformat(),
                 previous_promised_on=previous.isoformat(),
             )
-            actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:{template}:v{version}", payload))
+            actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:{template}:v{version}", payload,
+                                  waits_for_store=False))  # news of the date, which the store need not hold first
         flags = replace(flags, promised_on=w.promised, promise_version=version)
     return Decision(flags, keep_actions(actions), announced)
 

@@ -253,6 +253,10 @@ class ActionRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Runs once the order's store actions decided before it are done (store actions always do). An
+    # email that only reports a decision (the wait and its date) does not: the customer hears at once,
+    # even while the store's API is slow or throttled (see `outbox._ClaimStatements`).
+    waits_for_store: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SupplierRow(Base):

@@ -48,9 +48,13 @@ def test_the_first_claim_takes_only_what_is_due_first(sandbox, services, clock) 
     waiting_orders(sandbox, services, clock, 2)
     outbox = Outbox(services.db, services.client_for, services.outbox.send_mail, clock=clock)
     claimed = outbox._claim(50)
-    # Each order's first store action only: its later ones wait for it, its email for all of them.
-    orders = [row.order_id for row in claimed if row.order_id is not None]
-    assert len(orders) == len(set(orders)) == 2
+    # Each order's first store action, its later ones wait for it; and the confirmation email, which
+    # tells the customer of the wait without waiting for the store.
+    store = [row.order_id for row in claimed if row.order_id is not None and row.kind != "send_email"]
+    assert len(store) == len(set(store)) == 2
+    emails = [row for row in claimed if row.kind == "send_email"]
+    assert sorted(row.order_id for row in emails) == sorted(store)
+    assert {row.payload["template"] for row in emails} == {"backorder_confirmation"}
     assert all(row.status == "running" and row.attempts == 1 and row.lease_until is not None for row in claimed)
     assert outbox._claim(50) == []  # claimed rows are nobody else's; the rest is not due yet
 
@@ -86,7 +90,8 @@ def test_a_failed_action_stops_its_orders_chain_not_the_others(sandbox, services
         by_order.setdefault(row.order_id, []).append((row.kind, row.status))
     first_chain, second_chain = by_order.values()
     assert first_chain[:2] == [("add_tags", "done"), ("hold_fulfillment", "pending")]  # retried after back-off,
-    assert {status for _, status in first_chain[2:]} == {"pending"}  # and what follows waits for it
+    assert first_chain[2:] == [("set_eta", "pending"),  # and the store actions that follow wait for it,
+                               ("send_email", "done")]  # but the customer heard of the wait at once
     assert {status for _, status in second_chain} == {"done"}
     assert "hold" in [call[0] for call in sandbox.store.calls if call[1] == second]
     assert "hold" not in [call[0] for call in sandbox.store.calls if call[1] == first]

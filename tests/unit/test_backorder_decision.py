@@ -247,6 +247,24 @@ def test_eta_emails_name_both_dates() -> None:
     assert later.payload["promised_on"] == "2026-11-20" and later.payload["previous_promised_on"] == "2026-11-17"
 
 
+def test_emails_that_only_tell_the_decision_do_not_wait_for_the_store() -> None:
+    """The wait and its date are the customer's news as soon as they are decided; what was charged,
+    or what ships, is told only once the store has done it."""
+    start = _by_key(decide(picture(order=RETAIL, waiting=TEE_WAITS)))
+    assert start["g1:email:confirmation"].waits_for_store is False
+    later = _by_key(decide(picture(waiting=(Waiting(2, 4, NOV20),), flags=HELD)))
+    assert later["g1:email:eta_later:v2"].waits_for_store is False
+    charged = _by_key(decide(picture(waiting=(Waiting(2, 3, NOV17),), settings=PER_SHIPMENT)))
+    assert "g1:capture:start" in charged and charged["g1:email:confirmation"].waits_for_store is True
+    moved = _by_key(decide(picture(waiting=TEE_WAITS, released=MUG_RELEASED,
+                                   flags=replace(HELD, hold_signature=SIG_BOTH))))
+    assert moved[f"g1:email:shipping:{SIG_TEE}"].waits_for_store is True
+    final = _by_key(decide(picture(released=(Released(71, 2, "TEE", 4),), flags=HELD)))
+    assert final["g1:email:on_its_way"].waits_for_store is True
+    decided = (start, later, charged, moved, final)
+    assert all(a.waits_for_store for d in decided for a in d.values() if a.kind != K.EMAIL)
+
+
 def test_a_customer_without_email_gets_no_email() -> None:
     decision = decide(picture(order=replace(RESELLER, customer_email=None), waiting=TEE_WAITS))
     assert K.EMAIL not in {a.kind for a in decision.actions}
