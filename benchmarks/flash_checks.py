@@ -18,7 +18,6 @@ from flash_workload import Workload
 
 from connector.domain import engine
 
-ORDER_MUTATIONS = {"TagsAdd", "FulfillmentOrderHold", "MetafieldsSet", "OrderUpdateNote"}
 NEVER = {"TagsRemove", "FulfillmentOrderReleaseHold", "MetafieldsDelete"}
 
 
@@ -183,8 +182,11 @@ def render(args, workload, ceiling, figures, reconcile, lat, checks, targets, lo
     sent = figures["sent"]
     n_orders = len(workload.orders)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    out = [f"# Flash sale on the production shape ({'quick' if args.quick else 'full'} size, {stamp})", "",
-           f"`python benchmarks/flash_sale.py{' --quick' if args.quick else ''}`: {n_orders:,} orders of "
+    full = (n_orders, args.seconds) == (20_000, 120.0)
+    size = "quick" if args.quick else "full" if full else "custom"
+    options = " --quick" if args.quick else "" if full else f" --orders {n_orders} --seconds {args.seconds:g}"
+    out = [f"# Flash sale on the production shape ({size} size, {stamp})", "",
+           f"`python benchmarks/flash_sale.py{options}`: {n_orders:,} orders of "
            f"{args.skus} SKUs ({sum(workload.stock.values()):,} units on hand) in {args.seconds:.0f} s, "
            f"{len(workload.sends):,} signed webhooks ({workload.resent:,} sent again, 5 % late) from "
            f"{args.clients} clients; two gunicorn web processes (1 worker x 8 threads each), two Celery workers "

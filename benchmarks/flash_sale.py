@@ -54,8 +54,6 @@ TOKEN = "shpat_flash_sale_benchmark"
 RESENDS = 5  # times a client sends a webhook again that was not answered 200 (Shopify: 8 over 4 hours)
 LATENCY_P99_TARGET = 10.0
 DRAIN_TARGET = 30.0
-MUTATIONS = {"TagsAdd", "TagsRemove", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderCapture",
-             "MetafieldsSet", "MetafieldsDelete", "OrderUpdateNote", "RefundCreate", "InventoryAdjustQuantities"}
 
 
 # ---- the parts -----------------------------------------------------------------------------

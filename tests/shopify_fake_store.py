@@ -53,7 +53,8 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self.metafields_set_calls: list[int] = []  # metafields per metafieldsSet call
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
-                     "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "RefundCreate",
+                     "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "OrderEta", "OrderUpdateEta",
+                     "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
                      "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
@@ -288,6 +289,30 @@ class FakeShopifyStore(DeferredPaymentsFake):
     def _OrderUpdateNote(self, v: dict[str, Any]) -> dict[str, Any]:
         order = self._order_by_gid(v["input"]["id"])
         order["note"] = v["input"]["note"]
+        return {"orderUpdate": _payload(order={"id": order["id"]})}
+
+    def _OrderEta(self, v: dict[str, Any]) -> dict[str, Any]:
+        order = self._order_by_gid(v["id"])
+        if order is None:
+            return {"order": None}
+        value = order["metafields"].get((v["namespace"], v["key"]))
+        return {"order": {"id": order["id"], "note": order["note"],
+                          "metafield": None if value is None else {"value": value}}}
+
+    def _OrderUpdateEta(self, v: dict[str, Any]) -> dict[str, Any]:
+        """orderUpdate with a note and metafields, as Shopify: a metafield is found by namespace and key,
+        and creating one needs its type; nothing is written when an input is refused."""
+        data = v["input"]
+        order = self._order_by_gid(data["id"])
+        errors = [{"field": ["metafields", str(i), "type"], "message": "Type can't be blank"}
+                  for i, m in enumerate(data.get("metafields") or ())
+                  if (m["namespace"], m["key"]) not in order["metafields"] and not m.get("type")]
+        if errors:
+            return {"orderUpdate": {"order": None, "userErrors": errors}}
+        if "note" in data:
+            order["note"] = data["note"]
+        for m in data.get("metafields") or ():
+            order["metafields"][(m["namespace"], m["key"])] = m["value"]
         return {"orderUpdate": _payload(order={"id": order["id"]})}
 
     def _RefundCreate(self, v: dict[str, Any]) -> dict[str, Any]:

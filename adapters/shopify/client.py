@@ -262,26 +262,33 @@ class ShopifyStoreClient:
         if data.get("order") is None:
             raise UserError(f"{self.shop}: order {order_id} not found")
         current = data["order"].get("note") or ""
-        kept = current.splitlines()
-        if replace:
-            kept = [existing for existing in kept if not existing.startswith(prefix)]
-        if line is not None and line not in kept:
-            kept.append(line)
-        new = "\n".join(kept)
+        new = _note_with(current, prefix, line, replace=replace)
         if new != current:
             self.gql.mutate("OrderUpdateNote", {"input": {"id": gid("Order", order_id), "note": new}}, "orderUpdate")
 
     def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
+        """Our ETA metafield and our line of the note: read together, and what differs written in one
+        `orderUpdate` (two calls a waiting order, where a metafieldsSet, a note read and an
+        orderUpdate were three; nothing is written again when a retry finds both done)."""
         owner = gid("Order", order_id)
-        if eta is not None:
-            self.gql.mutate("MetafieldsSet", {"metafields": [{
-                "ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY, "type": "date", "value": eta.isoformat(),
-            }]}, "metafieldsSet")
-        else:
+        order = self.gql.query("OrderEta", {"id": owner, "namespace": NAMESPACE, "key": ETA_KEY}).get("order")
+        if order is None:
+            raise UserError(f"{self.shop}: order {order_id} not found")
+        stored = (order.get("metafield") or {}).get("value")
+        text = " ".join(note.split())
+        current = order.get("note") or ""
+        new = _note_with(current, ETA_NOTE_PREFIX, ETA_NOTE_PREFIX + text if text else None, replace=True)
+        changes: dict[str, Any] = {}
+        if new != current:
+            changes["note"] = new
+        if eta is not None and stored != eta.isoformat():
+            changes["metafields"] = [
+                {"namespace": NAMESPACE, "key": ETA_KEY, "type": "date", "value": eta.isoformat()}]
+        elif eta is None and stored is not None:
             self.gql.mutate("MetafieldsDelete", {"metafields": [
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
-        text = " ".join(note.split())
-        self._rewrite_note(order_id, ETA_NOTE_PREFIX, ETA_NOTE_PREFIX + text if text else None, replace=True)
+        if changes:
+            self.gql.mutate("OrderUpdateEta", {"input": {"id": owner, **changes}}, "orderUpdate")
 
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
         """Each variant's value into its `$app` metafield, which the theme app extension renders."""
@@ -342,3 +349,13 @@ class ShopifyStoreClient:
         for node in self._pages("ProductVariants", {"query": None}, "productVariants"):
             yield variant_from_graphql(self.shop, node)
 
+
+def _note_with(current: str, prefix: str, line: str | None, *, replace: bool) -> str:
+    """The note with our `line` in it (once), and with `replace` without our other lines of `prefix`;
+    the merchant's lines stay as they are."""
+    kept = current.splitlines()
+    if replace:
+        kept = [existing for existing in kept if not existing.startswith(prefix)]
+    if line is not None and line not in kept:
+        kept.append(line)
+    return "\n".join(kept)

@@ -196,14 +196,22 @@ def test_set_eta_writes_metafield_and_one_note_line(client: ShopifyStoreClient, 
     client.set_eta(ORDER, date(2026, 12, 12), "Ships by 12 December 2026")
     assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
     assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 12 December 2026"
+    (written,) = admin.called("OrderUpdateEta")  # the note and the metafield in one call
+    assert written["input"]["metafields"] == [
+        {"namespace": "backorder_connector", "key": "eta", "type": "date", "value": "2026-12-12"}]
     client.set_eta(ORDER, date(2026, 12, 12), "Ships by 12 December 2026")
-    assert len(admin.called("OrderUpdateNote")) == 1, "unchanged note must not be rewritten"
+    assert len(admin.called("OrderUpdateEta")) == 1, "what is already there is not written again"
     client.set_eta(ORDER, date(2026, 12, 19), "Ships by 19 December 2026")
     assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 19 December 2026"
-    assert admin.called("MetafieldsSet")[-1]["metafields"][0]["type"] == "date"
+    assert order["metafields"][("backorder_connector", "eta")] == "2026-12-19"
+    client.set_eta(ORDER, date(2026, 12, 20), "Ships by 19 December 2026")  # the date moved, not the text
+    assert admin.called("OrderUpdateEta")[-1]["input"].keys() == {"id", "metafields"}
     client.set_eta(ORDER, None, "")
     assert ("backorder_connector", "eta") not in order["metafields"]
     assert order["note"] == "Gift wrap please"
+    assert admin.called("MetafieldsSet") == [] and len(admin.called("MetafieldsDelete")) == 1
+    client.set_eta(ORDER, None, "")
+    assert len(admin.called("MetafieldsDelete")) == 1 and len(admin.called("OrderUpdateEta")) == 4
 
 
 def test_add_note_appends_once(client: ShopifyStoreClient, order: dict, admin: ShopifyAdminMock) -> None:
