@@ -308,10 +308,8 @@ def _start_waiting(p: OrderPicture) -> Decision:
         promised_on = w.promised and w.promised.isoformat()
         lines = [_line_view(p, x) for x in w.waiting]
         payload = order_email("backorder_confirmation", p, lines, promised_on=promised_on)
-        # It tells the wait and its date; what it says was charged now waits for that capture.
-        charges_first = any(a is not None and a.kind == ActionKind.CAPTURE for a in actions)
         actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:confirmation", payload,
-                              waits_for_store=charges_first))
+                              waits_for_store=_charges(actions)))
     flags = Flags(gen, True, True, w.promised, w.sig, version)
     return Decision(flags, keep_actions(actions))
 
@@ -342,9 +340,16 @@ def _keep_waiting(p: OrderPicture) -> Decision:
                 previous_promised_on=previous.isoformat(),
             )
             actions.append(Action(ActionKind.EMAIL, f"g{gen}:email:{template}:v{version}", payload,
-                                  waits_for_store=False))  # news of the date, which the store need not hold first
+                                  waits_for_store=_charges(actions)))
         flags = replace(flags, promised_on=w.promised, promise_version=version)
     return Decision(flags, keep_actions(actions), announced)
+
+
+def _charges(decided: Sequence[Action | None]) -> bool:
+    """Whether an email that tells the customer a decision (the wait, its date) must wait for the
+    store: only when a capture decided with it comes first, as the email says what was charged.
+    Otherwise it goes at once, however slow the store is with the tag, the hold and the date."""
+    return any(a is not None and a.kind == ActionKind.CAPTURE for a in decided)
 
 
 def _announce_shipped(p: OrderPicture, w: _Waits, released: list[Released]) -> list[Action | None]:

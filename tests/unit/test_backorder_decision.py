@@ -259,9 +259,14 @@ def test_emails_that_only_tell_the_decision_do_not_wait_for_the_store() -> None:
     moved = _by_key(decide(picture(waiting=TEE_WAITS, released=MUG_RELEASED,
                                    flags=replace(HELD, hold_signature=SIG_BOTH))))
     assert moved[f"g1:email:shipping:{SIG_TEE}"].waits_for_store is True
+    # some mugs ship and are charged, and the tees' date moves: that email also tells the charge
+    charged_and_later = _by_key(decide(picture(waiting=(Waiting(2, 4, NOV20),), released=MUG_RELEASED,
+                                               settings=PER_SHIPMENT, flags=replace(HELD, hold_signature=SIG_BOTH))))
+    assert f"g1:capture:{SIG_TEE}" in charged_and_later
+    assert charged_and_later["g1:email:eta_later:v2"].waits_for_store is True
     final = _by_key(decide(picture(released=(Released(71, 2, "TEE", 4),), flags=HELD)))
     assert final["g1:email:on_its_way"].waits_for_store is True
-    decided = (start, later, charged, moved, final)
+    decided = (start, later, charged, moved, charged_and_later, final)
     assert all(a.waits_for_store for d in decided for a in d.values() if a.kind != K.EMAIL)
 
 
