@@ -142,7 +142,7 @@ def backlog_svg(samples: list[Sample], burst_seconds: float, title: str) -> str:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,}</text>')
         v += step
-    t_step = 10 if t_max > 40 else 5
+    t_step = next((n for n in (5, 10, 30, 60, 120, 300, 600) if t_max / n <= 16), 1200)  # at most ~16 labels
     t = 0
     while t <= t_max:
         parts.append(f'<text x="{x(t):.1f}" y="{height - bottom + 16}" text-anchor="middle">{t}s</text>')

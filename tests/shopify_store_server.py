@@ -167,6 +167,10 @@ class ShopifyStoreServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive: the workers' requests.Session reuses connections
+            # The headers and the body go out in two writes; on a kept-alive connection Nagle's
+            # algorithm holds the body until the client's delayed ACK of the headers: 40 ms a call,
+            # which capped the flash sale's outbox at about 120 store calls a second (issue 13).
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's hook
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
