@@ -30,7 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
+from tenacity import Retrying, before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
 from connector.domain.model import ActionKind
@@ -256,12 +258,16 @@ class Outbox:
         send_mail: MailFn | None = None,
         clock: Callable[[], datetime] = utcnow,
         lease: timedelta = LEASE,
+        record_patience: float | None = None,
     ) -> None:
+        """`record_patience`: seconds an outcome's record is retried while the database is unreachable
+        (default: three quarters of the lease, while the claim, renewed until then, is still ours)."""
         self.db = db
         self.client_for = client_for
         self.send_mail = send_mail
         self.clock = clock
         self.lease = lease
+        self.record_patience = lease.total_seconds() * 0.75 if record_patience is None else record_patience
         self._held_lock = threading.Lock()
         self._claims = _ClaimStatements(db)
 
@@ -371,14 +377,29 @@ class Outbox:
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
             self._failed(row, exc, result)
             return
-        with self.db.transaction(background=True) as connection:
-            recorded = connection.execute(
-                _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": self.clock()}
-            ).rowcount
+        try:
+            recorded = self._record_done(row)
+        except OperationalError:
+            # The effect happened and the database blinked before it was written down: retried, since
+            # giving up lets the claim lapse and the store call or the email be made a second time.
+            log.warning("action %s (%s): done, but the database could not record it; retrying", row.id, row.kind)
+            recorded = Retrying(
+                retry=retry_if_exception_type(OperationalError),
+                stop=stop_after_delay(self.record_patience),
+                wait=wait_exponential(multiplier=0.05, max=1.0),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+                reraise=True,
+            )(self._record_done, row)
         if recorded:
             result.done += 1
         else:
             self._lapsed(row, result)
+
+    def _record_done(self, row: ActionRow) -> int:
+        with self.db.transaction(background=True) as connection:
+            return connection.execute(
+                _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": self.clock()}
+            ).rowcount
 
     def _lapsed(self, row: ActionRow, result: DrainResult) -> None:
         result.lapsed += 1
