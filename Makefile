@@ -78,6 +78,7 @@ bench: $(TEST_STAMP)
 	$(PY) benchmarks/planning.py
 	$(PY) benchmarks/nightly_plan.py
 	$(PY) benchmarks/flash_sale.py
+	$(PY) benchmarks/flash_pipe.py
 
 # The WordPress plugin as the zip a merchant uploads (Plugins -> Add New -> Upload Plugin). Deterministic.
 woocommerce-plugin:
