@@ -16,7 +16,6 @@ none dead-lettered, every order recorded.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -29,14 +28,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cryptography.fernet import Fernet  # noqa: E402
 from flash_measure import cpu_seconds  # noqa: E402
-from flash_workload import APP_SECRET, SHOP, make_workload  # noqa: E402
+from flash_workload import APP_SECRET, make_workload, store_in_process  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from adapters.base import Delivery  # noqa: E402
-from adapters.shopify.verify import ShopifyWebhookVerifier  # noqa: E402
 from connector.bootstrap import build_services  # noqa: E402
 from connector.config import load_config  # noqa: E402
-from connector.domain.model import Platform  # noqa: E402
 from connector.storage.tables import OrderRow  # noqa: E402
 from connector.tasks import INBOX_CLAIM  # noqa: E402
 from tests.conftest import Clock  # noqa: E402
@@ -55,16 +51,7 @@ def measure(orders: int, seconds: float, seed: int) -> dict[str, float]:
                "INSTANCE_PATH": str(instance), "DATABASE_URL": pg.create_database(), "SANDBOX_ENABLED": "0",
                "MAIL_URL": f"file://{instance / 'mail'}", "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": APP_SECRET}
         services = build_services(load_config(env), clock=clock)
-        services.shops.connect(Platform.SHOPIFY, SHOP, name="Flash", credentials={"access_token": "t"},
-                               currency="USD", locale="en", timezone="America/New_York")
-        for i, (topic, payload) in enumerate(workload.catalogue):
-            services.inbox.store(Delivery(Platform.SHOPIFY, SHOP, topic, f"setup-{i}", json.dumps(payload).encode()))
-        while services.inbox.process_pending(limit=500).done:
-            pass
-        verifier = ShopifyWebhookVerifier(APP_SECRET)
-        for send in sorted(workload.sends, key=lambda s: s.at):  # as the web tier stores them
-            clock.now = start + timedelta(seconds=send.at)
-            services.inbox.store(verifier.verify(send.headers, send.body, lambda _domain: None))
+        store_in_process(services, workload, clock, timezone="America/New_York")
         clock.now = start + timedelta(seconds=seconds + 1)
         stored = services.inbox.depth().get("pending", 0)
         pg_before, cpu_before, began = cpu_seconds(pg.process.pid), time.process_time(), time.perf_counter()

@@ -19,12 +19,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from adapters.shopify.verify import sign  # noqa: E402
+from adapters.base import Delivery  # noqa: E402
+from adapters.shopify.verify import ShopifyWebhookVerifier, sign  # noqa: E402
+from connector.domain.model import Platform  # noqa: E402
 from tests.shared_files import load_fixture  # noqa: E402
 
 SHOP = "flash-sale.myshopify.com"
@@ -201,3 +204,21 @@ def make_workload(orders: int, seconds: float, skus: int, stock: tuple[int, int]
     sends.sort(key=lambda s: s.at)
     items = {sku: v["inventory_item_id"] for sku, v in variants.items()}
     return Workload(names, on_hand, loads, planned, sends, items)
+
+
+def store_in_process(services: Any, workload: Workload, clock: Any, *, timezone: str, pace: float = 1.0) -> None:
+    """The sale in one process, without a web tier: its shop connected to `services`, the catalogue
+    applied, then every webhook verified and stored in arrival order with `clock` at its arrival
+    (`pace` stretches the arrivals: a web tier that falls behind). Nothing after that is processed."""
+    services.shops.connect(Platform.SHOPIFY, SHOP, name="Flash sale", credentials={"access_token": "t"},
+                           currency="USD", locale="en", timezone=timezone)
+    for i, (topic, payload) in enumerate(workload.catalogue):
+        services.inbox.store(Delivery(Platform.SHOPIFY, SHOP, topic, f"setup-{i}", json.dumps(payload).encode()))
+    while services.inbox.process_pending(limit=500).done:
+        pass
+    start = workload.orders[0].placed_at
+    verifier = ShopifyWebhookVerifier(APP_SECRET)
+    for send in sorted(workload.sends, key=lambda s: s.at):
+        clock.now = start + timedelta(seconds=send.at * pace)
+        services.inbox.store(verifier.verify(send.headers, send.body, lambda _domain: None))
+

@@ -5,7 +5,6 @@ ships: an order that waits after one batch waits after every later one."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,12 +12,9 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from adapters.base import Delivery
-from adapters.shopify.verify import ShopifyWebhookVerifier
-from benchmarks.flash_workload import APP_SECRET, SHOP, make_workload
+from benchmarks.flash_workload import APP_SECRET, make_workload, store_in_process
 from connector.bootstrap import build_services
 from connector.config import load_config
-from connector.domain.model import Platform
 from connector.intake import apply, inbox
 from connector.storage.tables import BackorderRow, OrderRow, StockLevelRow
 from tests.conftest import Clock
@@ -53,16 +49,7 @@ def test_a_sale_worked_off_from_a_backlog_takes_no_decision_back(
            "STOCK_SETTLE_SECONDS": "5"}
     services = build_services(load_config(env), clock=clock)
     try:
-        services.shops.connect(Platform.SHOPIFY, SHOP, name="Sale", credentials={"access_token": "t"},
-                               currency="USD", locale="en", timezone="UTC")
-        for i, (topic, payload) in enumerate(workload.catalogue):
-            services.inbox.store(Delivery(Platform.SHOPIFY, SHOP, topic, f"setup-{i}", json.dumps(payload).encode()))
-        while services.inbox.process_pending(limit=500).done:
-            pass
-        verifier = ShopifyWebhookVerifier(APP_SECRET)
-        for send in sorted(workload.sends, key=lambda s: s.at):  # they arrive over 24 s (the web tier is behind)
-            clock.now = start + timedelta(seconds=send.at * 3)
-            services.inbox.store(verifier.verify(send.headers, send.body, lambda _domain: None))
+        store_in_process(services, workload, clock, timezone="UTC", pace=3)  # over 24 s: the web tier is behind
         seen = Waiting()
         checkpoints = 0
         while True:  # the inbox works off 25 deliveries a second: a backlog of about 40 s
