@@ -53,8 +53,7 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self.metafields_set_calls: list[int] = []  # metafields per metafieldsSet call
         for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
                      "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
-                     "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderUpdateNote", "OrderEta", "OrderUpdateEta",
-                     "RefundCreate",
+                     "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderEta", "OrderUpdate", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
                      "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
@@ -286,11 +285,6 @@ class FakeShopifyStore(DeferredPaymentsFake):
         order = self._order_by_gid(v["id"])
         return {"order": {"id": order["id"], "note": order["note"]} if order else None}
 
-    def _OrderUpdateNote(self, v: dict[str, Any]) -> dict[str, Any]:
-        order = self._order_by_gid(v["input"]["id"])
-        order["note"] = v["input"]["note"]
-        return {"orderUpdate": _payload(order={"id": order["id"]})}
-
     def _OrderEta(self, v: dict[str, Any]) -> dict[str, Any]:
         order = self._order_by_gid(v["id"])
         if order is None:
@@ -299,8 +293,8 @@ class FakeShopifyStore(DeferredPaymentsFake):
         return {"order": {"id": order["id"], "note": order["note"],
                           "metafield": None if value is None else {"value": value}}}
 
-    def _OrderUpdateEta(self, v: dict[str, Any]) -> dict[str, Any]:
-        """orderUpdate with a note and metafields, as Shopify: a metafield is found by namespace and key,
+    def _OrderUpdate(self, v: dict[str, Any]) -> dict[str, Any]:
+        """orderUpdate with a note, metafields or both, as Shopify: a metafield is found by namespace and key,
         and creating one needs its type; nothing is written when an input is refused."""
         data = v["input"]
         order = self._order_by_gid(data["id"])

@@ -264,7 +264,7 @@ class ShopifyStoreClient:
         current = data["order"].get("note") or ""
         new = _note_with(current, prefix, line, replace=replace)
         if new != current:
-            self.gql.mutate("OrderUpdateNote", {"input": {"id": gid("Order", order_id), "note": new}}, "orderUpdate")
+            self.gql.mutate("OrderUpdate", {"input": {"id": gid("Order", order_id), "note": new}}, "orderUpdate")
 
     def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
         """Our ETA metafield and our line of the note: read together, and what differs written in one
@@ -288,7 +288,7 @@ class ShopifyStoreClient:
             self.gql.mutate("MetafieldsDelete", {"metafields": [
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
         if changes:
-            self.gql.mutate("OrderUpdateEta", {"input": {"id": owner, **changes}}, "orderUpdate")
+            self.gql.mutate("OrderUpdate", {"input": {"id": owner, **changes}}, "orderUpdate")
 
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
         """Each variant's value into its `$app` metafield, which the theme app extension renders."""

@@ -44,7 +44,7 @@ def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) ->
     # the order's ETA (metafield and note in one orderUpdate), and the storefront values of the variants
     # reconciliation found (MetafieldsSet)
     assert mutations(h, before) == Counter({"TagsAdd": 1, "FulfillmentOrderHold": 1, "MetafieldsSet": 1,
-                                           "OrderUpdateEta": 1})
+                                           "OrderUpdate": 1})
     since = h.admin.called("OrdersUpdatedSince")[0]["query"]
     assert since.startswith("updated_at:>='") and since.endswith("Z'")
     # the next interval reads again and, the facts being the same, does nothing more

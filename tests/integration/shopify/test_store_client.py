@@ -196,22 +196,22 @@ def test_set_eta_writes_metafield_and_one_note_line(client: ShopifyStoreClient, 
     client.set_eta(ORDER, date(2026, 12, 12), "Ships by 12 December 2026")
     assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
     assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 12 December 2026"
-    (written,) = admin.called("OrderUpdateEta")  # the note and the metafield in one call
+    (written,) = admin.called("OrderUpdate")  # the note and the metafield in one call
     assert written["input"]["metafields"] == [
         {"namespace": "backorder_connector", "key": "eta", "type": "date", "value": "2026-12-12"}]
     client.set_eta(ORDER, date(2026, 12, 12), "Ships by 12 December 2026")
-    assert len(admin.called("OrderUpdateEta")) == 1, "what is already there is not written again"
+    assert len(admin.called("OrderUpdate")) == 1, "what is already there is not written again"
     client.set_eta(ORDER, date(2026, 12, 19), "Ships by 19 December 2026")
     assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 19 December 2026"
     assert order["metafields"][("backorder_connector", "eta")] == "2026-12-19"
     client.set_eta(ORDER, date(2026, 12, 20), "Ships by 19 December 2026")  # the date moved, not the text
-    assert admin.called("OrderUpdateEta")[-1]["input"].keys() == {"id", "metafields"}
+    assert admin.called("OrderUpdate")[-1]["input"].keys() == {"id", "metafields"}
     client.set_eta(ORDER, None, "")
     assert ("backorder_connector", "eta") not in order["metafields"]
     assert order["note"] == "Gift wrap please"
     assert admin.called("MetafieldsSet") == [] and len(admin.called("MetafieldsDelete")) == 1
     client.set_eta(ORDER, None, "")
-    assert len(admin.called("MetafieldsDelete")) == 1 and len(admin.called("OrderUpdateEta")) == 4
+    assert len(admin.called("MetafieldsDelete")) == 1 and len(admin.called("OrderUpdate")) == 4
 
 
 def test_add_note_appends_once(client: ShopifyStoreClient, order: dict, admin: ShopifyAdminMock) -> None:
@@ -219,7 +219,7 @@ def test_add_note_appends_once(client: ShopifyStoreClient, order: dict, admin: S
     client.add_note(ORDER, "Customer accepted a partial shipment", customer_visible=True)
     client.add_note(ORDER, "Stock arrived — 日本 ✓", customer_visible=False)
     assert order["note"] == "Backorder: Customer accepted a partial shipment\nBackorder: Stock arrived — 日本 ✓"
-    assert len(admin.called("OrderUpdateNote")) == 2
+    assert len(admin.called("OrderUpdate")) == 2
 
 
 def test_refund_of_an_authorized_only_order_cancels_lines_without_money(client: ShopifyStoreClient, order: dict,
