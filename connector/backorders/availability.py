@@ -15,7 +15,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import load_open_lines, load_supplies
+from connector.backorders.evaluation import load_supplies
+from connector.backorders.sku_queues import load_queues
 from connector.domain import engine
 from connector.shops.shop_days import shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
@@ -56,8 +57,12 @@ def quote(
     *,
     sells_when_out_of_stock: bool = True,
     quantity: int = 1,
+    last_priority: int | None = None,
 ) -> Quote:
-    """The answer for `quantity` more units ordered now, behind every open line of the SKU."""
+    """The answer for `quantity` more units ordered now, behind every open line of the SKU.
+
+    `lines` may be the head of the SKU's queue only (sku_queues), with `supply.committed_elsewhere`
+    and `last_priority`, the largest priority of all its open lines, standing for the rest."""
     if supply is None:
         return Quote(Status.UNTRACKED, 0)
     sku = lines[0].sku if lines else "?"
@@ -67,7 +72,8 @@ def quote(
         sku=sku,
         quantity=quantity,
         placed_at=now,
-        priority=max((li.priority for li in lines), default=0),  # behind everyone, expedited or not
+        # behind everyone, expedited or not
+        priority=max((li.priority for li in lines), default=0) if last_priority is None else last_priority,
         committed=False,  # the store has not subtracted an order that is not placed yet
     )
     ranked = [*lines, next_line]
@@ -118,11 +124,13 @@ def load_quotes(
     else:
         variants = {v.sku: v for v in session.scalars(query)}
         wanted = list(variants)
-    supplies = load_supplies(session, shop.id, wanted, settings)
-    by_sku: dict[str, list[engine.LineDemand]] = {}
-    for li in load_open_lines(session, shop.id, wanted, shop_zone(shop)):
-        by_sku.setdefault(li.sku, []).append(li)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
+    queues = load_queues(session, shop.id, wanted, load_supplies(session, shop.id, wanted, settings),
+                         shop_zone(shop), policy, for_evaluation=False)
+    supplies = queues.supplies
+    by_sku: dict[str, list[engine.LineDemand]] = {}
+    for li in queues.lines:
+        by_sku.setdefault(li.sku, []).append(li)
     today = shop_today(shop, now)
     quotes: dict[str, SkuQuote] = {}
     for sku in wanted:
@@ -139,6 +147,7 @@ def load_quotes(
             sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None and sku not in as_selling
             else True,
             quantity=quantity,
+            last_priority=queues.last_priority.get(sku),
         )
         quotes[sku] = SkuQuote(
             sku, variant.title if variant else None, variant.product_url if variant else None, result

@@ -64,6 +64,18 @@ def load_routes(session: Session, shop_id: int, zone: ZoneInfo) -> dict[int, eng
             for row in session.scalars(select(LineRouteRow).where(LineRouteRow.shop_id == shop_id))}
 
 
+def dropship_offer_skus(session: Session, shop_id: int) -> set[str]:
+    """The SKUs a dropship-capable supplier offers: every backordered line of them may be routed."""
+    return set(
+        session.scalars(
+            select(SupplierOfferRow.sku)
+            .join(SupplierRow, SupplierRow.id == SupplierOfferRow.supplier_id)
+            .where(SupplierOfferRow.shop_id == shop_id, SupplierRow.dropship_capable.is_(True))
+            .distinct()
+        )
+    )
+
+
 def route_backorders(
     session: Session,
     shop: ShopRow,

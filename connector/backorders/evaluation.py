@@ -11,12 +11,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connector.backorders import dropship_routing as routing
 from connector.backorders import lifecycle
 from connector.backorders import order_edits as edits
+from connector.backorders.sku_queues import Queues, load_queues, open_line_conditions
 from connector.domain import engine
 from connector.domain.model import BackorderState
 from connector.domain.promise_causes import promise_cause
@@ -144,14 +145,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str], zone: ZoneI
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
-            .where(
-                OrderLineRow.shop_id == shop_id,
-                OrderLineRow.sku.in_(chunk),
-                OrderRow.cancelled.is_(False),
-                OrderRow.reserves_stock.is_(True),  # awaiting payment: not a sale yet
-                OrderLineRow.requires_shipping.is_(True),
-                OrderLineRow.quantity > OrderLineRow.fulfilled_quantity,
-            )
+            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
         )
         for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
             waits = waiting_since is not None and state == BackorderState.WAITING
@@ -187,16 +181,18 @@ def evaluate(
     result = Evaluation()
     if not sku_list and not orders:
         return result
-    lines = load_open_lines(session, shop.id, sku_list, shop_zone(shop))
-    supplies = load_supplies(session, shop.id, sku_list, settings)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
+    supplies = load_supplies(session, shop.id, sku_list, settings)
+    queues = load_queues(session, shop.id, sku_list, supplies, shop_zone(shop), policy, for_evaluation=True)
+    lines, supplies = queues.lines, queues.supplies
     allocations = engine.allocate(supplies, lines, today, policy)
     routed = routing.route_backorders(session, shop, settings, lines, allocations, today, now)
     if routed:
         allocations = reallocate_routed(supplies, lines, allocations, routed, today, policy)
-    result.lines = len(allocations)
-    result.backordered_lines = sum(1 for a in allocations.values() if a.backordered)
-    touched_orders = record_backorders(session, shop, sku_list, allocations, now) | set(orders)
+    result.lines = sum(queues.open_lines.values())
+    # every line of a tail not read waits (sku_queues)
+    result.backordered_lines = sum(1 for a in allocations.values() if a.backordered) + sum(queues.unread.values())
+    touched_orders = record_backorders(session, shop, sku_list, allocations, now, queues) | set(orders)
     decided = list(
         session.scalars(
             select(OrderRow)
@@ -236,21 +232,20 @@ def reallocate_routed(
 
 
 def record_backorders(
-    session: Session, shop: ShopRow, skus: list[str], allocations: dict[int, engine.LineAllocation], now: datetime
+    session: Session,
+    shop: ShopRow,
+    skus: list[str],
+    allocations: dict[int, engine.LineAllocation],
+    now: datetime,
+    queues: Queues | None = None,
 ) -> set[int]:
     """Write each line's backordered part and promise; return the orders whose picture may have changed.
 
     The stored backorders are read as plain values first; only those the allocation changes are loaded
-    as rows to write (in a sale every evaluation of a SKU re-allocates all its waiting lines, nearly
-    all of them unchanged)."""
-    stored: dict[int, Any] = {}
-    for chunk in chunks(skus):
-        for values in session.execute(
-            select(BackorderRow.id, BackorderRow.line_id, *_WAITING_COLUMNS).where(
-                BackorderRow.shop_id == shop.id, BackorderRow.sku.in_(chunk)
-            )
-        ):
-            stored[values.line_id] = values
+    as rows to write (in a sale every evaluation of a SKU re-allocates its head, nearly all unchanged).
+    With `queues`, the lines of a SKU's tail not read are not looked at: their records hold what
+    they are allocated (sku_queues)."""
+    stored = _stored_backorders(session, shop.id, skus, queues)
     wanted = [
         values.id
         for line_id, values in stored.items()
@@ -284,6 +279,43 @@ def record_backorders(
         _close(row, BackorderState.CANCELLED if order is None or order.cancelled else BackorderState.RELEASED, now)
         touched.add(row.order_id)
     return touched
+
+
+def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: Queues | None) -> dict[int, Any]:
+    """The stored records an evaluation of `skus` compares its allocation with, by line: every record
+    of the SKUs read whole; of the others, the records of the lines read and the waiting records
+    whose line is no longer open demand of their SKU (cancelled, fulfilled, its SKU edited)."""
+    columns = (BackorderRow.id, BackorderRow.line_id, *_WAITING_COLUMNS)
+    stored: dict[int, Any] = {}
+    whole = skus if queues is None else [sku for sku in skus if sku in queues.read_whole]
+    for chunk in chunks(whole):
+        for values in session.execute(
+            select(*columns).where(BackorderRow.shop_id == shop_id, BackorderRow.sku.in_(chunk))
+        ):
+            stored[values.line_id] = values
+    if queues is None:
+        return stored
+    evaluated = set(skus)
+    for ids in queues.read_ids().values():
+        for chunk in chunks(ids):
+            for values in session.execute(select(*columns).where(BackorderRow.line_id.in_(chunk))):
+                if values.sku in evaluated:
+                    stored[values.line_id] = values
+    scoped = [sku for sku in skus if sku not in queues.read_whole]
+    for chunk in chunks(scoped):
+        for values in session.execute(
+            select(*columns)
+            .join(OrderLineRow, OrderLineRow.id == BackorderRow.line_id)
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(
+                BackorderRow.shop_id == shop_id,
+                BackorderRow.sku.in_(chunk),
+                BackorderRow.state == BackorderState.WAITING,
+                ~and_(*open_line_conditions(shop_id), OrderLineRow.sku == BackorderRow.sku),
+            )
+        ):
+            stored[values.line_id] = values
+    return stored
 
 
 # What a waiting line's record holds (`_record_waiting` writes them, `_unchanged` compares them)

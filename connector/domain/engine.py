@@ -87,6 +87,9 @@ class SkuSupply:
     available: int  # as the store reports it; may be negative
     lead_time: LeadTime
     incoming: tuple[Incoming, ...] = ()
+    # open quantity the store already subtracted from `available` on lines *not* given to the
+    # allocation with this supply (an evaluation that reads only part of a SKU's queue: sku_queues)
+    committed_elsewhere: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,23 @@ def _quantile_date(start: date, mean_days: float, spread_days: float, q: float) 
     return start + timedelta(days=max(math.ceil(days - 1e-9), 0))
 
 
+def reach(supply: SkuSupply, committed: int) -> int:
+    """How much of a SKU's queue its stock and incoming units reach, in units of open quantity.
+
+    `committed` is the open quantity of all the SKU's lines the store already subtracted. Lines
+    take the stock pool (`available + committed`, none when negative) and then the incoming
+    batches in rank order; a line with at least this much open quantity ranked before it gets
+    neither, and waits the lead time from its waiting day (`lead_eta`) whatever its place.
+    (Without dropship routes: a routed line takes none of its routed units from the queue.)"""
+    return max(supply.available + committed, 0) + sum(i.quantity for i in supply.incoming if i.quantity > 0)
+
+
+def lead_eta(waiting_since: date, lead: LeadTime, policy: Policy) -> tuple[date, date, date]:
+    """(P50, P90, promised) of units that wait the lead time since `waiting_since`: what a line past
+    the SKU's `reach` is allocated."""
+    return _eta(waiting_since, lead.mean_days, lead.spread_days, policy)
+
+
 def _eta(start: date, mean_days: float, spread_days: float, policy: Policy) -> tuple[date, date, date]:
     handling = policy.handling_days
     p50 = _quantile_date(start, mean_days + handling, spread_days, 0.5)
@@ -183,7 +203,7 @@ def _eta(start: date, mean_days: float, spread_days: float, policy: Policy) -> t
 
 
 def position(supply: SkuSupply, lines: Iterable[LineDemand]) -> SkuPosition:
-    committed = sum(li.quantity for li in lines if li.committed)
+    committed = sum(li.quantity for li in lines if li.committed) + supply.committed_elsewhere
     return SkuPosition(
         on_hand=supply.available + committed,
         committed=committed,
@@ -214,7 +234,7 @@ def _allocate_ordered(
 
     The hot path of a full evaluation (a million lines): locals instead of globals and attribute
     look-ups, and each ETA computed once per purchase order or waiting-since date."""
-    pool = supply.available
+    pool = supply.available + supply.committed_elsewhere
     for li in ordered:
         if li.committed:
             pool += li.quantity

@@ -1,0 +1,260 @@
+"""The part of each SKU's queue an evaluation or a quote has to read: not every open line of it.
+
+The engine gives a SKU's open lines, in rank order, first the stock pool and then the incoming
+purchase orders: `engine.reach` units in all. A line with at least that much open quantity ranked
+before it gets neither. It waits the lead time from its own waiting day (`engine.lead_eta`),
+whatever its place, so its allocation depends on nothing but itself, the lead time and the policy.
+In a sale nearly the whole queue is such a tail, thousands of lines long and growing; reading it
+whole at every evaluation made each evaluation slower than the last.
+
+So each SKU's queue is read as:
+- its **head**, in full: the lines the reach gets to (`before < reach`);
+- from its **tail**, for an evaluation, only the lines whose record is not already what the tail
+  is allocated: lines that do not wait yet, or wait for another quantity or SKU, or hold units in
+  stock. The rest of the tail is checked in one grouped query: each group of waiting records with
+  the same source and dates must be the lead time's dates from the waiting days of its first and
+  its last record (the dates grow with the day, so those two fix every record in between). A SKU
+  whose check fails (the lead time or the policy changed) is read whole;
+- **whole**, where the reasoning above does not hold: SKUs the store does not count (no supply),
+  SKUs with dropship routes (a routed line takes part of its quantity out of the queue), and, for
+  an evaluation, SKUs with dropship offers (routing reconsiders every waiting line).
+
+The allocation of the lines read, with the supply's `committed_elsewhere` set to what the store
+subtracted for the lines not read, is the full allocation's for those lines, and the lines not
+read would be recorded unchanged: tests/integration/test_sku_queues.py compares the two on random
+histories of orders, stock reports, edits, cancellations and lead-time changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from connector.backorders import dropship_routing as routing
+from connector.domain import engine
+from connector.domain.model import BackorderState
+from connector.shops.shop_days import shop_day
+from connector.storage.chunks import chunks
+from connector.storage.tables import BackorderRow, LineRouteRow, OrderLineRow, OrderRow, StockLevelRow
+
+OPEN_QUANTITY = OrderLineRow.quantity - OrderLineRow.fulfilled_quantity
+
+
+def open_line_conditions(shop_id: int) -> tuple[ColumnElement[bool], ...]:
+    """What makes an order line open demand: a sale (not cancelled, not awaiting payment) with
+    something left to ship."""
+    return (
+        OrderLineRow.shop_id == shop_id,
+        OrderRow.cancelled.is_(False),
+        OrderRow.reserves_stock.is_(True),  # awaiting payment: not a sale yet
+        OrderLineRow.requires_shipping.is_(True),
+        OrderLineRow.quantity > OrderLineRow.fulfilled_quantity,
+    )
+
+
+@dataclass
+class Queues:
+    lines: list[engine.LineDemand]  # the lines read, of every SKU
+    supplies: dict[str, engine.SkuSupply]  # `committed_elsewhere`: the store's count of the lines not read
+    open_lines: dict[str, int] = field(default_factory=dict)  # every open line, per SKU
+    read_whole: set[str] = field(default_factory=set)
+    unread: dict[str, int] = field(default_factory=dict)  # tail lines not read, per SKU: all waiting
+    last_priority: dict[str, int] = field(default_factory=dict)  # the largest priority of any open line
+
+    def read_ids(self) -> dict[str, list[int]]:
+        """The ids of the lines read, per SKU (for the SKUs not read whole)."""
+        ids: dict[str, list[int]] = defaultdict(list)
+        for li in self.lines:
+            if li.sku not in self.read_whole:
+                ids[li.sku].append(li.key)
+        return ids
+
+
+def load_queues(
+    session: Session,
+    shop_id: int,
+    skus: list[str],
+    supplies: dict[str, engine.SkuSupply],
+    zone: ZoneInfo,
+    policy: engine.Policy,
+    *,
+    for_evaluation: bool,
+) -> Queues:
+    """Each SKU's head, and for an evaluation the tail lines whose record is not what the tail is
+    allocated (see the module's docstring). `supplies` as `evaluation.load_supplies` returns them;
+    the queues' own carry `committed_elsewhere`."""
+    supplies = dict(supplies)
+    routed = _routed_skus(session, shop_id)
+    whole = {sku for sku in skus if sku not in supplies or sku in routed}
+    if for_evaluation:
+        whole |= routing.dropship_offer_skus(session, shop_id) & set(skus)
+    queues = Queues([], {})
+    routes = routing.load_routes(session, shop_id, zone) if whole & routed else {}
+    for chunk in chunks(skus):
+        levels = _levels(shop_id, chunk)
+        committed = _committed(levels)
+        stats: dict[str, tuple[int, int, int]] = {}
+        for sku, count, total, held, last in session.execute(
+            select(
+                OrderLineRow.sku,
+                func.count(),
+                func.sum(OPEN_QUANTITY),
+                func.sum(case((committed, OPEN_QUANTITY), else_=0)),
+                func.max(OrderRow.priority),
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
+            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+            .group_by(OrderLineRow.sku)
+        ):
+            stats[sku] = (count, int(total), int(held))
+            queues.last_priority[sku] = last
+        if not stats:
+            continue
+        reach = {}
+        for sku, (_, total, held) in stats.items():
+            reach[sku] = total + 1 if sku in whole else engine.reach(supplies[sku], held)
+        ranked = _ranked(shop_id, chunk, levels, committed, reach)
+        if for_evaluation:
+            failed = _tail_check_fails(session, ranked, supplies, zone, policy)
+            for sku in failed:
+                reach[sku] = stats[sku][1] + 1
+            whole |= failed
+            if failed:
+                ranked = _ranked(shop_id, chunk, levels, committed, reach)
+            wanted = or_(ranked.c.before < ranked.c.reach, ranked.c.settled == 0)
+        else:
+            wanted = ranked.c.before < ranked.c.reach
+        read: dict[str, int] = defaultdict(int)
+        held_read: dict[str, int] = defaultdict(int)
+        for row in session.execute(select(ranked).where(wanted)):
+            waits = row.waiting_since is not None and row.state == BackorderState.WAITING
+            line = engine.LineDemand(
+                row.id, row.order_id, row.sku, int(row.open), row.placed_at, row.priority, bool(row.committed),
+                shop_day(zone, row.waiting_since) if waits else None, routes.get(row.id),
+            )
+            queues.lines.append(line)
+            read[line.sku] += 1
+            held_read[line.sku] += line.quantity if line.committed else 0
+        for sku, (count, _, held) in stats.items():
+            queues.open_lines[sku] = count
+            if count > read[sku]:
+                queues.unread[sku] = count - read[sku]
+            if sku in supplies:
+                supplies[sku] = replace(supplies[sku], committed_elsewhere=held - held_read[sku])
+    queues.supplies = supplies
+    queues.read_whole = whole
+    return queues
+
+
+def _routed_skus(session: Session, shop_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(OrderLineRow.sku)
+            .join(LineRouteRow, LineRouteRow.line_id == OrderLineRow.id)
+            .where(LineRouteRow.shop_id == shop_id)
+            .distinct()
+        )
+    )
+
+
+def _levels(shop_id: int, chunk: list[str]) -> Any:
+    """Per SKU: the latest stock report, and the held level's moment (see `evaluation.load_open_lines`)."""
+    return (
+        select(
+            StockLevelRow.sku,
+            func.max(StockLevelRow.updated_at).label("at"),
+            func.max(StockLevelRow.held_at).label("held_at"),
+        )
+        .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+        .group_by(StockLevelRow.sku)
+        .subquery()
+    )
+
+
+def _committed(levels: Any) -> ColumnElement[bool]:
+    """Whether the store's stock figure already counts a line's order: a report counts the orders
+    placed before it (the held level: strictly before); no report at all counts every order."""
+    return or_(
+        and_(levels.c.held_at.is_not(None), OrderRow.placed_at < levels.c.held_at),
+        and_(levels.c.held_at.is_(None), or_(levels.c.at.is_(None), OrderRow.placed_at <= levels.c.at)),
+    )
+
+
+def _ranked(shop_id: int, chunk: list[str], levels: Any, committed: ColumnElement[bool], reach: dict[str, int]) -> Any:
+    """The open lines of `chunk` with the open quantity ranked before each (`before`), its SKU's
+    `reach`, and `settled`: 1 when its record already holds what a tail line is allocated."""
+    before = func.coalesce(
+        func.sum(OPEN_QUANTITY).over(
+            partition_by=OrderLineRow.sku,
+            order_by=(OrderRow.priority, OrderRow.placed_at, OrderLineRow.order_id, OrderLineRow.id),
+            rows=(None, -1),
+        ),
+        0,
+    )
+    settled = and_(
+        BackorderRow.state == BackorderState.WAITING,
+        BackorderRow.sku == OrderLineRow.sku,
+        BackorderRow.quantity == OPEN_QUANTITY,
+        BackorderRow.in_stock_quantity == 0,
+        BackorderRow.peak_quantity >= BackorderRow.quantity,
+    )
+    return (
+        select(
+            OrderLineRow.id,
+            OrderLineRow.order_id,
+            OrderLineRow.sku,
+            OPEN_QUANTITY.label("open"),
+            OrderRow.placed_at,
+            OrderRow.priority,
+            case((committed, 1), else_=0).label("committed"),
+            BackorderRow.created_at.label("waiting_since"),
+            BackorderRow.state,
+            BackorderRow.source,
+            BackorderRow.eta_p50,
+            BackorderRow.eta_p90,
+            BackorderRow.promised_on,
+            before.label("before"),
+            case(reach, value=OrderLineRow.sku, else_=0).label("reach"),
+            case((settled, 1), else_=0).label("settled"),
+        )
+        .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+        .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
+        .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
+        .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+        .subquery()
+    )
+
+
+def _tail_check_fails(
+    session: Session, ranked: Any, supplies: dict[str, engine.SkuSupply], zone: ZoneInfo, policy: engine.Policy
+) -> set[str]:
+    """The SKUs whose settled tail records are not all the lead time's dates from their waiting day."""
+    failed: set[str] = set()
+    for sku, source, p50, p90, promised, first, last in session.execute(
+        select(
+            ranked.c.sku,
+            ranked.c.source,
+            ranked.c.eta_p50,
+            ranked.c.eta_p90,
+            ranked.c.promised_on,
+            func.min(ranked.c.waiting_since),
+            func.max(ranked.c.waiting_since),
+        )
+        .where(ranked.c.before >= ranked.c.reach, ranked.c.settled == 1)
+        .group_by(ranked.c.sku, ranked.c.source, ranked.c.eta_p50, ranked.c.eta_p90, ranked.c.promised_on)
+    ):
+        lead = supplies[sku].lead_time
+        dates = (p50, p90, promised)
+        if (
+            source != lead.source
+            or engine.lead_eta(shop_day(zone, first), lead, policy) != dates
+            or engine.lead_eta(shop_day(zone, last), lead, policy) != dates
+        ):
+            failed.add(sku)
+    return failed
