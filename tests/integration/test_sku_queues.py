@@ -69,13 +69,13 @@ def assert_records_are_the_full_allocation(s, shop: ShopRow, now) -> None:  # ty
     assert not waiting, f"waiting records of lines no longer open: {sorted(waiting)}"
 
 
-def assert_quotes_are_the_full_queue(s, shop: ShopRow, now) -> None:  # type: ignore[no-untyped-def]
+def assert_quotes_are_the_full_queue(s, shop: ShopRow, now, skus: tuple[str, ...] = SKUS) -> None:  # type: ignore[no-untyped-def]
     settings = ShopSettings.from_mapping(shop.settings)
-    supplies = load_supplies(s, shop.id, list(SKUS), settings)
-    lines = load_open_lines(s, shop.id, list(SKUS), shop_zone(shop))
+    supplies = load_supplies(s, shop.id, list(skus), settings)
+    lines = load_open_lines(s, shop.id, list(skus), shop_zone(shop))
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
-    got = load_quotes(s, shop, list(SKUS), now)
-    for sku in SKUS:
+    got = load_quotes(s, shop, list(skus), now)
+    for sku in skus:
         mine = [li for li in lines if li.sku == sku]
         expected = quote(supplies.get(sku), mine, shop_today(shop, now), now, policy, quantity=1)
         assert got[sku].quote == expected, sku
@@ -86,12 +86,12 @@ def step(s, shop: ShopRow, rng: random.Random, now, n: int, seen: Seen) -> None:
     open_orders = list(s.scalars(select(OrderRow).where(OrderRow.shop_id == shop.id, OrderRow.cancelled.is_(False))))
     kind = rng.choices(
         ["order", "stock", "cancel", "fulfil", "expedite", "lead", "po", "receive", "unpaid", "quantile"],
-        weights=[40, 14, 5, 5, 4, 3, 4, 3, 3, 2],
+        weights=[40, 14, 5, 5, 8, 3, 4, 3, 3, 2],
     )[0]
     seen.kinds.add(kind)
     if kind == "order" or not open_orders:
         # out of order now and then: a webhook that arrives after later orders'
-        placed = now - timedelta(minutes=rng.choice([0, 0, 0, 1, 30, 600]))
+        placed = now - timedelta(minutes=rng.choice([0, 0, 0, 1, 30, 600, -3]))  # -3: the store's clock runs ahead
         order = OrderRow(shop_id=shop.id, external_id=f"o{n}", name=f"#{n}", currency="USD", placed_at=placed,
                          source_updated_at=placed, payment_status="paid", priority=0)
         s.add(order)
@@ -102,7 +102,7 @@ def step(s, shop: ShopRow, rng: random.Random, now, n: int, seen: Seen) -> None:
     elif kind == "stock":
         level = s.scalars(select(StockLevelRow).where(StockLevelRow.shop_id == shop.id,
                                                       StockLevelRow.sku == rng.choice(SKUS))).first()
-        level.available = rng.randint(-15, 6)
+        level.available = rng.randint(-15, 9)
         level.updated_at = now
     elif kind == "cancel":
         rng.choice(open_orders).cancelled = True
@@ -204,3 +204,29 @@ def test_a_new_day_does_not_move_a_waiting_tail(sandbox: Harness, services, cloc
     assert [li.key for li in queues.lines] == [min(li.key for li in queues.lines)]  # the one unit's line
     assert queues.unread == {"TEE": 5} and queues.open_lines == {"TEE": 6}
     assert after == before and all(isinstance(d, date) for d in after.values())
+
+
+def test_a_quote_from_the_head_stands_behind_every_line_of_the_queue(sandbox: Harness, services, clock) -> None:  # type: ignore[no-untyped-def]
+    """The next order ranks behind every open line, the tail's too: with an expedited head, it takes the
+    tail's priority, not the head's (else it would rank ahead of a head line the store's clock placed
+    a little ahead of ours, and be quoted that line's unit)."""
+    sandbox.store.add_product("TEE", "Tee", "10.00", 1)
+    sandbox.work()
+    shop_id = services.shops.ref("sandbox", sandbox.store.domain).id
+    now = clock()
+    with services.db.session() as s:
+        s.execute(update(StockLevelRow).where(StockLevelRow.shop_id == shop_id)
+                  .values(available=1, updated_at=now - timedelta(days=1)))
+        for name, priority, placed in (("A", -1, now + timedelta(minutes=5)), ("B", 0, now - timedelta(hours=1)),
+                                       ("C", 0, now - timedelta(minutes=30))):
+            order = OrderRow(shop_id=shop_id, external_id=name, name=name, currency="USD", placed_at=placed,
+                             source_updated_at=placed, payment_status="paid", priority=priority)
+            s.add(order)
+            s.flush()
+            s.add(OrderLineRow(order_id=order.id, shop_id=shop_id, external_id=name, sku="TEE", title="Tee",
+                               quantity=1, unit_price=Decimal("10")))
+        s.flush()
+        shop = s.get(ShopRow, shop_id)
+        got = load_quotes(s, shop, ["TEE"], now)["TEE"].quote
+        assert_quotes_are_the_full_queue(s, shop, now, ("TEE",))
+    assert got.status == "backorder"
