@@ -8,15 +8,15 @@ would promise it. `load_quote` gathers the facts for one SKU of a shop from the 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.backorders.evaluation import load_supplies
-from connector.backorders.sku_queues import load_queues
+from connector.backorders.evaluation import load_open_lines, load_supplies
+from connector.backorders.sku_queues import QueueLength, queue_lengths
 from connector.domain import engine
 from connector.shops.shop_days import shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
@@ -57,12 +57,11 @@ def quote(
     *,
     sells_when_out_of_stock: bool = True,
     quantity: int = 1,
-    last_priority: int | None = None,
 ) -> Quote:
     """The answer for `quantity` more units ordered now, behind every open line of the SKU.
 
-    `lines` may be the head of the SKU's queue only (sku_queues), with `supply.committed_elsewhere`
-    and `last_priority`, the largest priority of all its open lines, standing for the rest."""
+    `lines` may stand for the queue (`load_quotes`: one line of its length, at its largest priority,
+    with `supply.committed_elsewhere`)."""
     if supply is None:
         return Quote(Status.UNTRACKED, 0)
     sku = lines[0].sku if lines else "?"
@@ -72,8 +71,7 @@ def quote(
         sku=sku,
         quantity=quantity,
         placed_at=now,
-        # behind everyone, expedited or not
-        priority=max((li.priority for li in lines), default=0) if last_priority is None else last_priority,
+        priority=max((li.priority for li in lines), default=0),  # behind everyone, expedited or not
         committed=False,  # the store has not subtracted an order that is not placed yet
     )
     ranked = [*lines, next_line]
@@ -125,11 +123,10 @@ def load_quotes(
         variants = {v.sku: v for v in session.scalars(query)}
         wanted = list(variants)
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
-    queues = load_queues(session, shop.id, wanted, load_supplies(session, shop.id, wanted, settings),
-                         shop_zone(shop), policy, for_evaluation=False)
-    supplies = queues.supplies
+    supplies = load_supplies(session, shop.id, wanted, settings)
+    lengths, routed = queue_lengths(session, shop.id, wanted, now)
     by_sku: dict[str, list[engine.LineDemand]] = {}
-    for li in queues.lines:
+    for li in load_open_lines(session, shop.id, sorted(routed), shop_zone(shop)) if routed else ():
         by_sku.setdefault(li.sku, []).append(li)
     today = shop_today(shop, now)
     quotes: dict[str, SkuQuote] = {}
@@ -138,16 +135,21 @@ def load_quotes(
         if variant is None and sku not in supplies:  # neither a product nor stock of the shop: say nothing
             quotes[sku] = SkuQuote(sku, None, None, Quote(Status.UNKNOWN, 0))
             continue
+        supply, lines, length = supplies.get(sku), by_sku.get(sku, []), lengths.get(sku)
+        if supply is not None and length is not None and sku not in routed:
+            # the queue ahead of the new order as one line of its length: FIFO gives the new order
+            # what is left after that much open quantity, whichever lines make it up
+            supply = replace(supply, committed_elsewhere=length.committed)
+            lines = [_queue_ahead(sku, length)] if length.ahead else []
         result = quote(
-            supplies.get(sku),
-            by_sku.get(sku, []),
+            supply,
+            lines,
             today,
             now,
             policy,
             sells_when_out_of_stock=variant.sells_when_out_of_stock if variant is not None and sku not in as_selling
             else True,
             quantity=quantity,
-            last_priority=queues.last_priority.get(sku),
         )
         quotes[sku] = SkuQuote(
             sku, variant.title if variant else None, variant.product_url if variant else None, result
@@ -155,6 +157,13 @@ def load_quotes(
     return quotes
 
 
+
+
+def _queue_ahead(sku: str, length: QueueLength) -> engine.LineDemand:
+    """A stand-in for the open lines ahead of a new order: their quantity, ranked before it, counted
+    by the store through `committed_elsewhere` (so not committed itself)."""
+    return engine.LineDemand(-2, -2, sku, length.ahead, datetime.min.replace(tzinfo=UTC), length.last_priority,
+                             committed=False)
 
 
 def sku_for_variant(session: Session, shop_id: int, variant_id: str) -> str | None:

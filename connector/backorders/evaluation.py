@@ -183,7 +183,7 @@ def evaluate(
         return result
     policy = engine.Policy(settings.promise_quantile, settings.handling_days)
     supplies = load_supplies(session, shop.id, sku_list, settings)
-    queues = load_queues(session, shop.id, sku_list, supplies, shop_zone(shop), policy, for_evaluation=True)
+    queues = load_queues(session, shop.id, sku_list, supplies, shop_zone(shop), policy)
     lines, supplies = queues.lines, queues.supplies
     allocations = engine.allocate(supplies, lines, today, policy)
     routed = routing.route_backorders(session, shop, settings, lines, allocations, today, now)

@@ -1,4 +1,4 @@
-"""The part of each SKU's queue an evaluation or a quote has to read: not every open line of it.
+"""The part of each SKU's queue an evaluation has to read, and what a quote needs of it: not every open line.
 
 The engine gives a SKU's open lines, in rank order, first the stock pool and then the incoming
 purchase orders: `engine.reach` units in all. A line with at least that much open quantity ranked
@@ -7,28 +7,32 @@ whatever its place, so its allocation depends on nothing but itself, the lead ti
 In a sale nearly the whole queue is such a tail, thousands of lines long and growing; reading it
 whole at every evaluation made each evaluation slower than the last.
 
-So each SKU's queue is read as:
+So an evaluation reads each SKU's queue as (`load_queues`):
 - its **head**, in full: the lines the reach gets to (`before < reach`);
-- from its **tail**, for an evaluation, only the lines whose record is not already what the tail
+- from its **tail**, only the lines whose record is not already what the tail
   is allocated: lines that do not wait yet, or wait for another quantity or SKU, or hold units in
   stock. The rest of the tail is checked in one grouped query: each group of waiting records with
   the same source and dates must be the lead time's dates from the waiting days of its first and
   its last record (the dates grow with the day, so those two fix every record in between). A SKU
   whose check fails (the lead time or the policy changed) is read whole;
 - **whole**, where the reasoning above does not hold: SKUs the store does not count (no supply),
-  SKUs with dropship routes (a routed line takes part of its quantity out of the queue), and, for
-  an evaluation, SKUs with dropship offers (routing reconsiders every waiting line).
+  SKUs with dropship routes (a routed line takes part of its quantity out of the queue), and SKUs
+  with dropship offers (routing reconsiders every waiting line).
 
 The allocation of the lines read, with the supply's `committed_elsewhere` set to what the store
 subtracted for the lines not read, is the full allocation's for those lines, and the lines not
 read would be recorded unchanged: tests/integration/test_sku_queues.py compares the two on random
 histories of orders, stock reports, edits, cancellations and lead-time changes.
+
+A quote, for an order not placed yet, needs no line at all (`queue_lengths`): the new order ranks
+behind the queue, and FIFO gives it what is left after that much open quantity.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,7 +68,6 @@ class Queues:
     open_lines: dict[str, int] = field(default_factory=dict)  # every open line, per SKU
     read_whole: set[str] = field(default_factory=set)
     unread: dict[str, int] = field(default_factory=dict)  # tail lines not read, per SKU: all waiting
-    last_priority: dict[str, int] = field(default_factory=dict)  # the largest priority of any open line
 
     def read_ids(self) -> dict[str, list[int]]:
         """The ids of the lines read, per SKU (for the SKUs not read whole)."""
@@ -82,30 +85,26 @@ def load_queues(
     supplies: dict[str, engine.SkuSupply],
     zone: ZoneInfo,
     policy: engine.Policy,
-    *,
-    for_evaluation: bool,
 ) -> Queues:
-    """Each SKU's head, and for an evaluation the tail lines whose record is not what the tail is
-    allocated (see the module's docstring). `supplies` as `evaluation.load_supplies` returns them;
-    the queues' own carry `committed_elsewhere`."""
+    """Each SKU's head, and the tail lines whose record is not what the tail is allocated (see the
+    module's docstring). `supplies` as `evaluation.load_supplies` returns them; the queues' own
+    carry `committed_elsewhere`."""
     supplies = dict(supplies)
     routed = _routed_skus(session, shop_id)
     whole = {sku for sku in skus if sku not in supplies or sku in routed}
-    if for_evaluation:
-        whole |= routing.dropship_offer_skus(session, shop_id) & set(skus)
+    whole |= routing.dropship_offer_skus(session, shop_id) & set(skus)
     queues = Queues([], {})
     routes = routing.load_routes(session, shop_id, zone) if whole & routed else {}
     for chunk in chunks(skus):
         levels = _levels(shop_id, chunk)
         committed = _committed(levels)
         stats: dict[str, tuple[int, int, int]] = {}
-        for sku, count, total, held, last in session.execute(
+        for sku, count, total, held in session.execute(
             select(
                 OrderLineRow.sku,
                 func.count(),
                 func.sum(OPEN_QUANTITY),
                 func.sum(case((committed, OPEN_QUANTITY), else_=0)),
-                func.max(OrderRow.priority),
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
@@ -113,26 +112,21 @@ def load_queues(
             .group_by(OrderLineRow.sku)
         ):
             stats[sku] = (count, int(total), int(held))
-            queues.last_priority[sku] = last
         if not stats:
             continue
         reach = {}
         for sku, (_, total, held) in stats.items():
             reach[sku] = total + 1 if sku in whole else engine.reach(supplies[sku], held)
         ranked = _ranked(shop_id, chunk, levels, committed, reach)
-        if for_evaluation:
-            failed = _tail_check_fails(session, ranked, supplies, zone, policy)
-            for sku in failed:
-                reach[sku] = stats[sku][1] + 1
-            whole |= failed
-            if failed:
-                ranked = _ranked(shop_id, chunk, levels, committed, reach)
-            wanted = or_(ranked.c.before < ranked.c.reach, ranked.c.settled == 0)
-        else:
-            wanted = ranked.c.before < ranked.c.reach
+        failed = _tail_check_fails(session, ranked, supplies, zone, policy)
+        for sku in failed:
+            reach[sku] = stats[sku][1] + 1
+        whole |= failed
+        if failed:
+            ranked = _ranked(shop_id, chunk, levels, committed, reach)
         read: dict[str, int] = defaultdict(int)
         held_read: dict[str, int] = defaultdict(int)
-        for row in session.execute(select(ranked).where(wanted)):
+        for row in session.execute(select(ranked).where(or_(ranked.c.before < ranked.c.reach, ranked.c.settled == 0))):
             waits = row.waiting_since is not None and row.state == BackorderState.WAITING
             line = engine.LineDemand(
                 row.id, row.order_id, row.sku, int(row.open), row.placed_at, row.priority, bool(row.committed),
@@ -150,6 +144,49 @@ def load_queues(
     queues.supplies = supplies
     queues.read_whole = whole
     return queues
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLength:
+    """What a quote needs of a SKU's queue: not its lines, only how much of it is ahead of a new order."""
+
+    ahead: int  # open quantity ranked before an order placed now (behind every priority)
+    committed: int  # open quantity of all the SKU's lines the store already subtracted
+    last_priority: int  # the largest priority of any open line: the new order's
+
+
+def queue_lengths(
+    session: Session, shop_id: int, skus: list[str], now: datetime
+) -> tuple[dict[str, QueueLength], set[str]]:
+    """Each SKU's `QueueLength`, and the SKUs with dropship routes, whose lines a quote must read
+    (a routed line takes part of its quantity out of the queue). One grouped query per chunk.
+
+    A new order ranks behind every line of the SKU's largest priority placed before it; a line of
+    that priority the store placed at or after `now` (its clock running ahead) ranks behind it."""
+    lengths: dict[str, QueueLength] = {}
+    for chunk in chunks(skus):
+        levels = _levels(shop_id, chunk)
+        committed = _committed(levels)
+        groups: dict[str, list[tuple[int, bool, int, int]]] = defaultdict(list)
+        for sku, priority, later, total, held in session.execute(
+            select(
+                OrderLineRow.sku,
+                OrderRow.priority,
+                OrderRow.placed_at >= now,
+                func.sum(OPEN_QUANTITY),
+                func.sum(case((committed, OPEN_QUANTITY), else_=0)),
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
+            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+            .group_by(OrderLineRow.sku, OrderRow.priority, OrderRow.placed_at >= now)
+        ):
+            groups[sku].append((priority, bool(later), int(total), int(held)))
+        for sku, found in groups.items():
+            last = max(priority for priority, _, _, _ in found)
+            ahead = sum(total for priority, later, total, _ in found if not (priority == last and later))
+            lengths[sku] = QueueLength(ahead, sum(held for *_, held in found), last)
+    return lengths, _routed_skus(session, shop_id) & set(skus)
 
 
 def _routed_skus(session: Session, shop_id: int) -> set[str]:

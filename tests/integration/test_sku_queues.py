@@ -147,9 +147,8 @@ def test_reading_heads_and_changed_tails_records_what_the_whole_queue_does(
 
     def load(*args, **kwargs):  # type: ignore[no-untyped-def]
         queues = real_load(*args, **kwargs)
-        if kwargs.get("for_evaluation"):
-            seen.unread += sum(queues.unread.values())
-            seen.evaluations += 1
+        seen.unread += sum(queues.unread.values())
+        seen.evaluations += 1
         return queues
 
     def check(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -196,7 +195,7 @@ def test_a_new_day_does_not_move_a_waiting_tail(sandbox: Harness, services, cloc
         settings = ShopSettings.from_mapping(shop.settings)
         policy = engine.Policy(settings.promise_quantile, settings.handling_days)
         supplies = load_supplies(s, shop_id, ["TEE"], settings)
-        queues = sku_queues.load_queues(s, shop_id, ["TEE"], supplies, shop_zone(shop), policy, for_evaluation=True)
+        queues = sku_queues.load_queues(s, shop_id, ["TEE"], supplies, shop_zone(shop), policy)
         before = {row.id: row.promised_on for row in s.scalars(select(BackorderRow))}
         evaluate(s, shop, ["TEE"], clock())
         s.flush()
