@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from connector.backorders import dropship_routing as routing
@@ -167,21 +167,23 @@ def queue_lengths(
     for chunk in chunks(skus):
         levels = _levels(shop_id, chunk)
         committed = _committed(levels)
+        # one bound value, so that PostgreSQL sees the grouped expression and the selected one as the same
+        later = case((OrderRow.placed_at >= bindparam("now", now, type_=OrderRow.placed_at.type), 1), else_=0)
         groups: dict[str, list[tuple[int, bool, int, int]]] = defaultdict(list)
-        for sku, priority, later, total, held in session.execute(
+        for sku, priority, later_, total, held in session.execute(
             select(
                 OrderLineRow.sku,
                 OrderRow.priority,
-                OrderRow.placed_at >= now,
+                later,
                 func.sum(OPEN_QUANTITY),
                 func.sum(case((committed, OPEN_QUANTITY), else_=0)),
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
             .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
-            .group_by(OrderLineRow.sku, OrderRow.priority, OrderRow.placed_at >= now)
+            .group_by(OrderLineRow.sku, OrderRow.priority, later)
         ):
-            groups[sku].append((priority, bool(later), int(total), int(held)))
+            groups[sku].append((priority, bool(later_), int(total), int(held)))
         for sku, found in groups.items():
             last = max(priority for priority, _, _, _ in found)
             ahead = sum(total for priority, later, total, _ in found if not (priority == last and later))
