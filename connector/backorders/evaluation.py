@@ -296,11 +296,10 @@ def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: 
     if queues is None:
         return stored
     evaluated = set(skus)
-    for ids in queues.read_ids().values():
-        for chunk in chunks(ids):
-            for values in session.execute(select(*columns).where(BackorderRow.line_id.in_(chunk))):
-                if values.sku in evaluated:
-                    stored[values.line_id] = values
+    for chunk in chunks(queues.read_ids()):
+        for values in session.execute(select(*columns).where(BackorderRow.line_id.in_(chunk))):
+            if values.sku in evaluated:
+                stored[values.line_id] = values
     scoped = [sku for sku in skus if sku not in queues.read_whole]
     for chunk in chunks(scoped):
         for values in session.execute(

@@ -69,13 +69,9 @@ class Queues:
     read_whole: set[str] = field(default_factory=set)
     unread: dict[str, int] = field(default_factory=dict)  # tail lines not read, per SKU: all waiting
 
-    def read_ids(self) -> dict[str, list[int]]:
-        """The ids of the lines read, per SKU (for the SKUs not read whole)."""
-        ids: dict[str, list[int]] = defaultdict(list)
-        for li in self.lines:
-            if li.sku not in self.read_whole:
-                ids[li.sku].append(li.key)
-        return ids
+    def read_ids(self) -> list[int]:
+        """The ids of the lines read of the SKUs not read whole."""
+        return [li.key for li in self.lines if li.sku not in self.read_whole]
 
 
 def load_queues(
