@@ -17,7 +17,9 @@ from connector.domain.engine import (
     SkuSupply,
     allocate,
     allocate_sku,
+    lead_eta,
     position,
+    reach,
 )
 
 TODAY = date(2026, 11, 2)
@@ -218,3 +220,42 @@ def test_a_line_partly_routed_waits_for_the_later_of_both() -> None:
     [a] = allocate_sku(supply, [line(1, 5, dropship=Dropship(2, TODAY, DROP))], TODAY)
     assert (a.in_stock, a.backordered) == (0, 5)
     assert a.promised_on == TODAY + timedelta(days=10) and a.source == "lead_time"
+
+
+@given(
+    available=st.integers(-20, 20),
+    quantities=st.lists(st.integers(1, 6), min_size=1, max_size=25),
+    committed=st.lists(st.booleans(), min_size=25, max_size=25),
+    waited=st.lists(st.integers(0, 9), min_size=25, max_size=25),
+    batches=st.lists(st.integers(0, 8), max_size=3),
+    cut=st.integers(0, 25),
+)
+def test_past_the_reach_a_line_waits_the_lead_time_and_a_head_allocates_as_the_whole_queue(
+    available: int, quantities: list[int], committed: list[bool], waited: list[int], batches: list[int], cut: int
+) -> None:
+    """What sku_queues relies on: (1) a line with `reach` units of open quantity ranked before it gets
+    no stock and no incoming unit, only the lead time from its waiting day; (2) the lines ranked
+    first, given the store's count of the others as `committed_elsewhere`, and with any of the lines
+    past the reach after them, are allocated as in the whole queue."""
+    incoming = tuple(Incoming(TODAY + timedelta(days=3 + i), q, f"po:{i}") for i, q in enumerate(batches))
+    supply = SkuSupply(available, LEAD, incoming)
+    policy = Policy(0.9, 1)
+    lines = [line(i, q, minutes=i, committed=committed[i], waiting_since=TODAY - timedelta(days=waited[i]))
+             for i, q in enumerate(quantities)]
+    whole = {a.key: a for a in allocate_sku(supply, lines, TODAY, policy)}
+    units = reach(supply, sum(li.quantity for li in lines if li.committed))
+    before = 0
+    for li in lines:
+        if before >= units:
+            a = whole[li.key]
+            p50, p90, promised = lead_eta(li.waiting_since or TODAY, LEAD, policy)
+            assert (a.in_stock, a.backordered, a.eta_p50, a.eta_p90, a.promised_on, a.source) == (
+                0, li.quantity, p50, p90, promised, LEAD.source)
+        before += li.quantity
+    # the head (every line the reach gets to, or more) and any of the lines past it
+    befores = [sum(li.quantity for li in lines[:i]) for i in range(len(lines))]
+    cut = max(cut, sum(1 for b in befores if b < units))
+    read = lines[:cut] + [li for li in lines[cut:] if li.key % 2 == 0]
+    elsewhere = sum(li.quantity for li in lines if li.committed and li not in read)
+    part = allocate_sku(SkuSupply(available, LEAD, incoming, committed_elsewhere=elsewhere), read, TODAY, policy)
+    assert part == [whole[li.key] for li in read]
