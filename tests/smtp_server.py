@@ -42,6 +42,7 @@ class ReceivedMail:
     raw: bytes
     message: EmailMessage
     authenticated_as: str | None
+    peer: tuple[str, int] | None = None  # the client's address and port: one per SMTP connection
 
     @property
     def text(self) -> str:
@@ -74,7 +75,8 @@ class _Handler:
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         with self.lock:
             self.messages.append(
-                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), raw, message, login)  # type: ignore[arg-type]
+                ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), raw, message, login,  # type: ignore[arg-type]
+                             tuple(session.peer[:2]) if session.peer else None)
             )
         return "250 Message accepted for delivery"
 

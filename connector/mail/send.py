@@ -35,6 +35,8 @@ import re
 import smtplib
 import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,17 +131,40 @@ class SmtpSender:
                 raise
         return smtp
 
+    def _session(self) -> smtplib.SMTP:
+        """This thread's open session with the server when it still answers, else a new one (logged in)."""
+        kept = _kept_sessions().pop(self, None)
+        if kept is not None:
+            smtp, pid, idle_since = kept
+            if pid != os.getpid():  # a session inherited through fork belongs to the parent: leave it alone
+                pass
+            elif time.monotonic() - idle_since < KEEP_SESSION_SECONDS and _answers(smtp):
+                return smtp
+            else:
+                _quit(smtp)
+        smtp = self._open()
+        try:
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            _quit(smtp)
+            raise
+        return smtp
+
     def send(self, message: EmailMessage) -> SendResult:
+        """Send `message` over this thread's session with the server, kept open between messages for
+        `KEEP_SESSION_SECONDS` (checked with NOOP before it is used again): a burst of emails costs one
+        connection, TLS handshake and login, not one each. A session that failed anything is closed."""
         message_id = str(message.get("Message-ID", ""))
         where = f"{self.host}:{self.port}"
         try:
-            smtp = self._open()
+            smtp = self._session()
             try:
-                if self.username:
-                    smtp.login(self.username, self.password or "")
                 refused = smtp.send_message(message)
-            finally:
+            except BaseException:
                 _quit(smtp)
+                raise
+            _kept_sessions()[self] = (smtp, os.getpid(), time.monotonic())
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {addr: code for addr, (code, _) in exc.recipients.items()}
             detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in exc.recipients.items())
@@ -163,6 +188,35 @@ class SmtpSender:
         if result:
             log.warning("message %s: some recipients refused: %s", message_id, result)
         return SendResult(message_id=message_id, refused=result)
+
+
+KEEP_SESSION_SECONDS = 15.0  # well under the 5 minutes RFC 5321 asks servers to wait on an idle client
+_sessions = threading.local()
+
+
+def _kept_sessions() -> dict[SmtpSender, tuple[smtplib.SMTP, int, float]]:
+    """This thread's idle sessions, by sender: (session, the process that opened it, idle since)."""
+    kept = getattr(_sessions, "kept", None)
+    if kept is None:
+        kept = _sessions.kept = {}
+    return kept
+
+
+def close_sessions() -> None:
+    """Close this thread's idle sessions (they close themselves after `KEEP_SESSION_SECONDS` anyway,
+    at the next email or when the thread ends)."""
+    kept = _kept_sessions()
+    while kept:
+        smtp, pid, _ = kept.popitem()[1]
+        if pid == os.getpid():
+            _quit(smtp)
+
+
+def _answers(smtp: smtplib.SMTP) -> bool:
+    try:
+        return smtp.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

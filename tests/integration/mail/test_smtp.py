@@ -187,3 +187,55 @@ def test_non_ascii_address_without_smtputf8_is_permanent() -> None:
     for server in run_smtp_server(enable_SMTPUTF8=False):
         with pytest.raises(MailPermanentError, match="SMTPUTF8"):
             _send(server.url, to="nicolò@example.it")
+
+
+@pytest.fixture
+def no_kept_sessions() -> Iterator[None]:
+    from connector.mail.send import close_sessions
+
+    close_sessions()
+    yield
+    close_sessions()
+
+
+def test_a_burst_of_emails_shares_one_session_with_the_server(smtp_server: SmtpServer) -> None:
+    for i in range(3):
+        _send(smtp_server.auth_url, key=f"{KEY}:{i}")
+    mails = smtp_server.wait_for(3)
+    assert len({m.peer for m in mails}) == 1  # one connection, one login
+    assert all(m.authenticated_as == "mailer" for m in mails)
+
+
+def test_a_session_the_server_dropped_is_replaced_and_the_email_goes_out(smtp_server: SmtpServer,
+                                                                        no_kept_sessions: None) -> None:
+    from connector.mail import send
+
+    _send(smtp_server.url, key=f"{KEY}:1")
+    [(kept, _, _)] = send._kept_sessions().values()
+    kept.sock.shutdown(socket.SHUT_RDWR)  # as when the server or a firewall drops an idle connection
+    _send(smtp_server.url, key=f"{KEY}:2")
+    mails = smtp_server.wait_for(2)
+    assert len({m.peer for m in mails}) == 2
+
+
+def test_an_idle_session_is_not_kept_past_its_time(smtp_server: SmtpServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from connector.mail import send
+
+    monkeypatch.setattr(send, "KEEP_SESSION_SECONDS", 0.0)
+    _send(smtp_server.url, key=f"{KEY}:1")
+    _send(smtp_server.url, key=f"{KEY}:2")
+    assert len({m.peer for m in smtp_server.wait_for(2)}) == 2
+
+
+def test_a_refusal_closes_the_session_and_the_next_email_opens_a_new_one(smtp_server: SmtpServer,
+                                                                         no_kept_sessions: None) -> None:
+    from connector.mail import send
+
+    _send(smtp_server.url, key=f"{KEY}:1")
+    smtp_server.refuse("bad@example.com")
+    with pytest.raises(MailPermanentError):
+        _send(smtp_server.url, key=f"{KEY}:2", to="bad@example.com")
+    assert send._kept_sessions() == {}
+    _send(smtp_server.url, key=f"{KEY}:3")
+    mails = smtp_server.wait_for(2)
+    assert len({m.peer for m in mails}) == 2
