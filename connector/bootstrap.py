@@ -16,6 +16,7 @@ from adapters.registry import build_registry
 from connector.config import Config
 from connector.dispatch.outbox import MailFn, Outbox
 from connector.domain.model import Platform
+from connector.gc_settings import tune_collector
 from connector.intake.inbox import Inbox
 from connector.mail.links import OrderPageClaim, order_page_url
 from connector.mail.payload import OrderLink, make_send_mail
@@ -98,6 +99,7 @@ def build_services(
     send_mail: MailFn | None = None,
     adapters: Mapping[Platform, PlatformAdapter] | None = None,
 ) -> Services:
+    tune_collector()
     db = Database(config.database_url)
     db.migrate()
     box = CredentialBox(config.encryption_key)
