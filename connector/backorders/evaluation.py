@@ -237,14 +237,14 @@ def record_backorders(
     skus: list[str],
     allocations: dict[int, engine.LineAllocation],
     now: datetime,
-    queues: Queues | None = None,
+    queues: Queues,
 ) -> set[int]:
     """Write each line's backordered part and promise; return the orders whose picture may have changed.
 
     The stored backorders are read as plain values first; only those the allocation changes are loaded
     as rows to write (in a sale every evaluation of a SKU re-allocates its head, nearly all unchanged).
-    With `queues`, the lines of a SKU's tail not read are not looked at: their records hold what
-    they are allocated (sku_queues)."""
+    The lines of a SKU's tail `queues` did not read are not looked at: their records hold what they
+    are allocated (sku_queues)."""
     stored = _stored_backorders(session, shop.id, skus, queues)
     wanted = [
         values.id
@@ -281,20 +281,17 @@ def record_backorders(
     return touched
 
 
-def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: Queues | None) -> dict[int, Any]:
+def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: Queues) -> dict[int, Any]:
     """The stored records an evaluation of `skus` compares its allocation with, by line: every record
     of the SKUs read whole; of the others, the records of the lines read and the waiting records
     whose line is no longer open demand of their SKU (cancelled, fulfilled, its SKU edited)."""
     columns = (BackorderRow.id, BackorderRow.line_id, *_WAITING_COLUMNS)
     stored: dict[int, Any] = {}
-    whole = skus if queues is None else [sku for sku in skus if sku in queues.read_whole]
-    for chunk in chunks(whole):
+    for chunk in chunks([sku for sku in skus if sku in queues.read_whole]):
         for values in session.execute(
             select(*columns).where(BackorderRow.shop_id == shop_id, BackorderRow.sku.in_(chunk))
         ):
             stored[values.line_id] = values
-    if queues is None:
-        return stored
     evaluated = set(skus)
     for chunk in chunks(queues.read_ids()):
         for values in session.execute(select(*columns).where(BackorderRow.line_id.in_(chunk))):
