@@ -11,13 +11,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connector.backorders import dropship_routing as routing
 from connector.backorders import lifecycle
 from connector.backorders import order_edits as edits
-from connector.backorders.sku_queues import Queues, load_queues, open_line_conditions
+from connector.backorders.sku_queues import (
+    Queues,
+    counted_by_store,
+    latest_reports,
+    load_queues,
+    open_line_conditions,
+)
 from connector.domain import engine
 from connector.domain.model import BackorderState
 from connector.domain.promise_causes import promise_cause
@@ -38,7 +44,6 @@ from connector.storage.tables import (
     SupplierRow,
     VariantRow,
 )
-from connector.storage.types import as_utc
 
 
 @dataclass
@@ -114,24 +119,11 @@ def load_supplies(
 
 
 def load_open_lines(session: Session, shop_id: int, skus: list[str], zone: ZoneInfo) -> list[engine.LineDemand]:
-    """The open lines of these SKUs, each marked whether the store's stock figure already counts it.
-
-    A store subtracts an order from its stock when the order is placed, and reports the new level
-    in a webhook of its own that may come after the order's. Until a stock report newer than the
-    order arrives, the stored level does not count the order yet; counting it as subtracted would
-    add a unit that is not there (and release someone else's waiting line for a moment)."""
+    """The open lines of these SKUs, each marked whether the store's stock figure already counts it
+    (`sku_queues.counted_by_store`)."""
     lines: list[engine.LineDemand] = []
     for chunk in chunks(skus):
-        reported: dict[str, Any] = {}
-        held: set[str] = set()  # SKUs evaluated against the level from before an unsettled drop
-        for sku, at, held_at in session.execute(
-            select(StockLevelRow.sku, func.max(StockLevelRow.updated_at), func.max(StockLevelRow.held_at))
-            .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
-            .group_by(StockLevelRow.sku)
-        ):
-            reported[sku] = held_at if held_at is not None else at
-            if held_at is not None:
-                held.add(sku)
+        reports = latest_reports(shop_id, chunk)
         rows = session.execute(
             select(
                 OrderLineRow.id,
@@ -140,27 +132,20 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str], zone: ZoneI
                 OrderLineRow.quantity - OrderLineRow.fulfilled_quantity,
                 OrderRow.placed_at,
                 OrderRow.priority,
+                case((counted_by_store(reports), 1), else_=0),
                 BackorderRow.created_at,
                 BackorderRow.state,
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .outerjoin(reports, reports.c.sku == OrderLineRow.sku)
             .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
             .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
         )
-        for line_id, order_id, sku, open_qty, placed_at, priority, waiting_since, state in rows:
+        for line_id, order_id, sku, open_qty, placed_at, priority, committed, waiting_since, state in rows:
             waits = waiting_since is not None and state == BackorderState.WAITING
             anchor = shop_day(zone, waiting_since) if waits else None
-            stock_at = reported.get(sku)
-            # a report counts the orders placed before it; the held level, from before a drop, only
-            # those strictly before it (an order of the same instant may be what the drop announced)
-            if stock_at is None:
-                committed = True
-            elif sku in held:
-                committed = as_utc(stock_at) > placed_at
-            else:
-                committed = as_utc(stock_at) >= placed_at
             lines.append(
-                engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, committed, anchor)
+                engine.LineDemand(line_id, order_id, sku, int(open_qty), placed_at, priority, bool(committed), anchor)
             )
     routes = routing.load_routes(session, shop_id, zone) if lines else {}
     if routes:

@@ -92,8 +92,8 @@ def load_queues(
     queues = Queues([], {})
     routes = routing.load_routes(session, shop_id, zone) if whole & routed else {}
     for chunk in chunks(skus):
-        levels = _levels(shop_id, chunk)
-        committed = _committed(levels)
+        levels = latest_reports(shop_id, chunk)
+        committed = counted_by_store(levels)
         stats: dict[str, tuple[int, int, int]] = {}
         for sku, count, total, held in session.execute(
             select(
@@ -161,8 +161,8 @@ def queue_lengths(
     that priority the store placed at or after `now` (its clock running ahead) ranks behind it."""
     lengths: dict[str, QueueLength] = {}
     for chunk in chunks(skus):
-        levels = _levels(shop_id, chunk)
-        committed = _committed(levels)
+        levels = latest_reports(shop_id, chunk)
+        committed = counted_by_store(levels)
         # one bound value, so that PostgreSQL sees the grouped expression and the selected one as the same
         later = case((OrderRow.placed_at >= bindparam("now", now, type_=OrderRow.placed_at.type), 1), else_=0)
         groups: dict[str, list[tuple[int, bool, int, int]]] = defaultdict(list)
@@ -198,8 +198,8 @@ def _routed_skus(session: Session, shop_id: int) -> set[str]:
     )
 
 
-def _levels(shop_id: int, chunk: list[str]) -> Any:
-    """Per SKU: the latest stock report, and the held level's moment (see `evaluation.load_open_lines`)."""
+def latest_reports(shop_id: int, chunk: list[str]) -> Any:
+    """Per SKU: the latest stock report's moment (`at`), and the held level's (`held_at`), if any."""
     return (
         select(
             StockLevelRow.sku,
@@ -212,12 +212,20 @@ def _levels(shop_id: int, chunk: list[str]) -> Any:
     )
 
 
-def _committed(levels: Any) -> ColumnElement[bool]:
-    """Whether the store's stock figure already counts a line's order: a report counts the orders
-    placed before it (the held level: strictly before); no report at all counts every order."""
+def counted_by_store(reports: Any) -> ColumnElement[bool]:
+    """Whether the store's stock figure already counts a line's order (`reports`: `latest_reports`,
+    joined on the line's SKU).
+
+    A store subtracts an order from its stock when the order is placed, and reports the new level
+    in a webhook of its own that may come after the order's. Until a stock report newer than the
+    order arrives, the stored level does not count the order yet; counting it as subtracted would
+    add a unit that is not there (and release someone else's waiting line for a moment). So a
+    report counts the orders placed at or before it; the held level, from before a drop, only those
+    strictly before it (an order of the same instant may be what the drop announced); no report at
+    all counts every order."""
     return or_(
-        and_(levels.c.held_at.is_not(None), OrderRow.placed_at < levels.c.held_at),
-        and_(levels.c.held_at.is_(None), or_(levels.c.at.is_(None), OrderRow.placed_at <= levels.c.at)),
+        and_(reports.c.held_at.is_not(None), OrderRow.placed_at < reports.c.held_at),
+        and_(reports.c.held_at.is_(None), or_(reports.c.at.is_(None), OrderRow.placed_at <= reports.c.at)),
     )
 
 

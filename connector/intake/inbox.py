@@ -471,7 +471,7 @@ class Inbox:
                 row.checkpoint_available, row.checkpoint_at = row.available, row.updated_at
                 row.checkpoint_until = now + self.settle
             elif until is not None and until <= now and not self._unapplied_before(session, shop, until, now):
-                # held_at counts the orders strictly before it (evaluation.load_open_lines); the checkpoint,
+                # held_at counts the orders strictly before it (sku_queues.counted_by_store); the checkpoint,
                 # the last report of its second (apply._follow_checkpoint), counts every order of that second
                 counted_until = whole_second(as_utc(row.checkpoint_at)) + SECOND if row.checkpoint_at else None
                 row.held_available, row.held_at, row.held_since = row.checkpoint_available, counted_until, now
