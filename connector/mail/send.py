@@ -136,11 +136,9 @@ class SmtpSender:
         kept = _kept_sessions().pop(self, None)
         if kept is not None:
             smtp, pid, idle_since = kept
-            if pid != os.getpid():  # a session inherited through fork belongs to the parent: leave it alone
-                pass
-            elif time.monotonic() - idle_since < KEEP_SESSION_SECONDS and _answers(smtp):
-                return smtp
-            else:
+            if pid == os.getpid():  # a session inherited through fork belongs to the parent: left alone
+                if time.monotonic() - idle_since < KEEP_SESSION_SECONDS and _answers(smtp):
+                    return smtp
                 _quit(smtp)
         smtp = self._open()
         try:
