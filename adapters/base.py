@@ -222,6 +222,22 @@ class PurchaseOptionSpec:
 
 
 @runtime_checkable
+class BackorderStarter(Protocol):
+    """A store that begins an order's wait in fewer calls than its three parts apart.
+
+    The outbox runs a `start_backorder` action through this when the client offers it, and as
+    `add_tags`, `hold_fulfillment` and `set_eta` in that order when not: the outcome in the store
+    must be the same either way, and as safe to repeat."""
+
+    def start_backorder(
+        self, order_id: str, tags: Sequence[str], lines: Sequence[LineQuantity], reason: str, eta: date | None,
+        note: str,
+    ) -> None:
+        """Tag the order, hold exactly these lines (as `hold_fulfillment`), write the date (as `set_eta`)."""
+        ...
+
+
+@runtime_checkable
 class DeferredPaymentClient(Protocol):
     """What a store that sells with deferred payment offers (Shopify: selling plans and mandates)."""
 

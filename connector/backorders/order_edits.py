@@ -6,7 +6,8 @@ quantity (Shopify keeps a removed line with `current_quantity` 0; WooCommerce dr
 actions still pending for the lines that are gone are superseded here:
 
 - a pending hold naming a removed line is cancelled (the decision enqueues the hold of the lines
-  that still wait, or the release);
+  that still wait, or the release); a pending start of the wait (tag, hold, date) loses the line
+  from its hold;
 - a pending email loses the removed lines; one left with no line is cancelled;
 - a line cut to nothing stops waiting as *cancelled*, not released: it never ships, so no
   "on its way" email may name it.
@@ -54,14 +55,16 @@ def supersede_removed_lines(session: Session, order: OrderRow, removed: Iterable
     if not gone:
         return 0
     changed = 0
-    for action in _pending(session, order, (str(Kind.HOLD), str(Kind.EMAIL))):
+    for action in _pending(session, order, (str(Kind.HOLD), str(Kind.START_BACKORDER), str(Kind.EMAIL))):
         payload = dict(action.payload or {})
         named = _line_ids(payload.get("lines")) | _line_ids(payload.get("still_waiting"))
         if not named & gone:
             continue
         changed += 1
         kept = [e for e in payload.get("lines") or () if str(e.get("line_id")) not in gone]
-        if action.kind == Kind.HOLD or not kept:
+        # The start of the wait keeps its tag and date and holds only what is left; the decision
+        # taken next holds what still waits.
+        if action.kind == Kind.HOLD or (action.kind == Kind.EMAIL and not kept):
             lines = ", ".join(sorted(named & gone))
             action.status, action.last_error = "cancelled", f"{SUPERSEDED}: line {lines} removed"
             continue

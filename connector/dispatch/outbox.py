@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from adapters.base import AuthRevoked, DeferredPaymentClient, LineQuantity, StoreClient, UserError
+from adapters.base import AuthRevoked, BackorderStarter, DeferredPaymentClient, LineQuantity, StoreClient, UserError
 from connector.domain.model import ActionKind
 from connector.storage.chunks import chunks
 from connector.storage.db import Database
@@ -184,6 +184,21 @@ def _deferred(client: StoreClient) -> DeferredPaymentClient:
     return client
 
 
+def _eta(payload: Mapping[str, Any]) -> date | None:
+    return date.fromisoformat(payload["eta"]) if payload.get("eta") else None
+
+
+def _start_backorder(client: StoreClient, order: str, payload: Mapping[str, Any]) -> None:
+    """An order's wait begins: in one go where the store offers it, else its three parts in order."""
+    tags, lines, reason = payload["tags"], _lines(payload), payload.get("reason", "awaiting stock")
+    if isinstance(client, BackorderStarter):
+        client.start_backorder(order, tags, lines, reason, _eta(payload), payload.get("note", ""))
+        return
+    client.add_tags(order, tags)
+    client.hold_fulfillment(order, lines, reason)
+    client.set_eta(order, _eta(payload), payload.get("note", ""))
+
+
 def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, Any], key: str) -> None:
     if kind == Kind.ADJUST_STOCK:
         client.adjust_stock(payload["sku"], int(payload["delta"]), payload.get("location"), payload["reason"], key)
@@ -202,6 +217,8 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
         return
     order = str(payload["order"])
     match kind:
+        case Kind.START_BACKORDER:
+            _start_backorder(client, order, payload)
         case Kind.ADD_TAGS:
             client.add_tags(order, payload["tags"])
         case Kind.REMOVE_TAGS:
@@ -213,8 +230,7 @@ def execute_store_action(client: StoreClient, kind: str, payload: Mapping[str, A
         case Kind.CAPTURE:
             client.capture_payment(order, Decimal(payload["amount"]), payload["currency"], key)
         case Kind.SET_ETA:
-            eta = date.fromisoformat(payload["eta"]) if payload.get("eta") else None
-            client.set_eta(order, eta, payload.get("note", ""))
+            client.set_eta(order, _eta(payload), payload.get("note", ""))
         case Kind.NOTE:
             client.add_note(order, payload["text"], bool(payload.get("customer_visible")))
         case Kind.COLLECT_BALANCE:

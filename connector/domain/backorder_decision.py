@@ -293,11 +293,8 @@ def _line_view(p: OrderPicture, w: Waiting) -> dict[str, Any]:
 def _start_waiting(p: OrderPicture) -> Decision:
     w = _waits(p)
     gen, version = p.flags.generation + 1, (p.flags.promise_version or 0) + 1
-    actions: list[Action | None] = [
-        Action(ActionKind.ADD_TAGS, f"g{gen}:tag", {"tags": [p.settings.backorder_tag]}),
-        Action(ActionKind.HOLD, f"g{gen}:hold:{w.sig}", w.hold_payload()),
-        Action(ActionKind.SET_ETA, f"g{gen}:eta:v{version}", w.eta_payload()),
-    ]
+    start = {"tags": [p.settings.backorder_tag], **w.hold_payload(), **w.eta_payload()}
+    actions: list[Action | None] = [Action(ActionKind.START_BACKORDER, f"g{gen}:start", start)]
     if p.captures_later and p.partial and p.settings.capture_per_shipment:
         waiting_qty = {li.id: sum(x.quantity for x in w.waiting if x.line_id == li.id) for li in p.lines}
         shipping_now = sum(

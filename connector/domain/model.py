@@ -39,6 +39,9 @@ class ActionKind(StrEnum):
     """What the core asks of a store or a mail server (an outbox action's kind)."""
 
     ADD_TAGS = "add_tags"
+    # An order's wait begins: tag it, hold its waiting lines, write its promised date. One action, so a
+    # store that can do the three in fewer calls does (`StoreClient.start_backorder`).
+    START_BACKORDER = "start_backorder"
     REMOVE_TAGS = "remove_tags"
     HOLD = "hold_fulfillment"
     RELEASE = "release_fulfillment"

@@ -64,7 +64,7 @@ def test_duplicate_delivery_is_processed_once(sandbox, services) -> None:  # typ
     sandbox.settle()
     assert count(services, DeliveryRow, DeliveryRow.topic == "orders/create") == 1
     assert [c[0] for c in sandbox.store.calls if c[1] == order["id"]].count("add_tags") == 1
-    assert count(services, ActionRow, ActionRow.kind == "add_tags") == 1
+    assert count(services, ActionRow, ActionRow.kind == "start_backorder") == 1
 
 
 def test_same_content_with_a_new_event_id_does_not_repeat_actions(sandbox, services) -> None:  # type: ignore[no-untyped-def]
@@ -192,14 +192,15 @@ def test_crash_after_a_store_call_but_before_recording_it(sandbox, services, clo
 
     monkeypatch.setattr(services.outbox, "_run", run_then_die)
     with pytest.raises(SystemExit):
-        services.outbox.drain(limit=10)  # the order's first action dies; its later ones are not claimable yet
+        services.outbox.drain(limit=10)  # the start of the order's wait is made, and the worker dies
     monkeypatch.setattr(services.outbox, "_run", original)
     sandbox.work()
-    assert "hold" not in [c[0] for c in sandbox.store.calls]  # the order's later actions wait their turn
+    assert [c[0] for c in sandbox.store.calls].count("add_tags") == 1  # its claim is not over yet
     clock.advance(minutes=6)  # the lease runs out; the action is claimed again
     sandbox.work()
-    assert calls == ["add_tags"]
-    assert [c[0] for c in sandbox.store.calls].count("add_tags") == 2  # made again after the crash ...
+    assert calls == ["start_backorder"]
+    made = [c[0] for c in sandbox.store.calls]
+    assert made.count("add_tags") == made.count("hold") == made.count("set_eta") == 2  # made again ...
     assert sandbox.store.orders[order["id"]]["tags"] == ["backorder"]  # ... harmlessly: tags are a set
     with services.db.session() as s:
         assert set(s.scalars(select(ActionRow.status).where(ActionRow.kind != "send_email"))) == {"done"}

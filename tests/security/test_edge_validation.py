@@ -218,10 +218,10 @@ def test_woocommerce_removing_the_only_waiting_line_before_anything_went_out_sup
     woo_backordered, store, woo_services, mails  # noqa: F811
 ) -> None:  # type: ignore[no-untyped-def]
     http, order = woo_backordered
-    woo_services.inbox.process_pending()  # decided: tag, hold, date, confirmation wait in the outbox
+    woo_services.inbox.process_pending()  # decided: the wait's start (tag, hold, date), confirmation
     with woo_services.db.session() as s:
         pending = s.scalars(select(ActionRow.kind).where(ActionRow.status == "pending")).all()
-    assert "send_email" in pending and "hold_fulfillment" in pending
+    assert "send_email" in pending and "start_backorder" in pending
 
     edited = without_bar3(order)
     store.orders[727] = copy.deepcopy(edited)
@@ -305,6 +305,39 @@ def test_sandbox_a_line_cut_to_nothing_is_decided_on_at_once(sandbox, services) 
         assert {b.state for b in s.scalars(select(BackorderRow))} == {"cancelled"}
         emails = s.scalars(select(ActionRow).where(ActionRow.kind == "send_email")).all()
         assert all(e.status == "cancelled" for e in emails), [(e.idempotency_key, e.status) for e in emails]
+
+
+def test_sandbox_a_line_removed_before_the_wait_went_out_leaves_the_start_holding_the_rest(
+    sandbox, services, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The start of the wait (tag, hold, date) is one action: a removed line leaves its hold, the
+    tag and the date stay, and nothing is held for the line that is gone."""
+    shop = sandbox.store
+    shop.add_product("TEE", "Tee", "20.00", 0)
+    shop.add_product("CAP", "Cap", "9.00", 0)
+    sandbox.settle()
+    order = shop.place_order(CUSTOMER, [("TEE", 1), ("CAP", 1)])
+    services.inbox.process_pending()
+    clock.advance(minutes=1)
+    services.inbox.evaluate_settled()
+    tee, cap = (li["id"] for li in order["line_items"])
+    with services.db.session() as s:
+        start = s.scalar(select(ActionRow).where(ActionRow.kind == "start_backorder"))
+        assert start.status == "pending" and {li["line_id"] for li in start.payload["lines"]} == {tee, cap}
+    order["line_items"][1]["quantity"] = 0  # the merchant removes the cap
+    clock.advance(minutes=1)
+    order["updated_at"] = clock.now.isoformat()
+    sandbox.deliver("orders/updated", shop.order_payload(order["id"]))
+    services.inbox.process_pending()
+    with services.db.session() as s:
+        start = s.scalar(select(ActionRow).where(ActionRow.kind == "start_backorder"))
+        assert start.status == "pending" and [li["line_id"] for li in start.payload["lines"]] == [tee]
+        assert start.payload["tags"] == ["backorder"] and start.payload["eta"]
+    sandbox.work()
+    assert order["tags"] == ["backorder"] and order["eta"]
+    assert [h["line_id"] for h in order["holds"]] == [tee]
+    holds = [c for c in shop.calls if c[0] == "hold"]
+    assert holds and all(c[2] == [tee] for c in holds), holds  # the cap was never held
 
 
 # ---- Shopify -------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ CASES: list[tuple[str, OrderPicture, list[tuple[K, str]], Flags, set[int]]] = [
     (
         "retail lines start waiting: the whole order is held (ship complete)",
         picture(order=RETAIL, waiting=TEE_WAITS),
-        [(K.ADD_TAGS, "g1:tag"), (K.HOLD, f"g1:hold:{SIG_COMPLETE}"), (K.SET_ETA, "g1:eta:v1"),
+        [(K.START_BACKORDER, "g1:start"),
          (K.EMAIL, "g1:email:confirmation")],
         Flags(1, True, True, NOV17, SIG_COMPLETE, 1),
         set(),
@@ -63,7 +63,7 @@ CASES: list[tuple[str, OrderPicture, list[tuple[K, str]], Flags, set[int]]] = [
     (
         "reseller lines start waiting: only they are held, what ships now is captured (per shipment)",
         picture(waiting=TEE_WAITS, settings=PER_SHIPMENT),
-        [(K.ADD_TAGS, "g1:tag"), (K.HOLD, f"g1:hold:{SIG_TEE}"), (K.SET_ETA, "g1:eta:v1"),
+        [(K.START_BACKORDER, "g1:start"),
          (K.CAPTURE, "g1:capture:start"), (K.EMAIL, "g1:email:confirmation")],
         HELD,
         set(),
@@ -71,7 +71,7 @@ CASES: list[tuple[str, OrderPicture, list[tuple[K, str]], Flags, set[int]]] = [
     (
         "reseller lines start waiting without capture per shipment: nothing is captured yet",
         picture(waiting=TEE_WAITS),
-        [(K.ADD_TAGS, "g1:tag"), (K.HOLD, f"g1:hold:{SIG_TEE}"), (K.SET_ETA, "g1:eta:v1"),
+        [(K.START_BACKORDER, "g1:start"),
          (K.EMAIL, "g1:email:confirmation")],
         HELD,
         set(),
@@ -80,14 +80,14 @@ CASES: list[tuple[str, OrderPicture, list[tuple[K, str]], Flags, set[int]]] = [
         "lines start waiting on an order charged at purchase, customer emails off: no capture, no email",
         picture(waiting=TEE_WAITS, settings=Settings(notify_customers=False, capture_per_shipment=True),
                 payment=Payment("paid", Decimal("145.00"), Decimal("145.00"))),
-        [(K.ADD_TAGS, "g1:tag"), (K.HOLD, f"g1:hold:{SIG_TEE}"), (K.SET_ETA, "g1:eta:v1")],
+        [(K.START_BACKORDER, "g1:start")],
         HELD,
         set(),
     ),
     (
         "the order waits anew after a release: the generation grows",
         picture(waiting=TEE_WAITS, flags=Flags(1, False, False, None, None, 2)),
-        [(K.ADD_TAGS, "g2:tag"), (K.HOLD, f"g2:hold:{SIG_TEE}"), (K.SET_ETA, "g2:eta:v3"),
+        [(K.START_BACKORDER, "g2:start"),
          (K.EMAIL, "g2:email:confirmation")],
         Flags(2, True, True, NOV17, SIG_TEE, 3),
         set(),
@@ -200,13 +200,13 @@ def _by_key(decision: Decision) -> dict:
 
 def test_payloads_of_a_start() -> None:
     acts = _by_key(decide(picture(order=RETAIL, waiting=TEE_WAITS, settings=PER_SHIPMENT)))
-    assert acts["g1:tag"].payload == {"tags": ["backorder"]}
-    assert acts[f"g1:hold:{SIG_COMPLETE}"].payload == {
-        "lines": [{"line_id": "L1", "quantity": 5}, {"line_id": "L2", "quantity": 4}],
+    assert acts["g1:start"].payload == {
+        "tags": ["backorder"],
+        "lines": [{"line_id": "L1", "quantity": 5}, {"line_id": "L2", "quantity": 4}],  # ship complete: all
         "reason": "awaiting stock",
+        "eta": "2026-11-17",
+        "note": "Backordered items are promised to ship by 2026-11-17.",
     }
-    note = "Backordered items are promised to ship by 2026-11-17."
-    assert acts["g1:eta:v1"].payload == {"eta": "2026-11-17", "note": note}
     email = acts["g1:email:confirmation"].payload
     assert email["template"] == "backorder_confirmation" and email["to"] == "ada@example.com"
     assert email["locale"] == "it-IT" and email["promised_on"] == "2026-11-17"

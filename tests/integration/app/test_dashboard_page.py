@@ -72,7 +72,7 @@ def test_lines_past_their_promise_are_at_risk(merchant, clock, backordered) -> N
 
 def test_a_failed_action_can_be_retried(merchant, services, backordered) -> None:  # type: ignore[no-untyped-def]
     with services.db.session() as s:
-        action_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "add_tags"))
+        action_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "start_backorder"))
         s.execute(update(ActionRow).where(ActionRow.id == action_id).values(status="dead", last_error="store down"))
     html = merchant.get("/app").get_data(as_text=True)
     row = html.split(f'<tr data-action="{action_id}">')[1].split("</tr>")[0]
@@ -106,6 +106,6 @@ def test_sent_emails_are_listed_with_a_preview(merchant, sandbox, services, back
     assert "delivered to the file outbox" in preview and '<span class="badge badge-ok">done</span>' in preview
     assert "Organic tee" in preview  # in both parts
     with services.db.session() as s:
-        tag_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "add_tags"))
+        tag_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "start_backorder"))
         assert s.scalar(select(BackorderRow.id)) is not None
     assert merchant.get(f"/app/emails/{tag_id}").status_code == 404  # not an email
