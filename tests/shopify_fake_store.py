@@ -51,9 +51,10 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self.definitions: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.variant_metafields: dict[str, dict[tuple[str, str], str]] = {}  # variant gid -> (ns, key) -> value
         self.metafields_set_calls: list[int] = []  # metafields per metafieldsSet call
-        for name in ("TagsAdd", "TagsRemove", "OrderFulfillmentOrders", "FulfillmentOrderLineItems",
-                     "FulfillmentOrderHold", "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture",
-                     "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderEta", "OrderUpdate", "RefundCreate",
+        for name in ("TagsAdd", "OrderBackorderStart", "TagsRemove", "OrderFulfillmentOrders",
+                     "FulfillmentOrderLineItems", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold",
+                     "OrderPayments", "OrderCapture", "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderEta",
+                     "OrderUpdate", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
                      "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
                      "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
@@ -147,16 +148,30 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self._order_by_gid(v["id"])["tags"].difference_update(v["tags"])
         return {"tagsRemove": _payload()}
 
+    def _OrderBackorderStart(self, v: dict[str, Any]) -> dict[str, Any]:
+        """tagsAdd, answering with the order (as Shopify: `node` is the tagged object, after the change)."""
+        order = self._order_by_gid(v["id"])
+        if order is None:
+            return {"tagsAdd": {"node": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}}
+        order["tags"].update(v["tags"])
+        value = order["metafields"].get((v["namespace"], v["key"]))
+        node = {"__typename": "Order", "id": order["id"], "note": order["note"],
+                "metafield": None if value is None else {"value": value}, **self._fo_page(order, v)}
+        return {"tagsAdd": _payload(node=node)}
+
+    def _fo_page(self, order: dict[str, Any], v: dict[str, Any]) -> dict[str, Any]:
+        start = int(v.get("after") or 0)  # pages of 10, as the documents ask; the cursor is an offset here
+        page = order["fulfillmentOrders"][start:start + 10]
+        more = start + 10 < len(order["fulfillmentOrders"])
+        return {"fulfillmentOrders": {
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 10) if more else None},
+            "nodes": [self._fo_view(fo, v["lines"]) for fo in page]}}
+
     def _OrderFulfillmentOrders(self, v: dict[str, Any]) -> dict[str, Any]:
         order = self._order_by_gid(v["id"])
         if order is None:
             return {"order": None}
-        start = int(v.get("after") or 0)  # pages of 10, as the document asks; the cursor is an offset here
-        page = order["fulfillmentOrders"][start:start + 10]
-        more = start + 10 < len(order["fulfillmentOrders"])
-        return {"order": {"id": order["id"], "fulfillmentOrders": {
-            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 10) if more else None},
-            "nodes": [self._fo_view(fo, v["lines"]) for fo in page]}}}
+        return {"order": {"id": order["id"], **self._fo_page(order, v)}}
 
     def _FulfillmentOrderLineItems(self, v: dict[str, Any]) -> dict[str, Any]:
         _, fo = self._fo_by_gid(v["id"])

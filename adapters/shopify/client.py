@@ -64,21 +64,23 @@ class ShopifyStoreClient:
 
     # ---- fulfillment holds --------------------------------------------------------------------
 
-    def _fulfillment_orders(self, order_id: str) -> list[dict[str, Any]]:
+    def _fulfillment_orders(self, order_id: str, read: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The order's fulfillment orders with all their line items. `read`: the order as an answer
+        already gave it, with the first page (`OrderFulfillmentOrderPage`); the rest is paged in."""
         nodes: list[dict[str, Any]] = []
         after: str | None = None
         for _ in range(MAX_PAGES):  # an order split over many locations has more than one page
-            data = self.gql.query(
-                "OrderFulfillmentOrders", {"id": gid("Order", order_id), "lines": FO_LINE_PAGE, "after": after}
-            )
-            order = data.get("order")
-            if order is None:
+            if read is None:
+                read = self.gql.query(
+                    "OrderFulfillmentOrders", {"id": gid("Order", order_id), "lines": FO_LINE_PAGE, "after": after}
+                ).get("order")
+            if read is None:
                 raise UserError(f"{self.shop}: order {order_id} not found")
-            nodes += order["fulfillmentOrders"]["nodes"]
-            page = order["fulfillmentOrders"]["pageInfo"]
+            nodes += read["fulfillmentOrders"]["nodes"]
+            page = read["fulfillmentOrders"]["pageInfo"]
             if not page["hasNextPage"]:
                 break
-            after = page["endCursor"]
+            after, read = page["endCursor"], None
         fulfillment_orders = []
         for fo in nodes:
             items = list(fo["lineItems"]["nodes"])
@@ -132,8 +134,12 @@ class ShopifyStoreClient:
         that carries more than is wanted now (part of the order can ship) is then released and the part
         of it that still waits held again at once: Shopify releases a hold for a whole fulfillment
         order, so only that order's waiting lines are free for the moment between the two calls."""
+        self._hold_exactly(order_id, self._fulfillment_orders(order_id), lines, reason)
+
+    def _hold_exactly(self, order_id: str, fulfillment_orders: list[dict[str, Any]], lines: Sequence[LineQuantity],
+                      reason: str) -> None:
+        """`hold_fulfillment` on the order's fulfillment orders as just read."""
         target = {line.line_id: line.quantity for line in lines if line.quantity > 0}
-        fulfillment_orders = self._fulfillment_orders(order_id)
         held = self._held(fulfillment_orders)
         missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
         self._hold_missing(fulfillment_orders, missing, reason)
@@ -274,6 +280,10 @@ class ShopifyStoreClient:
         order = self.gql.query("OrderEta", {"id": owner, "namespace": NAMESPACE, "key": ETA_KEY}).get("order")
         if order is None:
             raise UserError(f"{self.shop}: order {order_id} not found")
+        self._write_eta(owner, order, eta, note)
+
+    def _write_eta(self, owner: str, order: Mapping[str, Any], eta: date | None, note: str) -> None:
+        """`set_eta` on the order's note and ETA metafield as just read."""
         stored = (order.get("metafield") or {}).get("value")
         text = " ".join(note.split())
         current = order.get("note") or ""
@@ -289,6 +299,28 @@ class ShopifyStoreClient:
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
         if changes:
             self.gql.mutate("OrderUpdate", {"input": {"id": owner, **changes}}, "orderUpdate")
+
+    def start_backorder(
+        self, order_id: str, tags: Sequence[str], lines: Sequence[LineQuantity], reason: str, eta: date | None,
+        note: str,
+    ) -> None:
+        """The start of an order's wait (`adapters.base.BackorderStarter`) in three calls where its parts
+        take five: `tagsAdd` answers with the fulfillment orders, the note and our ETA metafield that
+        the hold and the date are decided on, then the hold and one `orderUpdate`. Safe to repeat as
+        each part is."""
+        if not tags:  # nothing to add, so no tagsAdd to carry the read
+            self.hold_fulfillment(order_id, lines, reason)
+            self.set_eta(order_id, eta, note)
+            return
+        owner = gid("Order", order_id)
+        started = self.gql.mutate("OrderBackorderStart", {
+            "id": owner, "tags": list(tags), "lines": FO_LINE_PAGE, "after": None, "namespace": NAMESPACE,
+            "key": ETA_KEY}, "tagsAdd")
+        order = started.get("node")
+        if order is None:
+            raise UserError(f"{self.shop}: order {order_id} not found")
+        self._hold_exactly(order_id, self._fulfillment_orders(order_id, order), lines, reason)
+        self._write_eta(owner, order, eta, note)
 
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:
         """Each variant's value into its `$app` metafield, which the theme app extension renders."""

@@ -41,9 +41,9 @@ def test_reconciliation_catches_missed_webhooks_once(harness: ShopifyHarness) ->
     h.settle()
     assert {"ProductVariants", "Locations", "LocationInventoryLevels", "OrdersUpdatedSince"} <= set(
         h.admin.operations[before:])
-    # the order's ETA (metafield and note in one orderUpdate), and the storefront values of the variants
-    # reconciliation found (MetafieldsSet)
-    assert mutations(h, before) == Counter({"TagsAdd": 1, "FulfillmentOrderHold": 1, "MetafieldsSet": 1,
+    # the start of the order's wait (its ETA's metafield and note in one orderUpdate), and the storefront
+    # values of the variants reconciliation found (MetafieldsSet)
+    assert mutations(h, before) == Counter({"OrderBackorderStart": 1, "FulfillmentOrderHold": 1, "MetafieldsSet": 1,
                                            "OrderUpdate": 1})
     since = h.admin.called("OrdersUpdatedSince")[0]["query"]
     assert since.startswith("updated_at:>='") and since.endswith("Z'")

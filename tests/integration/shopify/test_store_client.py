@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.base import LineQuantity, StoreClient, UserError
+from adapters.base import BackorderStarter, LineQuantity, StoreClient, UserError
 from adapters.shopify.client import FO_LINE_PAGE, HOLD_HANDLE, ShopifyStoreClient
 from adapters.shopify.graphql import GraphQLClient
 from tests.shared_files import load_fixture
@@ -212,6 +212,48 @@ def test_set_eta_writes_metafield_and_one_note_line(client: ShopifyStoreClient, 
     assert admin.called("MetafieldsSet") == [] and len(admin.called("MetafieldsDelete")) == 1
     client.set_eta(ORDER, None, "")
     assert len(admin.called("MetafieldsDelete")) == 1 and len(admin.called("OrderUpdate")) == 4
+
+
+def test_the_start_of_a_wait_tags_holds_and_dates_in_three_calls(client: ShopifyStoreClient, order: dict,
+                                                                 admin: ShopifyAdminMock) -> None:
+    """tagsAdd answers with what the hold and the date are decided on: three calls where the parts
+    apart take five (tagsAdd; a read and the hold; a read and orderUpdate), with the same outcome."""
+    assert isinstance(client, BackorderStarter)
+    order["note"] = "Gift wrap please"
+    wait = [LineQuantity(RED, 1), LineQuantity(BLACK, 1)]
+    client.start_backorder(ORDER, ["backorder"], wait, "awaiting stock", date(2026, 12, 12), "Ships by 12 Dec")
+    assert admin.operations == ["OrderBackorderStart", "FulfillmentOrderHold", "OrderUpdate"]
+    assert admin.called("OrderBackorderStart")[0]["lines"] == FO_LINE_PAGE
+    assert order["tags"] == {"backorder"}
+    held, free = order["fulfillmentOrders"]
+    assert held["status"] == "ON_HOLD" and {i["lineItem"]["id"][-9:] for i in held["items"]} == {RED, BLACK}
+    assert [h["handle"] for h in held["holds"]] == [HOLD_HANDLE]
+    assert free["status"] == "OPEN" and [i["lineItem"]["id"][-9:] for i in free["items"]] == [GREEN]
+    assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
+    assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 12 Dec"
+    client.start_backorder(ORDER, ["backorder"], wait, "awaiting stock", date(2026, 12, 12), "Ships by 12 Dec")
+    assert admin.operations[3:] == ["OrderBackorderStart"], "made again, it finds everything done and writes nothing"
+    assert order["tags"] == {"backorder"} and len(held["holds"]) == 1
+
+
+def test_the_start_of_a_wait_pages_in_fulfillment_orders_beyond_the_first_page(
+        client: ShopifyStoreClient, store: FakeShopifyStore, admin: ShopifyAdminMock) -> None:
+    rest = load_fixture("shopify", "rest_order.json")["order"]
+    template = rest["line_items"][0]
+    rest["line_items"] = [{**template, "id": 8_000 + i, "quantity": 1} for i in range(12)]
+    order = store.add_rest_order(rest)
+    (single,) = order["fulfillmentOrders"]
+    order["fulfillmentOrders"] = [store._fo([item]) for item in single["items"]]
+    client.start_backorder(ORDER, ["backorder"], [LineQuantity("8011", 1)], "waiting", date(2026, 12, 12), "")
+    assert [call["after"] for call in admin.called("OrderFulfillmentOrders")] == ["10"]  # the first came with the tag
+    assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["OPEN"] * 11 + ["ON_HOLD"]
+
+
+def test_the_start_of_a_wait_of_an_unknown_order_is_a_user_error(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                                 admin: ShopifyAdminMock) -> None:
+    with pytest.raises(UserError, match="Order does not exist"):
+        client.start_backorder("1", ["backorder"], [LineQuantity("2", 1)], "x", None, "")
+    assert admin.operations == ["OrderBackorderStart"]
 
 
 def test_add_note_appends_once(client: ShopifyStoreClient, order: dict, admin: ShopifyAdminMock) -> None:
