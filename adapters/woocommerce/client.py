@@ -141,11 +141,15 @@ class WooStoreClient:
         if wanted != current:
             self._put_order(order_id, **{meta.TAGS: ",".join(wanted)})
 
-    def add_tags(self, order_id: str, tags: Sequence[str]) -> None:
+    @staticmethod
+    def _adding(order_id: str, tags: Sequence[str]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
         new = [t.strip() for t in tags if t and t.strip() and "," not in t]
         if len(new) != len([t for t in tags if t and t.strip()]):
             raise UserError(f"order {order_id}: a tag cannot contain a comma: {list(tags)!r}")
-        self._set_tags(order_id, lambda cur: cur + tuple(t for t in dict.fromkeys(new) if t not in cur))
+        return lambda cur: cur + tuple(t for t in dict.fromkeys(new) if t not in cur)
+
+    def add_tags(self, order_id: str, tags: Sequence[str]) -> None:
+        self._set_tags(order_id, self._adding(order_id, tags))
 
     def remove_tags(self, order_id: str, tags: Sequence[str]) -> None:
         gone = {t.strip() for t in tags}
@@ -153,15 +157,44 @@ class WooStoreClient:
 
     # ---- fulfilment -----------------------------------------------------------------------
 
-    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
-        order = self._order(order_id)
+    @staticmethod
+    def _hold_of(order_id: str, order: Mapping[str, Any]) -> dict[str, str]:
+        """What holding the order changes: its status and the status kept to go back to (nothing for
+        an order that is not ours to move); a done order has no shipment to hold."""
         status = order["status"]
         if status in DONE_STATUSES:
             raise UserError(f"order {order_id} is {status}: there is no shipment to hold")
-        if status not in NOT_OURS_TO_HOLD:
-            self._put_order(order_id, status="on-hold", **{meta.HOLD: status})
+        return {} if status in NOT_OURS_TO_HOLD else {"status": "on-hold", meta.HOLD: status}
+
+    def _hold_note(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
         waiting = ", ".join(f"line {li.line_id} × {li.quantity}" for li in lines)
         self._private(order_id, f"on hold for backorder ({waiting}): {reason}" if waiting else f"on hold: {reason}")
+
+    def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
+        hold = self._hold_of(order_id, self._order(order_id))
+        if hold:
+            self._put_order(order_id, **hold)
+        self._hold_note(order_id, lines, reason)
+
+    def start_backorder(
+        self, order_id: str, tags: Sequence[str], lines: Sequence[LineQuantity], reason: str, eta: date | None,
+        note: str,
+    ) -> None:
+        """The start of an order's wait (`adapters.base.BackorderStarter`): the order read once and its
+        tags, hold and date written in one update, where the parts apart read it three times and
+        write it up to three times; the notes as `hold_fulfillment` and `set_eta` write them."""
+        adding = self._adding(order_id, tags)
+        order = self._order(order_id)
+        changes = self._hold_of(order_id, order)
+        current = meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS))
+        if (wanted := adding(current)) != current:
+            changes[meta.TAGS] = ",".join(wanted)
+        changes.update(self._eta_change(order, eta))
+        if changes:
+            self._put_order(order_id, **changes)
+        self._hold_note(order_id, lines, reason)
+        if note.strip():
+            self._note_once(order_id, note, customer_visible=self.eta_note_to_customer)
 
     def release_fulfillment(self, order_id: str) -> None:
         order = self._order(order_id)
@@ -181,11 +214,15 @@ class WooStoreClient:
             raise UserError(f"order {order_id}: an empty note")
         self._note_once(order_id, text, customer_visible)
 
-    def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
-        order = self._order(order_id)
+    @staticmethod
+    def _eta_change(order: Mapping[str, Any], eta: date | None) -> dict[str, str]:
         value = eta.isoformat() if eta else ""
-        if (meta.meta_value(order.get("meta_data"), meta.ETA) or "") != value:
-            self._put_order(order_id, **{meta.ETA: value})
+        return {} if (meta.meta_value(order.get("meta_data"), meta.ETA) or "") == value else {meta.ETA: value}
+
+    def set_eta(self, order_id: str, eta: date | None, note: str) -> None:
+        change = self._eta_change(self._order(order_id), eta)
+        if change:
+            self._put_order(order_id, **change)
         if note.strip():
             self._note_once(order_id, note, customer_visible=self.eta_note_to_customer)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 import responses
 
-from adapters.base import AuthRevoked, LineQuantity, StoreClient, StoreError, UserError
+from adapters.base import AuthRevoked, BackorderStarter, LineQuantity, StoreClient, StoreError, UserError
 from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.rest import WooRest
 from connector.domain.model import PaymentStatus
@@ -103,6 +103,44 @@ def test_nothing_to_hold_on_a_finished_order(client, store, status):
     with pytest.raises(UserError, match=f"is {status}"):
         client.hold_fulfillment("727", [LineQuantity("316", 1)], "waiting")
     assert store.writes() == []
+
+
+# ---- the start of a wait ------------------------------------------------------------------------
+
+
+def test_the_start_of_a_wait_reads_and_writes_the_order_once(client, store):
+    """Tag, hold and date in one read and one update of the order, where the three parts apart read it
+    three times and update it three times; the same notes; nothing written when made again."""
+    assert isinstance(client, BackorderStarter)
+    lines = [LineQuantity("316", 1)]
+    client.start_backorder("727", ["backorder"], lines, "Bar3 is out of stock", date(2026, 12, 1), "Ships by 1 Dec")
+    assert store.orders[727]["status"] == "on-hold"
+    assert store.meta(727, "_backorder_hold") == "processing"
+    assert store.meta(727, "_backorder_tags") == "backorder"
+    assert store.meta(727, "_backorder_eta") == "2026-12-01"
+    assert [(n["note"], n["customer_note"]) for n in store.notes[727]] == [
+        ("Backorder Connector: on hold for backorder (line 316 × 1): Bar3 is out of stock", False),
+        ("Ships by 1 Dec", True),
+    ]
+    order_calls = [c for c in store.calls if c[1] == "orders/727"]
+    assert order_calls == [("GET", "orders/727"), ("PUT", "orders/727")]
+    writes = len(store.writes())
+    client.start_backorder("727", ["backorder"], lines, "Bar3 is out of stock", date(2026, 12, 1), "Ships by 1 Dec")
+    assert len(store.writes()) == writes
+
+
+def test_the_start_of_a_wait_leaves_an_order_not_ours_to_move_and_refuses_a_finished_one(client, store):
+    store.orders[727] |= {"status": "on-hold", "date_paid": None, "date_paid_gmt": None}  # a bank transfer
+    client.start_backorder("727", ["backorder"], [LineQuantity("316", 1)], "waiting", date(2026, 12, 1), "")
+    assert store.orders[727]["status"] == "on-hold" and store.meta(727, "_backorder_hold") in (None, "")
+    assert store.meta(727, "_backorder_tags") == "backorder"
+    store.orders[727]["status"] = "completed"
+    writes = len(store.writes())
+    with pytest.raises(UserError, match="is completed"):
+        client.start_backorder("727", ["backorder"], [LineQuantity("316", 1)], "waiting", None, "")
+    with pytest.raises(UserError, match="comma"):
+        client.start_backorder("727", ["a,b"], [LineQuantity("316", 1)], "waiting", None, "")
+    assert len(store.writes()) == writes
 
 
 # ---- notes and ETA ---------------------------------------------------------------------------------
