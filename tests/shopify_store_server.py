@@ -71,19 +71,23 @@ def _document(query: str) -> tuple[DocumentNode, str, bool]:
 
 
 def requested_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
-    """The query cost by Shopify's published rules: 10 per mutation; for a query, 1 per object,
-    0 per scalar or enum, and a connection 2 + (first or last) x the cost of one node."""
+    """The query cost by Shopify's published rules: for a query, 1 per object, 0 per scalar or enum,
+    and a connection 2 + (first or last) x the cost of one node; 10 per mutation, and (our cautious
+    reading: the published rules do not say) the connections its answer selects priced as in a query."""
     op = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    if op.operation == OperationType.MUTATION:
-        return MUTATION_COST
     fragments = {d.name.value: d for d in document.definitions if hasattr(d, "type_condition")
                  and not isinstance(d, OperationDefinitionNode)}
     schema = admin_schema()
+    if op.operation == OperationType.MUTATION:
+        return sum(MUTATION_COST + _selection_cost(schema, schema.mutation_type, SelectionSetNode(selections=(node,)),
+                                                   variables, fragments, objects=0)
+                   for node in op.selection_set.selections)
     return max(1, _selection_cost(schema, schema.query_type, op.selection_set, variables, fragments))
 
 
 def _selection_cost(schema: Any, parent: Any, selection: SelectionSetNode | None, variables: dict[str, Any],
-                    fragments: dict[str, Any]) -> int:
+                    fragments: dict[str, Any], objects: int = 1) -> int:
+    """`objects`: what an object costs (0: only connections are priced)."""
     if selection is None:
         return 0
     total = 0
@@ -97,7 +101,7 @@ def _selection_cost(schema: Any, parent: Any, selection: SelectionSetNode | None
             named = get_named_type(field.type)
             if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
                 continue
-            inner = _selection_cost(schema, named, node.selection_set, variables, fragments)
+            inner = _selection_cost(schema, named, node.selection_set, variables, fragments, objects)
             if named.name.endswith("Connection"):
                 size = 1
                 for arg in node.arguments or ():
@@ -105,18 +109,31 @@ def _selection_cost(schema: Any, parent: Any, selection: SelectionSetNode | None
                         value = arg.value
                         size = int(variables.get(value.name.value, 1) if isinstance(value, VariableNode)
                                    else value.value)  # type: ignore[attr-defined]
+                if not objects:  # the nodes are priced as in a query
+                    inner = _selection_cost(schema, named, node.selection_set, variables, fragments)
                 total += CONNECTION_COST + size * max(inner - 1, 0)  # nodes' cost per node, pageInfo aside
             else:
-                total += 1 + inner  # an object (or a list of them, counted once as Shopify's estimate does)
+                total += objects + inner  # an object (or a list of them, counted once as Shopify's estimate does)
         elif isinstance(node, InlineFragmentNode):
             target = schema.get_type(node.type_condition.name.value) if node.type_condition else parent
-            total += _selection_cost(schema, target, node.selection_set, variables, fragments)
+            total += _selection_cost(schema, target, node.selection_set, variables, fragments, objects)
         elif isinstance(node, FragmentSpreadNode):
             fragment = fragments.get(node.name.value)
             if fragment is not None:
                 target = schema.get_type(fragment.type_condition.name.value)
-                total += _selection_cost(schema, target, fragment.selection_set, variables, fragments)
+                total += _selection_cost(schema, target, fragment.selection_set, variables, fragments, objects)
     return total
+
+
+def _actual_connections(data: Any) -> int:
+    """What the connections in a mutation's answer cost once run (see `requested_cost`)."""
+    if isinstance(data, list):
+        return sum(_actual_connections(item) for item in data)
+    if not isinstance(data, dict):
+        return 0
+    if "nodes" in data or "edges" in data:
+        return _actual_cost(data)
+    return sum(_actual_connections(value) for value in data.values())
 
 
 def _actual_cost(data: Any) -> int:
@@ -218,7 +235,10 @@ class ShopifyStoreServer:
         result = execute_sync(admin_schema(), document, root_value=data, variable_values=variables,
                               operation_name=name)
         assert not result.errors, f"{name}: fake data or variables do not fit the schema: {result.errors}"
-        actual = MUTATION_COST if mutation else max(1, _actual_cost(result.data))
+        if mutation:
+            actual = sum(MUTATION_COST + _actual_connections(answer) for answer in (result.data or {}).values())
+        else:
+            actual = max(1, _actual_cost(result.data))
         with self._lock:
             self.calls.append(StoreCall(arrived, name, order_id, cost, mutation, actual))
         extensions = {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": {
