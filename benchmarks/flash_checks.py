@@ -19,9 +19,15 @@ from flash_workload import Workload
 from connector.domain import engine
 
 NEVER = {"TagsRemove", "FulfillmentOrderReleaseHold", "MetafieldsDelete"}
-# The operations that add our tag: alone, or with the start of an order's wait (which reads the order too).
+# The operations that add our tag: alone, or starting an order's wait (which reads the order too); and
+# those that hold: alone, or with the date in the start's second call.
 TAGGING = {"TagsAdd", "OrderBackorderStart"}
-TAGGED = "tagged"
+HOLDING = {"FulfillmentOrderHold", "OrderBackorderHoldAndDate"}
+TAGGED, HELD = "tagged", "held"
+
+
+def _decision(operation: str) -> str:
+    return TAGGED if operation in TAGGING else HELD if operation in HOLDING else operation
 
 
 @dataclass
@@ -91,8 +97,8 @@ def correctness(workload: Workload, figures: dict) -> tuple[list[Check], dict[st
     backordered_orders = {str(ext_of[a.order_key]) for a in expected.values() if a.backordered}
     all_orders = {o.order_id for o in workload.orders}
     calls = figures["store_calls"]
-    per_order = Counter((c.order_id, TAGGED if c.operation in TAGGING else c.operation) for c in calls if c.mutation)
-    decided_twice = [o for o in all_orders for op in (TAGGED, "FulfillmentOrderHold")
+    per_order = Counter((c.order_id, _decision(c.operation)) for c in calls if c.mutation)
+    decided_twice = [o for o in all_orders for op in (TAGGED, HELD)
                      if per_order[(o, op)] != (1 if o in backordered_orders else 0)]
     charged_twice = [o for o in all_orders if per_order[(o, "OrderCapture")] > 1]
     checks.append(Check("no order charged twice", f"{len(charged_twice)} orders", not charged_twice))

@@ -51,15 +51,14 @@ class FakeShopifyStore(DeferredPaymentsFake):
         self.definitions: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.variant_metafields: dict[str, dict[tuple[str, str], str]] = {}  # variant gid -> (ns, key) -> value
         self.metafields_set_calls: list[int] = []  # metafields per metafieldsSet call
-        for name in ("TagsAdd", "OrderBackorderStart", "TagsRemove", "OrderFulfillmentOrders",
-                     "FulfillmentOrderLineItems", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold",
-                     "OrderPayments", "OrderCapture", "MetafieldsSet", "MetafieldsDelete", "OrderNote", "OrderEta",
-                     "OrderUpdate", "RefundCreate",
+        for name in ("TagsAdd", "OrderBackorderStart", "OrderBackorderHoldAndDate", "TagsRemove",
+                     "OrderFulfillmentOrders", "FulfillmentOrderLineItems", "FulfillmentOrderHold",
+                     "FulfillmentOrderReleaseHold", "OrderPayments", "OrderCapture", "MetafieldsSet",
+                     "MetafieldsDelete", "OrderNote", "OrderEta", "OrderUpdate", "RefundCreate",
                      "WebhookSubscriptions", "WebhookSubscriptionCreate", "WebhookSubscriptionUpdate", "ShopDetails",
-                     "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants",
-                     "StockTarget", "VariantStockTarget", "InventoryAdjustQuantities",
-                     "VariantInventoryPolicy", "ProductVariantsBulkUpdate", "MetafieldDefinitionCreate",
-                     *DEFERRED_OPERATIONS):
+                     "OrdersUpdatedSince", "Locations", "LocationInventoryLevels", "ProductVariants", "StockTarget",
+                     "VariantStockTarget", "InventoryAdjustQuantities", "VariantInventoryPolicy",
+                     "ProductVariantsBulkUpdate", "MetafieldDefinitionCreate", *DEFERRED_OPERATIONS):
             mock.on(name, getattr(self, "_" + name))
         self._init_deferred()
 
@@ -204,6 +203,12 @@ class FakeShopifyStore(DeferredPaymentsFake):
             fulfillmentHold={"id": hold["id"], "handle": hold["handle"]},
             fulfillmentOrder={"id": fo["id"], "status": fo["status"]},
             remainingFulfillmentOrder={"id": remaining["id"], "status": "OPEN"} if remaining else None)}
+
+    def _OrderBackorderHoldAndDate(self, v: dict[str, Any]) -> dict[str, Any]:
+        """fulfillmentOrderHold, then orderUpdate, as Shopify runs a document's mutations: each whatever
+        the one before answered."""
+        return {**self._FulfillmentOrderHold({"id": v["fulfillmentOrder"], "fulfillmentHold": v["fulfillmentHold"]}),
+                **self._OrderUpdate({"input": v["order"]})}
 
     def _FulfillmentOrderReleaseHold(self, v: dict[str, Any]) -> dict[str, Any]:
         _, fo = self._fo_by_gid(v["id"])

@@ -105,9 +105,11 @@ class ShopifyStoreClient:
                     held[line_id] = held.get(line_id, 0) + item["remainingQuantity"]
         return held
 
-    def _hold_missing(self, fulfillment_orders: Sequence[Mapping[str, Any]], missing: dict[str, int],
-                      reason: str) -> None:
-        """Hold `missing` units per line on fulfillment orders that we do not hold yet (takes from `missing`)."""
+    def _holds_for(self, fulfillment_orders: Sequence[Mapping[str, Any]], missing: dict[str, int],
+                   reason: str) -> list[dict[str, Any]]:
+        """The `FulfillmentOrderHold` variables that hold `missing` units per line on fulfillment orders
+        we do not hold yet (takes from `missing`)."""
+        holds = []
         for fo in fulfillment_orders:
             if self._our_holds(fo) or "HOLD" not in {a["action"] for a in fo.get("supportedActions") or ()}:
                 continue
@@ -119,13 +121,25 @@ class ShopifyStoreClient:
                     items.append({"id": item["id"], "quantity": take})
                     missing[line_id] -= take
             if items:
-                self.gql.mutate("FulfillmentOrderHold", {"id": fo["id"], "fulfillmentHold": {
+                holds.append({"id": fo["id"], "fulfillmentHold": {
                     "reason": "INVENTORY_OUT_OF_STOCK",
                     "reasonNotes": reason[:255],
                     "handle": self.hold_handle,
                     "notifyMerchant": False,
                     "fulfillmentOrderLineItems": items,
-                }}, "fulfillmentOrderHold")
+                }})
+        return holds
+
+    def _hold_missing(self, fulfillment_orders: Sequence[Mapping[str, Any]], missing: dict[str, int],
+                      reason: str) -> None:
+        for hold in self._holds_for(fulfillment_orders, missing, reason):
+            self.gql.mutate("FulfillmentOrderHold", hold, "fulfillmentOrderHold")
+
+    def _none_left(self, order_id: str, missing: Mapping[str, int]) -> None:
+        left = {line_id: q for line_id, q in missing.items() if q > 0}
+        if left:
+            raise UserError(f"{self.shop} order {order_id}: no open fulfillment order to hold "
+                            f"{', '.join(f'{q} of line {line_id}' for line_id, q in left.items())}", details=left)
 
     def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
         """Hold exactly these quantities of these lines.
@@ -139,7 +153,7 @@ class ShopifyStoreClient:
     def _hold_exactly(self, order_id: str, fulfillment_orders: list[dict[str, Any]], lines: Sequence[LineQuantity],
                       reason: str) -> None:
         """`hold_fulfillment` on the order's fulfillment orders as just read."""
-        target = {line.line_id: line.quantity for line in lines if line.quantity > 0}
+        target = self._target(lines)
         held = self._held(fulfillment_orders)
         missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
         self._hold_missing(fulfillment_orders, missing, reason)
@@ -156,10 +170,11 @@ class ShopifyStoreClient:
             held = self._held(fulfillment_orders)
             missing = {line_id: q - held.get(line_id, 0) for line_id, q in target.items()}
             self._hold_missing(fulfillment_orders, missing, reason)
-        left = {line_id: q for line_id, q in missing.items() if q > 0}
-        if left:
-            raise UserError(f"{self.shop} order {order_id}: no open fulfillment order to hold "
-                            f"{', '.join(f'{q} of line {line_id}' for line_id, q in left.items())}", details=left)
+        self._none_left(order_id, missing)
+
+    @staticmethod
+    def _target(lines: Sequence[LineQuantity]) -> dict[str, int]:
+        return {line.line_id: line.quantity for line in lines if line.quantity > 0}
 
     def release_fulfillment(self, order_id: str) -> None:
         for fo in self._fulfillment_orders(order_id):
@@ -282,8 +297,10 @@ class ShopifyStoreClient:
             raise UserError(f"{self.shop}: order {order_id} not found")
         self._write_eta(owner, order, eta, note)
 
-    def _write_eta(self, owner: str, order: Mapping[str, Any], eta: date | None, note: str) -> None:
-        """`set_eta` on the order's note and ETA metafield as just read."""
+    @staticmethod
+    def _eta_changes(order: Mapping[str, Any], eta: date | None, note: str) -> dict[str, Any]:
+        """What `orderUpdate` must change for this ETA and note on the order as just read (nothing
+        when both are there already)."""
         stored = (order.get("metafield") or {}).get("value")
         text = " ".join(note.split())
         current = order.get("note") or ""
@@ -294,9 +311,14 @@ class ShopifyStoreClient:
         if eta is not None and stored != eta.isoformat():
             changes["metafields"] = [
                 {"namespace": NAMESPACE, "key": ETA_KEY, "type": "date", "value": eta.isoformat()}]
-        elif eta is None and stored is not None:
+        return changes
+
+    def _write_eta(self, owner: str, order: Mapping[str, Any], eta: date | None, note: str) -> None:
+        """`set_eta` on the order's note and ETA metafield as just read."""
+        if eta is None and (order.get("metafield") or {}).get("value") is not None:
             self.gql.mutate("MetafieldsDelete", {"metafields": [
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
+        changes = self._eta_changes(order, eta, note)
         if changes:
             self.gql.mutate("OrderUpdate", {"input": {"id": owner, **changes}}, "orderUpdate")
 
@@ -304,10 +326,11 @@ class ShopifyStoreClient:
         self, order_id: str, tags: Sequence[str], lines: Sequence[LineQuantity], reason: str, eta: date | None,
         note: str,
     ) -> None:
-        """The start of an order's wait (`adapters.base.BackorderStarter`) in three calls where its parts
+        """The start of an order's wait (`adapters.base.BackorderStarter`) in two calls where its parts
         take five: `tagsAdd` answers with the fulfillment orders, the note and our ETA metafield that
-        the hold and the date are decided on, then the hold and one `orderUpdate`. Safe to repeat as
-        each part is."""
+        the hold and the date are decided on; then the hold and the `orderUpdate` go in one document
+        (`OrderBackorderHoldAndDate`) when one fulfillment order is to be held and the order has no
+        hold of ours yet, and one call each otherwise. Safe to repeat as each part is."""
         if not tags:  # nothing to add, so no tagsAdd to carry the read
             self.hold_fulfillment(order_id, lines, reason)
             self.set_eta(order_id, eta, note)
@@ -319,7 +342,20 @@ class ShopifyStoreClient:
         order = started.get("node")
         if order is None:
             raise UserError(f"{self.shop}: order {order_id} not found")
-        self._hold_exactly(order_id, self._fulfillment_orders(order_id, order), lines, reason)
+        fulfillment_orders = self._fulfillment_orders(order_id, order)
+        changes = self._eta_changes(order, eta, note)
+        deletes = eta is None and (order.get("metafield") or {}).get("value") is not None
+        if changes and not deletes and not any(self._our_holds(fo) for fo in fulfillment_orders):
+            missing = self._target(lines)
+            holds = self._holds_for(fulfillment_orders, missing, reason)
+            if len(holds) == 1:
+                (hold,) = holds
+                self.gql.mutate_all("OrderBackorderHoldAndDate", {
+                    "fulfillmentOrder": hold["id"], "fulfillmentHold": hold["fulfillmentHold"],
+                    "order": {"id": owner, **changes}}, ("fulfillmentOrderHold", "orderUpdate"))
+                self._none_left(order_id, missing)
+                return
+        self._hold_exactly(order_id, fulfillment_orders, lines, reason)
         self._write_eta(owner, order, eta, note)
 
     def publish_storefront(self, values: Sequence[StorefrontValue]) -> None:

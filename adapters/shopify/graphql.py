@@ -10,7 +10,7 @@ with back-off (tenacity), and turns failures into the `adapters.base` errors the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -112,11 +112,20 @@ class GraphQLClient:
 
     def mutate(self, operation: str, variables: Mapping[str, Any], payload: str) -> dict[str, Any]:
         """Run a mutation and return its payload object, or raise `UserError` for its `userErrors`."""
+        return self.mutate_all(operation, variables, (payload,))[payload]
+
+    def mutate_all(self, operation: str, variables: Mapping[str, Any], payloads: Sequence[str]) -> dict[str, Any]:
+        """Run a document of several mutations (Shopify runs them in order, each whatever the one before
+        it answered) and return their payload objects by name, or raise `UserError` for the
+        `userErrors` of any of them."""
         data = self.query(operation, variables)
-        result = data.get(payload)
-        if result is None:
-            raise StoreError(f"{operation}: no {payload} in the response", retryable=False)
-        user_errors = result.get("userErrors") or []
+        results, user_errors = {}, []
+        for payload in payloads:
+            result = data.get(payload)
+            if result is None:
+                raise StoreError(f"{operation}: no {payload} in the response", retryable=False)
+            results[payload] = result
+            user_errors += result.get("userErrors") or []
         if user_errors:
             parts = []
             for error in user_errors:
@@ -124,7 +133,7 @@ class GraphQLClient:
                 code = error.get("code")
                 parts.append(f"{field + ': ' if field else ''}{error.get('message')}{f' ({code})' if code else ''}")
             raise UserError(f"{self.shop} {operation}: " + "; ".join(parts), status=200, details=user_errors)
-        return result
+        return results
 
     # ---- one attempt ------------------------------------------------------------------------
 

@@ -88,6 +88,23 @@ def test_refused_token_is_auth_revoked_without_retry(admin: ShopifyAdminMock, gq
     assert len(admin.calls) == 1
 
 
+def test_a_document_of_two_mutations_answers_both_and_reports_the_user_errors_of_either(
+        admin: ShopifyAdminMock, gql: GraphQLClient) -> None:
+    held = {"fulfillmentHold": {"id": "gid://shopify/FulfillmentHold/1", "handle": "h"}, "userErrors": []}
+    refused = {"order": None, "userErrors": [{"field": ["input", "note"], "message": "Note is too long"}]}
+    admin.on("OrderBackorderHoldAndDate", {"fulfillmentOrderHold": held, "orderUpdate": {"order": {"id": "o"},
+                                                                                        "userErrors": []}},
+             {"fulfillmentOrderHold": held, "orderUpdate": refused})
+    variables = {"fulfillmentOrder": "gid://shopify/FulfillmentOrder/1",
+                 "fulfillmentHold": {"reason": "INVENTORY_OUT_OF_STOCK", "handle": "h"},
+                 "order": {"id": "gid://shopify/Order/1", "note": "x"}}
+    both = gql.mutate_all("OrderBackorderHoldAndDate", variables, ("fulfillmentOrderHold", "orderUpdate"))
+    assert both["fulfillmentOrderHold"]["fulfillmentHold"]["handle"] == "h" and both["orderUpdate"]["order"]
+    with pytest.raises(UserError, match=r"OrderBackorderHoldAndDate: input.note: Note is too long") as info:
+        gql.mutate_all("OrderBackorderHoldAndDate", variables, ("fulfillmentOrderHold", "orderUpdate"))
+    assert info.value.details == refused["userErrors"]
+
+
 def test_user_errors_become_a_clear_user_error(admin: ShopifyAdminMock, gql: GraphQLClient) -> None:
     admin.on("TagsAdd", {"tagsAdd": {"userErrors": [{"field": ["tags"], "message": "Tags is too long"}]}})
     with pytest.raises(UserError, match=r"TagsAdd: tags: Tags is too long") as info:

@@ -19,8 +19,9 @@ from tests.shopify_webhooks import TEST_SHOP
 
 from .app_harness import API_KEY, APP_URL, TOKEN, ShopifyHarness
 
-MUTATIONS = {"TagsAdd", "OrderBackorderStart", "TagsRemove", "FulfillmentOrderHold", "FulfillmentOrderReleaseHold",
-             "OrderCapture", "MetafieldsSet", "MetafieldsDelete", "OrderUpdate", "RefundCreate"}
+MUTATIONS = {"TagsAdd", "OrderBackorderStart", "OrderBackorderHoldAndDate", "TagsRemove", "FulfillmentOrderHold",
+             "FulfillmentOrderReleaseHold", "OrderCapture", "MetafieldsSet", "MetafieldsDelete", "OrderUpdate",
+             "RefundCreate"}
 ORDER_ID = "450789469"
 
 
@@ -90,8 +91,8 @@ def test_install_then_backordered_order_delivered_three_times(harness: ShopifyHa
         answers.append(h.webhook("orders/create", body, event_id="evt-order-create-1").get_json()["status"])
         h.settle()
     assert answers == ["accepted", "duplicate", "duplicate"]
-    # the start of the wait: the tag (answering with the order), the hold, the ETA's metafield and note
-    expected = Counter({"OrderBackorderStart": 1, "FulfillmentOrderHold": 1, "OrderUpdate": 1})
+    # the start of the wait: the tag (answering with the order), then the hold with the ETA's metafield and note
+    expected = Counter({"OrderBackorderStart": 1, "OrderBackorderHoldAndDate": 1})
     assert mutations(h, before) == expected
     assert not {"OrderFulfillmentOrders", "OrderEta"} & set(h.admin.operations[before:])  # no read of its own
     # the same order again under another topic (a new event): decisions are idempotent too

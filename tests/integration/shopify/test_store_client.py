@@ -214,16 +214,20 @@ def test_set_eta_writes_metafield_and_one_note_line(client: ShopifyStoreClient, 
     assert len(admin.called("MetafieldsDelete")) == 1 and len(admin.called("OrderUpdate")) == 4
 
 
-def test_the_start_of_a_wait_tags_holds_and_dates_in_three_calls(client: ShopifyStoreClient, order: dict,
-                                                                 admin: ShopifyAdminMock) -> None:
-    """tagsAdd answers with what the hold and the date are decided on: three calls where the parts
-    apart take five (tagsAdd; a read and the hold; a read and orderUpdate), with the same outcome."""
+def test_the_start_of_a_wait_tags_holds_and_dates_in_two_calls(client: ShopifyStoreClient, order: dict,
+                                                               admin: ShopifyAdminMock) -> None:
+    """tagsAdd answers with what the hold and the date are decided on, and the hold and the date go in
+    one document: two calls where the parts apart take five (tagsAdd; a read and the hold; a read and
+    orderUpdate), with the same outcome."""
     assert isinstance(client, BackorderStarter)
     order["note"] = "Gift wrap please"
     wait = [LineQuantity(RED, 1), LineQuantity(BLACK, 1)]
     client.start_backorder(ORDER, ["backorder"], wait, "awaiting stock", date(2026, 12, 12), "Ships by 12 Dec")
-    assert admin.operations == ["OrderBackorderStart", "FulfillmentOrderHold", "OrderUpdate"]
+    assert admin.operations == ["OrderBackorderStart", "OrderBackorderHoldAndDate"]
     assert admin.called("OrderBackorderStart")[0]["lines"] == FO_LINE_PAGE
+    (second,) = admin.called("OrderBackorderHoldAndDate")
+    assert second["fulfillmentHold"]["handle"] == HOLD_HANDLE
+    assert second["order"]["metafields"][0]["value"] == "2026-12-12"
     assert order["tags"] == {"backorder"}
     held, free = order["fulfillmentOrders"]
     assert held["status"] == "ON_HOLD" and {i["lineItem"]["id"][-9:] for i in held["items"]} == {RED, BLACK}
@@ -232,7 +236,7 @@ def test_the_start_of_a_wait_tags_holds_and_dates_in_three_calls(client: Shopify
     assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
     assert order["note"] == "Gift wrap please\nBackorder ETA: Ships by 12 Dec"
     client.start_backorder(ORDER, ["backorder"], wait, "awaiting stock", date(2026, 12, 12), "Ships by 12 Dec")
-    assert admin.operations[3:] == ["OrderBackorderStart"], "made again, it finds everything done and writes nothing"
+    assert admin.operations[2:] == ["OrderBackorderStart"], "made again, it finds everything done and writes nothing"
     assert order["tags"] == {"backorder"} and len(held["holds"]) == 1
 
 
@@ -247,6 +251,37 @@ def test_the_start_of_a_wait_pages_in_fulfillment_orders_beyond_the_first_page(
     client.start_backorder(ORDER, ["backorder"], [LineQuantity("8011", 1)], "waiting", date(2026, 12, 12), "")
     assert [call["after"] for call in admin.called("OrderFulfillmentOrders")] == ["10"]  # the first came with the tag
     assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["OPEN"] * 11 + ["ON_HOLD"]
+
+
+def test_the_start_of_a_wait_over_two_fulfillment_orders_holds_each_then_dates(
+        client: ShopifyStoreClient, order: dict, store: FakeShopifyStore, admin: ShopifyAdminMock) -> None:
+    """Lines waiting in two locations: a hold per fulfillment order, then the date, one call each."""
+    (single,) = order["fulfillmentOrders"]
+    order["fulfillmentOrders"] = [store._fo([item]) for item in single["items"]]
+    client.start_backorder(ORDER, ["backorder"], [LineQuantity(RED, 1), LineQuantity(BLACK, 1)], "waiting",
+                           date(2026, 12, 12), "Ships by 12 Dec")
+    assert admin.operations == ["OrderBackorderStart", "FulfillmentOrderHold", "FulfillmentOrderHold", "OrderUpdate"]
+    assert sorted(fo["status"] for fo in order["fulfillmentOrders"]) == ["ON_HOLD", "ON_HOLD", "OPEN"]
+    assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
+
+
+def test_the_start_of_a_wait_made_again_after_its_hold_writes_only_what_is_missing(
+        client: ShopifyStoreClient, order: dict, admin: ShopifyAdminMock) -> None:
+    """A retry that finds our hold (the first attempt got that far): no second hold, the date written."""
+    client.hold_fulfillment(ORDER, [LineQuantity(RED, 1)], "waiting")
+    before = len(admin.operations)
+    client.start_backorder(ORDER, ["backorder"], [LineQuantity(RED, 1)], "waiting", date(2026, 12, 12), "")
+    assert admin.operations[before:] == ["OrderBackorderStart", "OrderUpdate"]
+    assert len(admin.called("FulfillmentOrderHold")) == 1
+    assert order["metafields"][("backorder_connector", "eta")] == "2026-12-12"
+
+
+def test_the_start_of_a_wait_with_lines_that_cannot_be_held_says_so_as_the_hold_does(
+        client: ShopifyStoreClient, order: dict, admin: ShopifyAdminMock) -> None:
+    order["fulfillmentOrders"][0]["status"] = "IN_PROGRESS"
+    with pytest.raises(UserError, match="no open fulfillment order to hold 1 of line 518995019"):
+        client.start_backorder(ORDER, ["backorder"], [LineQuantity(RED, 1)], "waiting", date(2026, 12, 12), "")
+    assert admin.operations == ["OrderBackorderStart"]  # the merchant sees why; the date waits for the hold
 
 
 def test_the_start_of_a_wait_of_an_unknown_order_is_a_user_error(client: ShopifyStoreClient, store: FakeShopifyStore,
