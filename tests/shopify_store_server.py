@@ -248,6 +248,7 @@ class ShopifyStoreServer:
     def _order_of(self, variables: dict[str, Any]) -> str | None:
         """The order a call concerns, from its variables (order, fulfillment order or metafield owner)."""
         candidates = [variables.get("id"), (variables.get("input") or {}).get("id"),
+                      (variables.get("order") or {}).get("id"), variables.get("fulfillmentOrder"),
                       *((m or {}).get("ownerId") for m in variables.get("metafields") or ())]
         for ident in candidates:
             if not isinstance(ident, str):
