@@ -60,6 +60,8 @@ class _Handler:
     messages: list[ReceivedMail] = field(default_factory=list)
     refusals: dict[str, str] = field(default_factory=dict)  # lower-cased address -> "550 text"
     lock: threading.Lock = field(default_factory=threading.Lock)
+    noops: int = 0  # NOOP commands received
+    drop_after_data: bool = False  # take each message, then close the connection before answering
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
         with self.lock:
@@ -78,7 +80,15 @@ class _Handler:
                 ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), raw, message, login,  # type: ignore[arg-type]
                              tuple(session.peer[:2]) if session.peer else None)
             )
+            drop = self.drop_after_data
+        if drop:  # as a connection lost between the server taking the message and our hearing so
+            server.transport.close()
         return "250 Message accepted for delivery"
+
+    async def handle_NOOP(self, server, session, envelope, arg):  # noqa: N802 (aiosmtpd hook)
+        with self.lock:
+            self.noops += 1
+        return "250 OK"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = (

@@ -131,15 +131,20 @@ class SmtpSender:
                 raise
         return smtp
 
-    def _session(self) -> smtplib.SMTP:
-        """This thread's open session with the server when it still answers, else a new one (logged in)."""
+    def _kept_session(self) -> smtplib.SMTP | None:
+        """This thread's session with the server, kept from its last email, while it is recent enough."""
         kept = _kept_sessions().pop(self, None)
-        if kept is not None:
-            smtp, pid, idle_since = kept
-            if pid == os.getpid():  # a session inherited through fork belongs to the parent: left alone
-                if time.monotonic() - idle_since < KEEP_SESSION_SECONDS and _answers(smtp):
-                    return smtp
-                _quit(smtp)
+        if kept is None:
+            return None
+        smtp, pid, idle_since = kept
+        if pid != os.getpid():  # a session inherited through fork belongs to the parent: left alone
+            return None
+        if time.monotonic() - idle_since < KEEP_SESSION_SECONDS:
+            return smtp
+        _quit(smtp)
+        return None
+
+    def _new_session(self) -> smtplib.SMTP:
         smtp = self._open()
         try:
             if self.username:
@@ -149,19 +154,55 @@ class SmtpSender:
             raise
         return smtp
 
+    def _send_on(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict:
+        """Send over `smtp`, closing it on any failure. Raises `_DroppedBeforeData` when the server had
+        dropped the session before the DATA command (nothing of the message was sent)."""
+        handed_over = False
+        data = smtp.data
+
+        def data_once_marked(msg: bytes | str) -> tuple[int, bytes]:
+            nonlocal handed_over
+            handed_over = True
+            return data(msg)
+
+        smtp.data = data_once_marked  # type: ignore[method-assign]  # this session's DATA, to know it began
+        try:
+            return smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as exc:
+            _quit(smtp)
+            gone = isinstance(exc, smtplib.SMTPServerDisconnected) or exc.smtp_code == 421
+            if gone and not handed_over:
+                raise _DroppedBeforeData from exc
+            raise
+        except BaseException:
+            _quit(smtp)
+            raise
+        finally:
+            del smtp.data
+
     def send(self, message: EmailMessage) -> SendResult:
         """Send `message` over this thread's session with the server, kept open between messages for
-        `KEEP_SESSION_SECONDS` (checked with NOOP before it is used again): a burst of emails costs one
-        connection, TLS handshake and login, not one each. A session that failed anything is closed."""
+        `KEEP_SESSION_SECONDS`: a burst of emails costs one connection, TLS handshake and login, not
+        one each. A kept session is used as it is (no NOOP round trip first); one the server dropped
+        in the meantime fails at MAIL or RCPT, before the message is handed over, and the message goes
+        once more over a new session. From the DATA command on, a failure is not retried here (the
+        outbox's contract). A session that failed anything is closed."""
         message_id = str(message.get("Message-ID", ""))
         where = f"{self.host}:{self.port}"
         try:
-            smtp = self._session()
-            try:
-                refused = smtp.send_message(message)
-            except BaseException:
-                _quit(smtp)
-                raise
+            smtp = self._kept_session()
+            refused = None
+            if smtp is not None:
+                try:
+                    refused = self._send_on(smtp, message)
+                except _DroppedBeforeData:
+                    log.info("the session with %s had been dropped; the message goes over a new one", where)
+            if refused is None:
+                smtp = self._new_session()
+                try:
+                    refused = self._send_on(smtp, message)
+                except _DroppedBeforeData as dropped:
+                    raise dropped.__cause__ from None  # a new session dropped at once: the server's fault
             _kept_sessions()[self] = (smtp, os.getpid(), time.monotonic())
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {addr: code for addr, (code, _) in exc.recipients.items()}
@@ -188,6 +229,10 @@ class SmtpSender:
         return SendResult(message_id=message_id, refused=result)
 
 
+class _DroppedBeforeData(Exception):
+    """The server had closed the session before our message was handed over to it."""
+
+
 KEEP_SESSION_SECONDS = 15.0  # well under the 5 minutes RFC 5321 asks servers to wait on an idle client
 _sessions = threading.local()
 
@@ -208,13 +253,6 @@ def close_sessions() -> None:
         smtp, pid, _ = kept.popitem()[1]
         if pid == os.getpid():
             _quit(smtp)
-
-
-def _answers(smtp: smtplib.SMTP) -> bool:
-    try:
-        return smtp.noop()[0] == 250
-    except (smtplib.SMTPException, OSError):
-        return False
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
