@@ -6,7 +6,9 @@ Every action is safe to repeat with the same arguments:
   only lifts holds with that handle (never a merchant's or another app's);
 - captures keep a journal in an order metafield and refunds carry Shopify's `@idempotent(key:)`
   (payments.py);
-- ETA and notes rewrite only our own line of the order note, and only when it changes.
+- ETA and notes rewrite only our own line of the order note, and only when it changes;
+- the start of an order's wait (`start_backorder`: tag, hold, date) is each of those, in two calls
+  where the three apart take five.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ class ActionKind(StrEnum):
 
     ADD_TAGS = "add_tags"
     # An order's wait begins: tag it, hold its waiting lines, write its promised date. One action, so a
-    # store that can do the three in fewer calls does (`StoreClient.start_backorder`).
+    # store that can do the three in fewer calls does (`adapters.base.BackorderStarter`).
     START_BACKORDER = "start_backorder"
     REMOVE_TAGS = "remove_tags"
     HOLD = "hold_fulfillment"

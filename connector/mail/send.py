@@ -154,7 +154,7 @@ class SmtpSender:
             raise
         return smtp
 
-    def _send_on(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict:
+    def _send_on(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
         """Send over `smtp`, closing it on any failure. Raises `_DroppedBeforeData` when the server had
         dropped the session before the DATA command (nothing of the message was sent)."""
         handed_over = False
