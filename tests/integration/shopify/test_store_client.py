@@ -80,16 +80,22 @@ def test_hold_lines_beyond_the_first_page_of_a_large_order(client: ShopifyStoreC
     assert len(admin.called("FulfillmentOrderHold")) == 1, "a repeated hold must not hold again"
 
 
-def test_hold_a_line_on_the_second_page_of_fulfillment_orders(client: ShopifyStoreClient, store: FakeShopifyStore,
-                                                             admin: ShopifyAdminMock) -> None:
-    """An order split into 12 fulfillment orders (a line per location): the twelfth is read on the
-    second page and held; a first page alone would never have held it."""
+def order_in_twelve_locations(store: FakeShopifyStore) -> dict:
+    """An order of 12 lines split into 12 fulfillment orders (a line per location): two pages of them."""
     rest = load_fixture("shopify", "rest_order.json")["order"]
     template = rest["line_items"][0]
     rest["line_items"] = [{**template, "id": 8_000 + i, "quantity": 1} for i in range(12)]
     order = store.add_rest_order(rest)
     (single,) = order["fulfillmentOrders"]
     order["fulfillmentOrders"] = [store._fo([item]) for item in single["items"]]
+    return order
+
+
+def test_hold_a_line_on_the_second_page_of_fulfillment_orders(client: ShopifyStoreClient, store: FakeShopifyStore,
+                                                             admin: ShopifyAdminMock) -> None:
+    """An order split into 12 fulfillment orders (a line per location): the twelfth is read on the
+    second page and held; a first page alone would never have held it."""
+    order = order_in_twelve_locations(store)
     client.hold_fulfillment(ORDER, [LineQuantity("8011", 1)], "waiting for stock")
     assert [call["after"] for call in admin.called("OrderFulfillmentOrders")] == [None, "10"]
     assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["OPEN"] * 11 + ["ON_HOLD"]
@@ -242,12 +248,7 @@ def test_the_start_of_a_wait_tags_holds_and_dates_in_two_calls(client: ShopifySt
 
 def test_the_start_of_a_wait_pages_in_fulfillment_orders_beyond_the_first_page(
         client: ShopifyStoreClient, store: FakeShopifyStore, admin: ShopifyAdminMock) -> None:
-    rest = load_fixture("shopify", "rest_order.json")["order"]
-    template = rest["line_items"][0]
-    rest["line_items"] = [{**template, "id": 8_000 + i, "quantity": 1} for i in range(12)]
-    order = store.add_rest_order(rest)
-    (single,) = order["fulfillmentOrders"]
-    order["fulfillmentOrders"] = [store._fo([item]) for item in single["items"]]
+    order = order_in_twelve_locations(store)
     client.start_backorder(ORDER, ["backorder"], [LineQuantity("8011", 1)], "waiting", date(2026, 12, 12), "")
     assert [call["after"] for call in admin.called("OrderFulfillmentOrders")] == ["10"]  # the first came with the tag
     assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["OPEN"] * 11 + ["ON_HOLD"]
