@@ -44,6 +44,7 @@ from connector.domain.model import Platform
 from connector.storage.tables import ActionRow, DeliveryRow, OrderRow, StockLevelRow
 from tests.e2e.test_scale_out import service_env
 from tests.fault_store import StoreServer
+from tests.sandbox_calls import CALL_NAMES, calls_decided
 from tests.services import PostgresServer, RedisServer, free_port, start_postgres, start_redis
 from tests.smtp_server import HOST, _Handler
 
@@ -53,8 +54,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "faults.sandbox"
 SECRET = b"fault-suite-webhook-secret"
 CUSTOMER = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
-STORE_CALL = {"add_tags": "add_tags", "remove_tags": "remove_tags", "hold_fulfillment": "hold",
-              "release_fulfillment": "release", "capture_payment": "capture", "set_eta": "set_eta"}
 SETTLE_TIMEOUT = 150  # seconds: the longest recovery (mail and store retried after a 15-30 s back-off)
 
 
@@ -212,8 +211,8 @@ class Rig:
             ).all()
         stored = sum(1 for e in self.acknowledged if e in deliveries)
         acted = sum(1 for e in self.acknowledged if deliveries.get(e) == "done")
-        calls = Counter((call, order) for call, order, _ in self.store.calls if call in STORE_CALL.values())
-        decided = Counter((STORE_CALL[kind], order) for kind, order, _, _ in actions if kind in STORE_CALL)
+        calls = Counter((call, order) for call, order, _ in self.store.calls if call in CALL_NAMES)
+        decided = calls_decided((kind, order) for kind, order, _, _ in actions)
         emails_decided = {key for kind, _, status, key in actions if kind == "send_email" and status == "done"}
         message_ids = Counter(self.mail.message_ids())
         not_acted = [o for o in backordered

@@ -34,6 +34,7 @@ from connector.storage.db import Database
 from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderRow, ShopRow, StockLevelRow
 from connector.web import create_app
 from tests.conftest import Clock
+from tests.sandbox_calls import CALL_NAMES, STORE_CALLS, calls_decided
 from tests.sandbox_helpers import DOMAIN, SECRET, connect_sandbox
 from tests.services import PostgresServer, RedisServer, free_port
 
@@ -41,9 +42,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMER = {"id": "c1", "email": "ada@example.com", "name": "Ada", "locale": "en", "reseller": False}
-# the sandbox store's name for what each outbox action kind does to an order
-STORE_CALL = {"add_tags": "add_tags", "remove_tags": "remove_tags", "hold_fulfillment": "hold",
-              "release_fulfillment": "release", "capture_payment": "capture", "set_eta": "set_eta"}
 
 
 def service_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
@@ -87,7 +85,7 @@ def count(services: Services, table: type, *where: object) -> int:
 
 
 def calls_by_order(store: SandboxStore) -> Counter[tuple[str, str]]:
-    return Counter((call, order) for call, order, _ in store.calls if call in STORE_CALL.values())
+    return Counter((call, order) for call, order, _ in store.calls if call in CALL_NAMES)
 
 
 def actions_by_order(services: Services, domain: str = DOMAIN) -> Counter[tuple[str, str]]:
@@ -98,8 +96,8 @@ def actions_by_order(services: Services, domain: str = DOMAIN) -> Counter[tuple[
             .join(ShopRow, ShopRow.id == ActionRow.shop_id)
             .where(ShopRow.domain == domain)
         ).all()
-    assert {status for kind, _, status in rows if kind in STORE_CALL} <= {"done"}, rows
-    return Counter((STORE_CALL[kind], order) for kind, order, _ in rows if kind in STORE_CALL)
+    assert {status for kind, _, status in rows if kind in STORE_CALLS} <= {"done"}, rows
+    return calls_decided((kind, order) for kind, order, _ in rows)
 
 
 # ---- (a) PostgreSQL: schema, types, the webhook flow ---------------------------------------
