@@ -121,13 +121,21 @@ class WooStoreClient:
         self.rest.put(f"orders/{order_id}", data)
 
     def _note_once(self, order_id: str, text: str, customer_visible: bool) -> None:
+        self._notes_once(order_id, [text], customer_visible)
+
+    def _notes_once(self, order_id: str, texts: Sequence[str], customer_visible: bool) -> None:
+        """Add these notes of one visibility, in order, unless an earlier attempt of the same call added
+        them: the order's latest notes of that visibility are then the first of them, in the same
+        order, and only the rest are added (one read of the notes)."""
         kind = "customer" if customer_visible else "internal"
         notes = self.rest.get(f"orders/{order_id}/notes", type=kind)
         same_kind = [n for n in notes or [] if isinstance(n, dict) and bool(n.get("customer_note")) is customer_visible]
-        latest = max(same_kind, key=lambda n: (n.get("date_created_gmt") or "", n.get("id") or 0), default=None)
-        if latest is not None and _same_text(str(latest.get("note", "")), text):
-            return
-        self.rest.post(f"orders/{order_id}/notes", {"note": text, "customer_note": customer_visible})
+        same_kind.sort(key=lambda n: (n.get("date_created_gmt") or "", n.get("id") or 0))
+        latest = [str(n.get("note", "")) for n in same_kind]
+        done = next((k for k in range(min(len(texts), len(latest)), 0, -1)
+                     if all(_same_text(a, b) for a, b in zip(latest[-k:], texts[:k], strict=True))), 0)
+        for text in texts[done:]:
+            self.rest.post(f"orders/{order_id}/notes", {"note": text, "customer_note": customer_visible})
 
     def _private(self, order_id: str, text: str) -> None:
         self._note_once(order_id, self.note_prefix + text, customer_visible=False)
@@ -166,15 +174,15 @@ class WooStoreClient:
             raise UserError(f"order {order_id} is {status}: there is no shipment to hold")
         return {} if status in NOT_OURS_TO_HOLD else {"status": "on-hold", meta.HOLD: status}
 
-    def _hold_note(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
+    def _hold_note(self, lines: Sequence[LineQuantity], reason: str) -> str:
         waiting = ", ".join(f"line {li.line_id} × {li.quantity}" for li in lines)
-        self._private(order_id, f"on hold for backorder ({waiting}): {reason}" if waiting else f"on hold: {reason}")
+        return self.note_prefix + (f"on hold for backorder ({waiting}): {reason}" if waiting else f"on hold: {reason}")
 
     def hold_fulfillment(self, order_id: str, lines: Sequence[LineQuantity], reason: str) -> None:
         hold = self._hold_of(order_id, self._order(order_id))
         if hold:
             self._put_order(order_id, **hold)
-        self._hold_note(order_id, lines, reason)
+        self._note_once(order_id, self._hold_note(lines, reason), customer_visible=False)
 
     def start_backorder(
         self, order_id: str, tags: Sequence[str], lines: Sequence[LineQuantity], reason: str, eta: date | None,
@@ -182,7 +190,8 @@ class WooStoreClient:
     ) -> None:
         """The start of an order's wait (`adapters.base.BackorderStarter`): the order read once and its
         tags, hold and date written in one update, where the parts apart read it three times and
-        write it up to three times; the notes as `hold_fulfillment` and `set_eta` write them."""
+        write it up to three times; the notes as `hold_fulfillment` and `set_eta` write them, and not
+        again when the start is made again, whichever visibility the date's note has."""
         adding = self._adding(order_id, tags)
         order = self._order(order_id)
         changes = self._hold_of(order_id, order)
@@ -192,9 +201,13 @@ class WooStoreClient:
         changes.update(self._eta_change(order, eta))
         if changes:
             self._put_order(order_id, **changes)
-        self._hold_note(order_id, lines, reason)
+        # The hold's private note, then the date's: read once per visibility, and what an earlier attempt
+        # of this start already added is not added again.
+        notes = [(self._hold_note(lines, reason), False)]
         if note.strip():
-            self._note_once(order_id, note, customer_visible=self.eta_note_to_customer)
+            notes.append((note, self.eta_note_to_customer))
+        for visible in dict.fromkeys(v for _, v in notes):
+            self._notes_once(order_id, [text for text, v in notes if v is visible], visible)
 
     def release_fulfillment(self, order_id: str) -> None:
         order = self._order(order_id)

@@ -143,6 +143,22 @@ def test_the_start_of_a_wait_leaves_an_order_not_ours_to_move_and_refuses_a_fini
     assert len(store.writes()) == writes
 
 
+def test_the_start_made_again_adds_no_note_twice_when_both_notes_are_private(store):
+    """The hold's note and a private date note are the order's two latest private notes after a start:
+    made again (a retry), the start adds neither; after a crash between the two, only the second."""
+    client = WooStoreClient(SHOP, WooRest(store.url, store.key, store.secret), eta_note_to_customer=False)
+    lines = [LineQuantity("316", 1)]
+    hold = "Backorder Connector: on hold for backorder (line 316 × 1): waiting"
+    client.hold_fulfillment("727", lines, "waiting")  # as far as a first attempt got
+    client.start_backorder("727", ["backorder"], lines, "waiting", date(2026, 12, 1), "Ships by 1 Dec")
+    client.start_backorder("727", ["backorder"], lines, "waiting", date(2026, 12, 1), "Ships by 1 Dec")
+    assert [(n["note"], n["customer_note"]) for n in store.notes[727]] == [(hold, False), ("Ships by 1 Dec", False)]
+    client.release_fulfillment("727")  # the wait ends; a new one starts with the same words
+    client.start_backorder("727", ["backorder"], lines, "waiting", date(2026, 12, 1), "Ships by 1 Dec")
+    assert [n["note"] for n in store.notes[727]][-2:] == [hold, "Ships by 1 Dec"]
+    assert len(store.notes[727]) == 5
+
+
 # ---- notes and ETA ---------------------------------------------------------------------------------
 
 
