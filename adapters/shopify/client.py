@@ -300,10 +300,14 @@ class ShopifyStoreClient:
         self._write_eta(owner, order, eta, note)
 
     @staticmethod
-    def _eta_changes(order: Mapping[str, Any], eta: date | None, note: str) -> dict[str, Any]:
+    def _stored_eta(order: Mapping[str, Any]) -> str | None:
+        """Our ETA metafield's value on the order as just read (None when it has none)."""
+        return (order.get("metafield") or {}).get("value")
+
+    def _eta_changes(self, order: Mapping[str, Any], eta: date | None, note: str) -> dict[str, Any]:
         """What `orderUpdate` must change for this ETA and note on the order as just read (nothing
         when both are there already)."""
-        stored = (order.get("metafield") or {}).get("value")
+        stored = self._stored_eta(order)
         text = " ".join(note.split())
         current = order.get("note") or ""
         new = _note_with(current, ETA_NOTE_PREFIX, ETA_NOTE_PREFIX + text if text else None, replace=True)
@@ -317,7 +321,7 @@ class ShopifyStoreClient:
 
     def _write_eta(self, owner: str, order: Mapping[str, Any], eta: date | None, note: str) -> None:
         """`set_eta` on the order's note and ETA metafield as just read."""
-        if eta is None and (order.get("metafield") or {}).get("value") is not None:
+        if eta is None and self._stored_eta(order) is not None:
             self.gql.mutate("MetafieldsDelete", {"metafields": [
                 {"ownerId": owner, "namespace": NAMESPACE, "key": ETA_KEY}]}, "metafieldsDelete")
         changes = self._eta_changes(order, eta, note)
@@ -346,7 +350,7 @@ class ShopifyStoreClient:
             raise UserError(f"{self.shop}: order {order_id} not found")
         fulfillment_orders = self._fulfillment_orders(order_id, order)
         changes = self._eta_changes(order, eta, note)
-        deletes = eta is None and (order.get("metafield") or {}).get("value") is not None
+        deletes = eta is None and self._stored_eta(order) is not None
         if changes and not deletes and not any(self._our_holds(fo) for fo in fulfillment_orders):
             missing = self._target(lines)
             holds = self._holds_for(fulfillment_orders, missing, reason)

@@ -142,9 +142,12 @@ class WooStoreClient:
 
     # ---- tags -----------------------------------------------------------------------------
 
+    @staticmethod
+    def _tags_of(order: Mapping[str, Any]) -> tuple[str, ...]:
+        return meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS))
+
     def _set_tags(self, order_id: str, change) -> None:
-        order = self._order(order_id)
-        current = meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS))
+        current = self._tags_of(self._order(order_id))
         wanted = change(current)
         if wanted != current:
             self._put_order(order_id, **{meta.TAGS: ",".join(wanted)})
@@ -195,7 +198,7 @@ class WooStoreClient:
         adding = self._adding(order_id, tags)
         order = self._order(order_id)
         changes = self._hold_of(order_id, order)
-        current = meta.split_tags(meta.meta_value(order.get("meta_data"), meta.TAGS))
+        current = self._tags_of(order)
         if (wanted := adding(current)) != current:
             changes[meta.TAGS] = ",".join(wanted)
         changes.update(self._eta_change(order, eta))
