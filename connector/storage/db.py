@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import monotonic
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Select, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -16,6 +18,13 @@ from connector.storage.write_gate import WriteGate
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 7_305_117_001  # a PostgreSQL advisory lock key: one process migrates at a time
+# A pooled connection that sat unused this long is pinged before it is handed out (a server restart
+# or an idle timeout may have closed it meanwhile). One in steady use is not: a ping on every
+# checkout doubled the round trips of a one-statement transaction (a webhook stored, an action
+# recorded done). A connection that dies while in steady use fails one unit of work, as a database
+# outage does (a webhook answered 500 is sent again by the store; a worker's work stays stored for
+# its next pass), and SQLAlchemy then replaces every pooled connection older than that failure.
+PING_WHEN_IDLE_SECONDS = 2.0
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -25,6 +34,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _note_idle(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    record.info["idle_since"] = monotonic()
+
+
+def _ping_if_idle(engine: Engine):  # type: ignore[no-untyped-def]
+    def checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or monotonic() - idle_since < PING_WHEN_IDLE_SECONDS:
+            return  # just opened, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool drops it and connects afresh
+            raise DisconnectionError(f"a pooled connection idle since {idle_since:.0f} is gone: {exc}") from exc
+
+    return checkout
 
 
 def _begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -44,8 +70,11 @@ class Database:
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
                 kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(url, **kwargs)
+        if not self.is_sqlite:
+            event.listen(self.engine.pool, "checkin", _note_idle)
+            event.listen(self.engine.pool, "checkout", _ping_if_idle(self.engine))
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # SQLite: a unit of work takes the write lock at BEGIN, so concurrent writers queue instead of
