@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.engine import make_url
+
 from adapters.base import PlatformAdapter, StoreClient
-from adapters.registry import build_registry
+from adapters.registry import ADAPTER_MODULES, build_registry
 from connector.config import Config
 from connector.dispatch.outbox import MailFn, Outbox
 from connector.domain.model import Platform
@@ -90,6 +93,20 @@ class Services:
         settled = self.inbox.evaluate_settled()
         drained = self.outbox.drain()
         return processed.done + processed.dead + settled, drained.done + drained.failed + drained.dead
+
+
+def preload_modules(database_url: str) -> None:
+    """Import what every unit of work needs but is otherwise imported on first use: the database
+    driver and the platform adapters. A Celery worker calls this in its main process before its
+    pool forks, so each forked process shares the imported modules and its first task, in a sale
+    the first of thousands, starts warm instead of importing them. Opens no connection."""
+    make_url(database_url).get_dialect().import_dbapi()
+    for module_name in ADAPTER_MODULES.values():
+        try:
+            importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
 
 
 def build_services(

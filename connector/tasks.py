@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery.signals import worker_init
 from dotenv import load_dotenv
 
 from connector import sweeps
-from connector.bootstrap import Services, build_services
+from connector.bootstrap import Services, build_services, preload_modules
 from connector.celery_app import TASK_NAMES, app, configure
 from connector.config import load_config
 from connector.storage import leases
@@ -59,6 +60,17 @@ def services() -> Services:
             load_dotenv()
             _services = build_services(load_config())
         return _services
+
+
+@worker_init.connect
+def _preload(**_kwargs: Any) -> None:
+    """The worker's main process, before its pool forks: import what every task needs (see
+    `preload_modules`). A failure here is logged, not raised: the first task imports it anyway."""
+    load_dotenv()
+    try:
+        preload_modules(load_config().database_url)
+    except Exception:  # noqa: BLE001 - a warm start is an optimisation; the task reports real errors
+        log.warning("could not preload the worker's modules; each process imports them on first use", exc_info=True)
 
 
 @contextmanager
