@@ -40,7 +40,7 @@ from connector.storage.chunks import chunks
 from connector.storage.db import Database
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval, take_claims
 from connector.storage.storefront_rows import current_values
-from connector.storage.tables import ActionRow, ShopRow
+from connector.storage.tables import ActionRow, ShopRow, status_literal
 from connector.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -136,11 +136,13 @@ class _ClaimStatements:
             earlier.order_id == ActionRow.order_id,
             earlier.id < ActionRow.id,
             earlier.kind != str(Kind.EMAIL),
-            or_(earlier.status == "pending", and_(earlier.status == "running", earlier.lease_until > now)),
+            # statuses written into the SQL: the open actions' index by order (`ix_actions_open_by_order`)
+            or_(earlier.status == status_literal("pending"),
+                and_(earlier.status == status_literal("running"), earlier.lease_until > now)),
         )
-        due = or_(
-            and_(ActionRow.status == "pending", ActionRow.next_attempt_at <= now),
-            and_(ActionRow.status == "running", ActionRow.lease_until <= now),  # its worker died
+        due = or_(  # statuses written into the SQL: the scan takes the open actions' index (`OPEN_ACTION`)
+            and_(ActionRow.status == status_literal("pending"), ActionRow.next_attempt_at <= now),
+            and_(ActionRow.status == status_literal("running"), ActionRow.lease_until <= now),  # its worker died
         )
         active_shops = select(ShopRow.id).where(ShopRow.status == "active")
 
