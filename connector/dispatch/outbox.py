@@ -414,7 +414,7 @@ class Outbox:
             self._lapsed(row, result)
 
     def _record_done(self, row: ActionRow) -> int:
-        with self.db.transaction(background=True) as connection:
+        with self.db.single_statement(background=True) as connection:  # one fenced UPDATE: atomic alone
             return connection.execute(
                 _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": self.clock()}
             ).rowcount

@@ -148,7 +148,7 @@ class Inbox:
     def store(self, delivery: Delivery) -> bool:
         """Keep a verified delivery. Returns False when it is a duplicate.
 
-        A plain INSERT in a short foreground transaction: this runs while the store waits for our answer."""
+        One plain INSERT, committed by itself: this runs while the store waits for our answer."""
         values = {
             "platform": str(delivery.platform),
             "shop_domain": delivery.shop,
@@ -163,7 +163,7 @@ class Inbox:
         if self._group is not None:
             return self._group.insert(values)
         try:
-            with self.db.transaction() as connection:
+            with self.db.single_statement() as connection:
                 connection.execute(_INSERT_DELIVERY, values)
         except IntegrityError:
             return False

@@ -31,13 +31,14 @@ def test_concurrent_stores_keep_every_delivery_once(services) -> None:  # type: 
 def test_a_failed_commit_reaches_every_waiting_request(services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The request whose delivery could not be stored gets the error (the store retries it) and the
     next one is stored. On SQLite the group-commit writer thread must survive the failure; PostgreSQL
-    has no writer thread (each request inserts in its own transaction), and must behave the same."""
+    has no writer thread (each request inserts by itself, in autocommit), and must behave the same."""
     group = services.inbox._group
 
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services.db, "transaction", broken)
+    monkeypatch.setattr(services.db, "transaction", broken)  # SQLite: the group's writer thread
+    monkeypatch.setattr(services.db, "single_statement", broken)  # PostgreSQL: each request's own INSERT
     with pytest.raises(RuntimeError, match="disk full"):
         if group is not None:
             group.insert({"platform": "sandbox"})

@@ -19,11 +19,12 @@ from tests.integration.test_outbox_waves import waiting_orders
 
 
 class Blinking:
-    """`db.transaction` failing like a restarting PostgreSQL the first `times` times."""
+    """`db.single_statement` (how the outbox records an outcome) failing like a restarting
+    PostgreSQL the first `times` times."""
 
     def __init__(self, db, times: int) -> None:  # type: ignore[no-untyped-def]
         self.db, self.times, self.failed = db, times, 0
-        self.real = db.transaction
+        self.real = db.single_statement
 
     def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.failed < self.times:
@@ -37,7 +38,7 @@ def test_a_done_action_is_recorded_through_a_database_blink_and_not_made_again( 
     waiting_orders(sandbox, services, clock, 1)
     sandbox.store.calls.clear()
     blink = Blinking(services.db, times=3)
-    monkeypatch.setattr(services.db, "transaction", blink)
+    monkeypatch.setattr(services.db, "single_statement", blink)
     outbox = Outbox(services.db, services.client_for, services.outbox.send_mail, clock=clock)
 
     result = outbox.drain(limit=50)
@@ -57,7 +58,7 @@ def test_a_database_down_for_longer_than_the_claim_gives_the_action_back(  # typ
     """Past the claim's patience the record is given up (the claim lapses and the action runs again,
     the at-least-once that idempotent store calls are made for), not waited on forever."""
     waiting_orders(sandbox, services, clock, 1)
-    monkeypatch.setattr(services.db, "transaction", Blinking(services.db, times=10_000))
+    monkeypatch.setattr(services.db, "single_statement", Blinking(services.db, times=10_000))
     outbox = Outbox(services.db, services.client_for, services.outbox.send_mail, clock=clock,
                     record_patience=0.2)
     with pytest.raises(OperationalError):

@@ -1,4 +1,5 @@
-"""Pooled PostgreSQL connections: pinged only after sitting idle, replaced when the server closed them.
+"""Pooled PostgreSQL connections: pinged only after sitting idle, replaced when the server closed them;
+one-statement writes in autocommit.
 
 A ping on every checkout cost a round trip per one-statement transaction; these tests hold the
 trade: a connection in steady use goes out unpinged, one idle past `PING_WHEN_IDLE_SECONDS` is
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from connector.storage import db as db_module
@@ -84,3 +85,30 @@ def test_a_connection_closed_in_steady_use_fails_one_unit_of_work_then_the_pool_
     with pytest.raises(OperationalError), database.transaction() as connection:
         connection.execute(text("SELECT 1"))
     assert backend_pid(database) != first
+
+
+def test_a_single_statement_commits_by_itself_and_the_pool_stays_transactional(database: Database) -> None:
+    """`single_statement`: autocommit on PostgreSQL (no BEGIN, no COMMIT round trips), and the
+    connection goes back to the pool transactional for the next unit of work."""
+    with database.transaction() as connection:
+        connection.execute(text("CREATE TABLE noted (n integer)"))
+    first = backend_pid(database)
+    with database.single_statement() as connection:
+        connection.execute(text("INSERT INTO noted VALUES (1)"))
+        raw = connection.connection.dbapi_connection
+        assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # committed already
+        with database.transaction() as other:  # another pooled connection sees it before the block ends
+            assert other.execute(text("SELECT count(*) FROM noted")).scalar_one() == 1
+    with database.transaction() as one, database.transaction() as two:  # both pooled connections
+        assert {pid(one), pid(two)} >= {first}
+        for connection in (one, two):
+            connection.execute(text("INSERT INTO noted VALUES (2)"))
+            raw = connection.connection.dbapi_connection
+            assert raw.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            connection.rollback()
+    with database.transaction() as connection:
+        assert connection.execute(text("SELECT count(*) FROM noted")).scalar_one() == 1
+
+
+def pid(connection: Connection) -> int:
+    return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
