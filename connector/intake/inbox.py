@@ -55,7 +55,7 @@ MAX_ATTEMPTS = 8
 INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
 _INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
 COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
-BATCH = 250  # one shop's deliveries applied in one transaction and evaluated once (see `process_batch`)
+BATCH = 1000  # one shop's deliveries applied in one transaction and evaluated once (see `process_batch`)
 
 
 def _unfinished(now: datetime) -> Any:
