@@ -57,12 +57,12 @@ class Sample:
     t: float  # seconds since the burst started
     inbox: int  # deliveries not yet processed
     outbox: int  # actions not yet done
-    stored: int  # deliveries stored so far
 
 
 @dataclass
 class Sampler:
-    """Every `every` seconds: the inbox and outbox backlog and the deliveries stored."""
+    """Every `every` seconds: the inbox and outbox backlog (counted over the open rows' partial
+    indexes, so sampling costs the database under test next to nothing)."""
 
     dsn: str
     started: float
@@ -84,8 +84,7 @@ class Sampler:
             while not self._stop.is_set():
                 row = conn.execute(
                     "SELECT (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'processing')),"
-                    " (SELECT count(*) FROM actions WHERE status IN ('pending', 'running')),"
-                    " (SELECT count(*) FROM deliveries)").fetchone()
+                    " (SELECT count(*) FROM actions WHERE status IN ('pending', 'running'))").fetchone()
                 self.samples.append(Sample(time.monotonic() - self.started, *row))
                 self._stop.wait(self.every)
 
