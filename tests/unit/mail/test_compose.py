@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
@@ -87,3 +89,22 @@ def test_extra_headers_and_bad_from() -> None:
     assert msg["X-Campaign"] == "none"
     with pytest.raises(ValueError, match="MAIL_FROM"):
         _reparse(default_from="")
+
+
+def test_the_header_classes_made_once_give_the_librarys_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`MESSAGE_POLICY` makes each header's class once (the library made one per header); the
+    message is byte for byte what the library's own SMTP policy makes, non-ASCII names included."""
+    compose_module = importlib.import_module("connector.mail.compose")
+    spec = sample_spec(recipient_name="Zoë Ångström-Łukasiewicz", to="zoe@example.com")
+    args = {"idempotency_key": "shop1:order5:g1:email:confirmation", "default_from": "Café <mail@connector.example>"}
+    ours = [compose(spec, sent_at=SENT, **args) for _ in range(2)]  # type: ignore[arg-type]
+    assert type(ours[0]["Subject"]) is type(ours[1]["Subject"])
+    assert type(ours[0]["To"]) is type(ours[1]["To"])
+    monkeypatch.setattr(compose_module, "MESSAGE_POLICY", policy.SMTP)
+    stock = compose(spec, sent_at=SENT, **args)  # type: ignore[arg-type]
+    assert type(stock["Subject"]) is not type(ours[0]["Subject"])
+    def flat(message: EmailMessage) -> bytes:  # the multipart boundary is random: named alike
+        return message.as_bytes().replace(message.get_boundary().encode(), b"BOUNDARY")
+
+    assert flat(ours[0]) == flat(stock)
+    assert "Zoë Ångström-Łukasiewicz" in str(BytesParser(policy=policy.default).parsebytes(ours[0].as_bytes())["To"])
