@@ -48,7 +48,8 @@ def _ping_if_idle(engine: Engine):  # type: ignore[no-untyped-def]
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # noqa: BLE001 - any failure: the pool drops it and connects afresh
-            raise DisconnectionError(f"a pooled connection idle since {idle_since:.0f} is gone: {exc}") from exc
+            idle = monotonic() - idle_since
+            raise DisconnectionError(f"a pooled connection idle for {idle:.0f} s is gone: {exc}") from exc
 
     return checkout
 
