@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from adapters.base import PlatformAdapter, StoreClient
-from adapters.registry import ADAPTER_MODULES, build_registry
+from adapters.registry import build_registry, installed_adapters
 from connector.config import Config
 from connector.dispatch.outbox import MailFn, Outbox
 from connector.domain.model import Platform
@@ -101,12 +100,7 @@ def preload_modules(database_url: str) -> None:
     pool forks, so each forked process shares the imported modules and its first task, in a sale
     the first of thousands, starts warm instead of importing them. Opens no connection."""
     make_url(database_url).get_dialect().import_dbapi()
-    for module_name in ADAPTER_MODULES.values():
-        try:
-            importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+    installed_adapters()
 
 
 def build_services(
