@@ -73,15 +73,15 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(url, **kwargs)
-        if not self.is_sqlite:
-            event.listen(self.engine.pool, "checkin", _note_idle)
-            event.listen(self.engine.pool, "checkout", _ping_if_idle(self.engine))
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # SQLite: a unit of work takes the write lock at BEGIN, so concurrent writers queue instead of
             # failing to upgrade a read lock; a read-only one begins deferred and, in WAL mode, waits on nobody.
             event.listen(self.engine, "begin", _begin)
             event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+        else:
+            event.listen(self.engine.pool, "checkin", _note_idle)
+            event.listen(self.engine.pool, "checkout", _ping_if_idle(self.engine))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
         self._autocommit = None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
