@@ -48,7 +48,7 @@ from connector.bootstrap import build_services  # noqa: E402
 from connector.config import load_config  # noqa: E402
 from connector.domain.model import Platform  # noqa: E402
 from tests.e2e.test_scale_out import service_env  # noqa: E402
-from tests.services import free_port, start_postgres, start_redis  # noqa: E402
+from tests.services import free_port, libpq_dsn, start_postgres, start_redis  # noqa: E402
 from tests.shopify_store_server import ShopifyStoreServer  # noqa: E402
 from tests.smtp_server import HOST, _Handler  # noqa: E402
 
@@ -317,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
     processes: Processes | None = None
     try:
         database_url = pg.create_database()
-        dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+        dsn = libpq_dsn(database_url)
         env = {**os.environ, "PYTHONPATH": str(ROOT), **service_env(
             tmp, database_url, CELERY_BROKER_URL=redis.url, MAIL_URL=f"smtp://{HOST}:{mail_port}",
             SHOPIFY_API_KEY="flash-sale-key", SHOPIFY_API_SECRET=APP_SECRET, SANDBOX_ENABLED="0",

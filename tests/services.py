@@ -114,6 +114,11 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def libpq_dsn(url: str) -> str:
+    """A database's SQLAlchemy URL (`PostgresServer.url`) as psycopg connects to it directly."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def _memory_folder(needed: int = 1 << 30) -> str | None:
     """A RAM-backed folder when there is one with room: a throw-away cluster is made and deleted
     (thousands of files per database) much faster there. None: the usual temporary folder."""

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql
 from connector.dispatch.outbox import _ClaimStatements as ActionClaims
 from connector.intake.inbox import _ClaimStatements as DeliveryClaims
 from connector.storage.db import Database
+from tests.services import libpq_dsn
 
 DONE = 20_000  # orders whose webhook and actions are long done
 OPEN = 2_000  # orders still waiting: their deliveries pending, their actions pending
@@ -66,7 +67,7 @@ def _actions(first: int, last: int, open_from: int) -> Iterator[tuple[Any, ...]]
 def sale(postgres_url: str) -> Iterator[Sale]:
     db = Database(postgres_url)
     db.migrate()
-    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dsn = libpq_dsn(postgres_url)
     deliveries = "id, platform, shop_domain, topic, event_id, headers, body, status, attempts, received_at, lease_until"
     actions = ("id, shop_id, order_id, kind, idempotency_key, payload, status, attempts, next_attempt_at, created_at,"
                " waits_for_store, lease_until")

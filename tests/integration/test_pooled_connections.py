@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from connector.storage import db as db_module
 from connector.storage.db import Database
+from tests.services import libpq_dsn
 
 
 @pytest.fixture
@@ -49,8 +50,7 @@ def backend_pid(database: Database) -> int:
 
 def terminate(url: str, pid: int) -> None:
     """Close a backend from the server's side, as a restart or an idle timeout does."""
-    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
 
 
