@@ -4,7 +4,7 @@
 - `serialize`: specs to JSON and back, for the outbox; `payload`: the outbox's ``send_mail``.
 - `render`:   templates/email/<kind>.txt|.html, translated (Babel catalogues in translations/)
               and formatted in the recipient's locale and the shop's time zone.
-- `compose`:  a multipart/alternative `EmailMessage` with a Message-ID derived from the idempotency key.
+- `compose`:  a multipart/alternative message with a Message-ID derived from the idempotency key.
 - `send`:     SMTP or file-outbox senders chosen by ``MAIL_URL``; `MailTemporaryError` (retry) vs
               `MailPermanentError` (dead-letter). Senders never retry.
 - `links`:    signed, expiring refund-offer tokens.

@@ -5,17 +5,33 @@ quoted-printable so any SMTP server takes them. Its ``Message-ID`` is derived fr
 outbox's idempotency key, so a retried send carries the same id as the first attempt: a
 recipient's mail system (and a person reading the headers) can recognise the duplicate if an
 attempt that looked failed had in fact been delivered.
+
+The message is built with the library's classic MIME classes (`email.mime`, the ``compat32``
+policy), which keep each header as the text it is sent as; `EmailMessage` parses every header into
+an object and folds it back again when sent. Measured alone, building and sending one email took
+1.8 ms of CPU that way and 1.1 ms this way (issue 13: email was the largest cost of a flash sale's
+workers). Non-ASCII display names and subjects become RFC 2047 encoded words. An address that is
+not a plain ASCII ``local@domain`` (an international one, which needs SMTPUTF8, or one with a
+quoted local part) goes the `EmailMessage` way, which knows those.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email import policy
+from email import charset, policy
+from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import Compat32
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
 
 from connector.mail.messages import EmailMessageSpec
 from connector.mail.render import RenderedEmail, render
@@ -46,7 +62,30 @@ class _HeaderClasses(HeaderRegistry):
 
 # CRLF line ends, RFC 2047 headers: the library's SMTP policy, with the header classes made once.
 MESSAGE_POLICY = policy.SMTP.clone(header_factory=_HeaderClasses())
+
+
+class _ClassicPolicy(Compat32):
+    """The classic classes' policy (``compat32``), writing a header that fits on its line as it is.
+
+    ``compat32`` hands every header to a `Header` object to be folded, even one that needs no
+    folding (a third of sending an email); such a header comes out of it unchanged."""
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (isinstance(value, str) and value.isascii() and "\r" not in value and "\n" not in value
+                and len(name) + 2 + len(value) <= (self.max_line_length or sys.maxsize)):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+
+
+# ... with CRLF line ends, as SMTP wants them.
+CLASSIC_POLICY = _ClassicPolicy(linesep="\r\n")
 KIND_HEADER = "X-Backorder-Kind"
+
+_UTF8_QP = charset.Charset("utf-8")
+_UTF8_QP.body_encoding = charset.QP  # the library's default for UTF-8 bodies is base64
+# RFC 5322 dot-atom local part @ a host name: an address the classic classes can write as it is.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def _address(addr_spec: str, display_name: str | None = None) -> Address:
@@ -68,6 +107,35 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def _header_text(name: str, value: str) -> str | Header:
+    """Header `name`'s value as sent: as it is when ASCII, else RFC 2047 encoded words folded to
+    fit the line (line breaks, which could start a header of their own, become spaces)."""
+    value = " ".join(value.split())
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name)
+
+
+def _mailbox(name: str, addr_spec: str | None, display_name: str | None = None) -> str | Header | None:
+    """Header `name`'s ``Display Name <local@domain>``, the name quoted or encoded as it needs; None
+    when the classic classes cannot write it (an address that is not a plain ``local@domain`` of
+    ASCII)."""
+    if addr_spec is None or _PLAIN_ADDRESS.fullmatch(addr_spec.strip()) is None:
+        return None
+    display = " ".join((display_name or "").split())
+    if display.isascii():
+        return formataddr((display, addr_spec.strip()))
+    mailbox = Header(display, "utf-8", header_name=name)
+    mailbox.append(f"<{addr_spec.strip()}>", "us-ascii")
+    return mailbox
+
+
+def _text_part(text: str, subtype: str) -> MIMEText:
+    part = MIMEText(text, subtype, _UTF8_QP, policy=CLASSIC_POLICY)
+    del part["MIME-Version"]  # said once, at the top
+    return part
+
+
 def build_message(
     rendered: RenderedEmail,
     *,
@@ -79,7 +147,44 @@ def build_message(
     reply_to: str | None = None,
     headers: Mapping[str, str] | None = None,
     sent_at: datetime | None = None,
+) -> Message:
+    """The message of one rendered email (see the module's note on the classes it is built with)."""
+    mailboxes = {"From": _mailbox("From", from_address, from_name), "To": _mailbox("To", to, to_name)}
+    if reply_to:
+        mailboxes["Reply-To"] = _mailbox("Reply-To", reply_to)
+    if None in mailboxes.values():
+        return _build_with_email_message(
+            rendered, to=to, from_address=from_address, idempotency_key=idempotency_key, to_name=to_name,
+            from_name=from_name, reply_to=reply_to, headers=headers, sent_at=sent_at)
+    # "=_" never occurs in quoted-printable text, so the boundary needs no search through the parts
+    msg = MIMEMultipart("alternative", boundary="=_" + secrets.token_hex(16), policy=CLASSIC_POLICY)
+    msg["Subject"] = _header_text("Subject", rendered.subject)
+    for name, mailbox in mailboxes.items():
+        msg[name] = mailbox
+    msg["Date"] = format_datetime(sent_at or datetime.now(UTC))
+    msg["Message-ID"] = message_id_for(idempotency_key, from_address.strip().rpartition("@")[2])
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
+    msg["Content-Language"] = rendered.locale.replace("_", "-")
+    for name, value in (headers or {}).items():
+        msg[name] = _header_text(name, value)
+    msg.attach(_text_part(rendered.text, "plain"))
+    msg.attach(_text_part(rendered.html, "html"))
+    return msg
+
+
+def _build_with_email_message(
+    rendered: RenderedEmail,
+    *,
+    to: str,
+    from_address: str,
+    idempotency_key: str,
+    to_name: str | None,
+    from_name: str | None,
+    reply_to: str | None,
+    headers: Mapping[str, str] | None,
+    sent_at: datetime | None,
 ) -> EmailMessage:
+    """`build_message` with `EmailMessage`, for the addresses the classic classes cannot write."""
     sender = _address(from_address, from_name)
     msg = EmailMessage(policy=MESSAGE_POLICY)
     msg["Subject"] = rendered.subject
@@ -106,7 +211,7 @@ def compose(
     default_from: str,
     shop_locale: str | None = None,
     sent_at: datetime | None = None,
-) -> EmailMessage:
+) -> Message:
     """Render `spec` and build its message.
 
     The From address is the shop's ``sender_email`` when set (only set it when the shop's

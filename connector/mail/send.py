@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -78,7 +78,7 @@ class SendResult:
 
 
 class MailSender(Protocol):
-    def send(self, message: EmailMessage) -> SendResult:
+    def send(self, message: Message) -> SendResult:
         """Deliver `message` once; raise `MailTemporaryError` or `MailPermanentError` on failure."""
         ...
 
@@ -154,7 +154,7 @@ class SmtpSender:
             raise
         return smtp
 
-    def _send_on(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    def _send_on(self, smtp: smtplib.SMTP, message: Message) -> dict[str, tuple[int, bytes]]:
         """Send over `smtp`, closing it on any failure. Raises `_DroppedBeforeData` when the server had
         dropped the session before the DATA command (nothing of the message was sent)."""
         handed_over = False
@@ -180,7 +180,7 @@ class SmtpSender:
         finally:
             del smtp.data
 
-    def send(self, message: EmailMessage) -> SendResult:
+    def send(self, message: Message) -> SendResult:
         """Send `message` over this thread's session with the server, kept open between messages for
         `KEEP_SESSION_SECONDS`: a burst of emails costs one connection, TLS handshake and login, not
         one each. A kept session is used as it is (no NOOP round trip first); one the server dropped
@@ -282,7 +282,7 @@ class FileOutbox:
 
     directory: Path
 
-    def send(self, message: EmailMessage) -> SendResult:
+    def send(self, message: Message) -> SendResult:
         message_id = str(message.get("Message-ID", ""))
         if not message_id:
             raise MailPermanentError("the message has no Message-ID")
@@ -295,7 +295,7 @@ class FileOutbox:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".sending-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(message.as_bytes(policy=policy.SMTP))
+                    fh.write(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
