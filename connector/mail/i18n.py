@@ -34,8 +34,10 @@ DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 
 
+@lru_cache(maxsize=4)
 def available_languages(directory: Path = TRANSLATIONS_DIR) -> frozenset[str]:
-    """English plus every language that has a ``.po`` catalogue."""
+    """English plus every language that has a ``.po`` catalogue (looked for once per process, as
+    `load_translations` loads each catalogue once: a new language needs a restart either way)."""
     found = {SOURCE_LANGUAGE}
     if directory.is_dir():
         for child in directory.iterdir():
@@ -44,8 +46,9 @@ def available_languages(directory: Path = TRANSLATIONS_DIR) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=512)
 def resolve_locale(tag: str | None, fallback: str | None = None) -> Locale:
-    """The locale to format and translate with.
+    """The locale to format and translate with (remembered per tag pair: every email resolves one).
 
     Accepts BCP 47 ("it-IT") or POSIX ("it_IT") tags. The region is kept for formatting
     (en-GB dates read "30 November 2026"); the language must have a catalogue, otherwise
