@@ -45,12 +45,15 @@ def test_nightly_plan_benchmark_quick_run_plans_every_sku() -> None:
 
 
 def test_flash_pipe_benchmark_quick_run_works_off_every_delivery() -> None:
-    """One shop's decision pipe alone, on a throw-away PostgreSQL (skipped with it, failing under CI)."""
+    """One shop's decision pipe alone, then the outbox it filled drained by one loop, on a throw-away
+    PostgreSQL (skipped with it, failing under CI)."""
     from tests.services import need, postgres_bin
 
     bin_dir = postgres_bin()
     need(bin_dir is not None and (bin_dir / "postgres").exists(), "PostgreSQL is not installed")
     out = run_benchmark("flash_pipe.py", timeout=300)
     assert "| 1,000 | 2,199 |" in out and "0 dead, 1,000 orders recorded |" in out
+    outbox = [line for line in out.splitlines() if line.startswith("| 1,000 |") and "emails" in line]
+    assert len(outbox) == 1 and outbox[0].endswith("| 0 not done |"), out  # the outbox drained by one loop
     assert "FLASH PIPE CHECKS: PASSED" in out
 
