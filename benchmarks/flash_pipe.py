@@ -13,7 +13,7 @@ orders a second, the loop's CPU and PostgreSQL's per order. Checked (exit 1): ev
 none dead-lettered, every order recorded.
 
 Then, for the first size, the outbox those decisions filled is drained by one loop as one worker
-process drains it (passes of `OUTBOX_PASS`): each waiting order's store action (two Admin GraphQL
+process drains it (passes of `DRAIN_BATCH`): each waiting order's store action (two Admin GraphQL
 calls to the fake shop of tests/shopify_store_server.py, on loopback in this process) and its email
 (to an aiosmtpd sink in a process of its own). Measured: the loop's own CPU (its thread's) per
 action and per waiting order, the capacity of one worker core for a sale's actions. Checked: every
