@@ -1,7 +1,8 @@
 """One shop's decision pipe alone (issue 13's capacity model): how many orders a second one shop's
-decisions keep up with when nothing else shares the machine.
+decisions keep up with when nothing else shares the machine, and what one worker process's outbox
+costs per waiting order.
 
-    python benchmarks/flash_pipe.py            # the flash sale's 20,000 orders, and 4,000 for comparison
+    python benchmarks/flash_pipe.py            # 4,000 orders (and their outbox), then the sale's 20,000
     python benchmarks/flash_pipe.py --quick    # 1,000 orders: the smoke run tests/e2e/test_benchmarks.py does
 
 A shop's deliveries are applied and decided in arrival order under the shop's row lock, one batch
