@@ -116,18 +116,33 @@ def _header_text(name: str, value: str) -> str | Header:
     return Header(value, "utf-8", header_name=name)
 
 
-def _mailbox(name: str, addr_spec: str | None, display_name: str | None = None) -> str | Header | None:
+def _mailbox(name: str, addr_spec: str, display_name: str | None = None) -> str | Header | None:
     """Header `name`'s ``Display Name <local@domain>``, the name quoted or encoded as it needs; None
     when the classic classes cannot write it (an address that is not a plain ``local@domain`` of
     ASCII)."""
-    if addr_spec is None or _PLAIN_ADDRESS.fullmatch(addr_spec.strip()) is None:
+    address = addr_spec.strip()
+    if _PLAIN_ADDRESS.fullmatch(address) is None:
         return None
     display = " ".join((display_name or "").split())
     if display.isascii():
-        return formataddr((display, addr_spec.strip()))
+        return formataddr((display, address))
     mailbox = Header(display, "utf-8", header_name=name)
-    mailbox.append(f"<{addr_spec.strip()}>", "us-ascii")
+    mailbox.append(f"<{address}>", "us-ascii")
     return mailbox
+
+
+def _headers_after_the_addresses(
+    rendered: RenderedEmail, *, sender_domain: str, idempotency_key: str, headers: Mapping[str, str] | None,
+    sent_at: datetime | None,
+) -> list[tuple[str, str]]:
+    """The headers both ways of building a message write after the subject and the addresses."""
+    return [
+        ("Date", format_datetime(sent_at or datetime.now(UTC))),
+        ("Message-ID", message_id_for(idempotency_key, sender_domain)),
+        ("Auto-Submitted", "auto-generated"),  # RFC 3834: autoresponders must not answer
+        ("Content-Language", rendered.locale.replace("_", "-")),
+        *(headers or {}).items(),
+    ]
 
 
 def _text_part(text: str, subtype: str) -> MIMEText:
@@ -161,11 +176,9 @@ def build_message(
     msg["Subject"] = _header_text("Subject", rendered.subject)
     for name, mailbox in mailboxes.items():
         msg[name] = mailbox
-    msg["Date"] = format_datetime(sent_at or datetime.now(UTC))
-    msg["Message-ID"] = message_id_for(idempotency_key, from_address.strip().rpartition("@")[2])
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
-    msg["Content-Language"] = rendered.locale.replace("_", "-")
-    for name, value in (headers or {}).items():
+    for name, value in _headers_after_the_addresses(
+            rendered, sender_domain=from_address.strip().rpartition("@")[2], idempotency_key=idempotency_key,
+            headers=headers, sent_at=sent_at):
         msg[name] = _header_text(name, value)
     msg.attach(_text_part(rendered.text, "plain"))
     msg.attach(_text_part(rendered.html, "html"))
@@ -192,14 +205,12 @@ def _build_with_email_message(
     msg["To"] = _address(to, to_name)
     if reply_to:
         msg["Reply-To"] = _address(reply_to)
-    msg["Date"] = format_datetime(sent_at or datetime.now(UTC))
-    msg["Message-ID"] = message_id_for(idempotency_key, sender.domain or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     # after the body: set_content drops every Content-* header already present
-    msg["Content-Language"] = rendered.locale.replace("_", "-")
-    for name, value in (headers or {}).items():
+    for name, value in _headers_after_the_addresses(
+            rendered, sender_domain=sender.domain or "localhost", idempotency_key=idempotency_key,
+            headers=headers, sent_at=sent_at):
         msg[name] = value
     return msg
 

@@ -58,6 +58,8 @@ def status_literal(value: str) -> ColumnElement[str]:
     if not value.isidentifier():
         raise ValueError(f"not a status name: {value!r}")
     return literal_column(f"'{value}'")
+
+
 Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
