@@ -122,6 +122,10 @@ def correctness(workload: Workload, figures: dict) -> tuple[list[Check], dict[st
     promised_twice = sum(1 for n in state["promises"].values() if n != 1)
     checks.append(Check("each waiting line promised a date once", f"{promised_twice} lines with more",
                         promised_twice == 0))
+    executed, mismatches = figures["store_answers"]
+    checks.append(Check("the fake shop's fast answers as graphql-core's executor makes them (on a sample)",
+                        f"{executed:,} compared, {len(mismatches)} differ" + (f": {mismatches[0][:300]}" if mismatches
+                                                                               else ""), not mismatches))
     return checks, {"backordered": backordered_orders, "all": all_orders, "email_of": email_of}
 
 

@@ -386,7 +386,8 @@ def burst(rig: Rig, ports: list[int], workload: Workload, args: argparse.Namespa
             "cpu": {n: (cpu_burst[n] - cpu_before[n], cpu_after[n] - cpu_before[n]) for n in named},
             "pg": {k: pg_after.get(k, 0) - pg_before.get(k, 0) for k in pg_after},
             "db_bytes": pg_after["db_bytes"], "state": read_state(rig.dsn),
-            "store_calls": list(rig.store.calls), "mail": list(rig.mail.arrivals)}
+            "store_calls": list(rig.store.calls), "mail": list(rig.mail.arrivals),
+            "store_answers": (sum(rig.store.executed.values()), list(rig.store.mismatches))}
 
 
 def read_state(dsn: str) -> dict:

@@ -30,6 +30,7 @@ import responses
 from graphql import GraphQLSchema, build_client_schema, execute_sync, parse, validate
 from graphql.language import OperationDefinitionNode
 
+from tests.graphql_answers import Unfit, answer_of
 from tests.shared_files import REPO, shared_dir
 
 SCHEMA_FILE = "admin_2026-10.json.gz"
@@ -158,7 +159,18 @@ class ShopifyAdminMock:
         result = execute_sync(admin_schema(), document, root_value=answer, variable_values=variables,
                               operation_name=name)
         assert not result.errors, f"{name}: mock data or variables do not fit the schema: {result.errors}"
+        _same_answer_read_fast(name, document, answer, variables, result.data)
         return 200, {}, json.dumps({"data": result.data, "extensions": {"cost": ROOMY_COST}})
+
+
+def _same_answer_read_fast(name: str, document: Any, data: Any, variables: dict[str, Any], executed: Any) -> None:
+    """Every answer of the suite's Shopify tests is also read the fast way the benchmarks' fake shop
+    uses (`tests.graphql_answers`), which must give the executor's answer or decline (`Unfit`)."""
+    try:
+        fast = answer_of(admin_schema(), document, data, variables)
+    except Unfit:
+        return
+    assert fast == executed, f"{name}: the fast answer {fast!r} differs from the executor's {executed!r}"
 
 
 @cache
