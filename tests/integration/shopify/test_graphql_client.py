@@ -35,6 +35,27 @@ def test_sends_token_to_the_pinned_version(admin: ShopifyAdminMock, gql: GraphQL
     assert call.variables == VARS
 
 
+def test_each_call_is_its_own_request_from_one_prepared_once(admin: ShopifyAdminMock, gql: GraphQLClient) -> None:
+    """The request is prepared once per client and copied per call: each call still sends its own
+    body, length and JSON type, and the headers of the first are not changed by the second."""
+    admin.on("TagsAdd", TAGS_OK)
+    gql.mutate("TagsAdd", VARS, "tagsAdd")
+    gql.mutate("TagsAdd", {**VARS, "tags": ["backorder", "a much longer tag than the first call's"]}, "tagsAdd")
+    first, second = admin.calls
+    assert first.variables == VARS and second.variables["tags"][1].startswith("a much longer")
+    for call in (first, second):
+        assert call.headers["Content-Type"] == "application/json"
+        assert call.headers["X-Shopify-Access-Token"] == TOKEN
+    assert int(second.headers["Content-Length"]) > int(first.headers["Content-Length"])
+
+
+def test_variables_json_cannot_carry_are_refused_without_a_call(admin: ShopifyAdminMock, gql: GraphQLClient) -> None:
+    admin.on("TagsAdd", TAGS_OK)
+    with pytest.raises(StoreError, match="not JSON") as refused:
+        gql.mutate("TagsAdd", {**VARS, "weight": float("nan")}, "tagsAdd")
+    assert refused.value.retryable is False and admin.calls == []
+
+
 def test_429_is_retried_after_retry_after(admin: ShopifyAdminMock, gql: GraphQLClient, sleeps: list[float]) -> None:
     admin.on("TagsAdd", Raw(429, {"errors": "Throttled"}, {"Retry-After": "2.0"}), TAGS_OK)
     gql.mutate("TagsAdd", VARS, "tagsAdd")
