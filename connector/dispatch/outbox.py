@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, update
+from sqlalchemy import Integer, and_, bindparam, exists, false, func, or_, select, true, tuple_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -118,6 +118,17 @@ _RECORD_DONE = (
            _ACTIONS.c.attempts == bindparam("token"))
     .values(status="done", done_at=bindparam("finished", type_=_ACTIONS.c.done_at.type), lease_until=None,
             last_error=None)
+)
+
+
+# Several actions done, each while its claim is still the current one: the ids recorded come back.
+_RECORD_ALL_DONE = (
+    _ACTIONS.update()
+    .where(tuple_(_ACTIONS.c.id, _ACTIONS.c.attempts).in_(bindparam("ours", expanding=True)),
+           _ACTIONS.c.status == "running")
+    .values(status="done", done_at=bindparam("finished", type_=_ACTIONS.c.done_at.type), lease_until=None,
+            last_error=None)
+    .returning(_ACTIONS.c.id)
 )
 
 
@@ -372,12 +383,17 @@ class Outbox:
                 snapshot = dict(held)
             return self.renew(snapshot)
 
+        def settled(rows: Iterable[ActionRow]) -> None:
+            with self._held_lock:
+                for row in rows:
+                    held.pop(row.id, None)
+
         with Heartbeat(beat, heartbeat_interval(self.lease), name="outbox-heartbeat"):
             for wave in range(WAVES):
+                unrecorded: list[ActionRow] = []  # store actions done, recorded with the next record
                 for row in rows:
-                    self._execute(row, client_for, result)
-                    with self._held_lock:
-                        held.pop(row.id, None)
+                    settled(self._execute(row, client_for, result, unrecorded))
+                settled(self._record(unrecorded, result))  # before the next wave claims what follows them
                 orders = {row.order_id for row in rows if row.order_id is not None}
                 if not orders or wave == WAVES - 1:
                     break
@@ -388,36 +404,65 @@ class Outbox:
                     held.update((row.id, row.attempts) for row in rows)
         return result
 
-    def _execute(self, row: ActionRow, client_for: ClientFor, result: DrainResult) -> None:
-        """Run one claimed action and record its outcome (under its claim)."""
+    def _execute(self, row: ActionRow, client_for: ClientFor, result: DrainResult,
+                 unrecorded: list[ActionRow]) -> list[ActionRow]:
+        """Run one claimed action and record its outcome (under its claim). Returns the actions whose
+        outcomes are now recorded.
+
+        An email is recorded done at once: sent again after a crash, the customer reads it twice. A
+        store action done waits in `unrecorded` for the next record of its pass (the next email's,
+        or the wave's end) and goes in the same statement: made again after a crash in between, it
+        changes nothing, as every store call is idempotent (see the module's docstring). A waiting
+        order's start and email thus cost one write, not two."""
         try:
             self._run(row, client_for)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried or surfaced
             self._failed(row, exc, result)
-            return
+            return [row]
+        if row.kind != Kind.EMAIL:
+            unrecorded.append(row)
+            return []
+        rows = [*unrecorded, row]
+        unrecorded.clear()
+        return self._record(rows, result)
+
+    def _record(self, rows: list[ActionRow], result: DrainResult) -> list[ActionRow]:
+        """Record `rows` done, each under its claim, in one statement. Returns them."""
+        if not rows:
+            return []
         try:
-            recorded = self._record_done(row)
+            recorded = self._record_done(rows)
         except OperationalError:
-            # The effect happened and the database blinked before it was written down: retried, since
-            # giving up lets the claim lapse and the store call or the email be made a second time.
-            log.warning("action %s (%s): done, but the database could not record it; retrying", row.id, row.kind)
+            # The effects happened and the database blinked before they were written down: retried,
+            # since giving up lets the claims lapse and the store calls or the email be made again.
+            log.warning("actions %s: done, but the database could not record them; retrying",
+                        ", ".join(f"{row.id} ({row.kind})" for row in rows))
             recorded = Retrying(
                 retry=retry_if_exception_type(OperationalError),
                 stop=stop_after_delay(self.record_patience),
                 wait=wait_exponential(multiplier=0.05, max=1.0),
                 before_sleep=before_sleep_log(log, logging.WARNING),
                 reraise=True,
-            )(self._record_done, row)
-        if recorded:
-            result.done += 1
-        else:
-            self._lapsed(row, result)
+            )(self._record_done, rows)
+        for row in rows:
+            if row.id in recorded:
+                result.done += 1
+            else:
+                self._lapsed(row, result)
+        return rows
 
-    def _record_done(self, row: ActionRow) -> int:
-        with self.db.single_statement(background=True) as connection:  # one fenced UPDATE: atomic alone
-            return connection.execute(
-                _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": self.clock()}
-            ).rowcount
+    def _record_done(self, rows: list[ActionRow]) -> set[int]:
+        """The ids of `rows` recorded done: those whose claim was still current (one fenced UPDATE,
+        atomic alone)."""
+        finished = self.clock()
+        with self.db.single_statement(background=True) as connection:
+            if len(rows) == 1:
+                (row,) = rows
+                count = connection.execute(
+                    _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": finished}).rowcount
+                return {row.id} if count else set()
+            return set(connection.execute(_RECORD_ALL_DONE, {
+                "ours": [(row.id, row.attempts) for row in rows], "finished": finished}).scalars())
 
     def _lapsed(self, row: ActionRow, result: DrainResult) -> None:
         result.lapsed += 1
