@@ -72,19 +72,24 @@ class RefundOffer:
             raise RefundTokenInvalid(f"the refund token's content is not a refund offer: {exc}") from exc
 
 
-def _serializer(secret: Secret, now: datetime | None) -> URLSafeTimedSerializer:
+class _StampedSigner(TimestampSigner):
+    """A `TimestampSigner` whose clock reads `stamp` when given: links signed and read as of a moment
+    (the service's clock, which tests and the sandbox move), one class for every moment."""
+
+    def __init__(self, *args: Any, stamp: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stamp = stamp
+
+    def get_timestamp(self) -> int:
+        return super().get_timestamp() if self.stamp is None else self.stamp
+
+
+def _serializer(secret: Secret, now: datetime | None, salt: str = SALT) -> URLSafeTimedSerializer:
     keys = [secret] if isinstance(secret, str | bytes) else list(secret)
     if not keys or not all(keys):
         raise ValueError("a non-empty secret is required to sign refund links")
-    if now is None:
-        return URLSafeTimedSerializer(keys, salt=SALT)
-    fixed = int(now.timestamp())
-
-    class _FixedClockSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return fixed
-
-    return URLSafeTimedSerializer(keys, salt=SALT, signer=_FixedClockSigner)
+    stamp = None if now is None else int(now.timestamp())
+    return URLSafeTimedSerializer(keys, salt=salt, signer=_StampedSigner, signer_kwargs={"stamp": stamp})
 
 
 def make_refund_token(secret: Secret, payload: RefundOffer, *, now: datetime | None = None) -> str:
@@ -133,8 +138,7 @@ class OrderPageClaim:
 
 
 def _order_serializer(secret: Secret, now: datetime | None) -> URLSafeTimedSerializer:
-    base = _serializer(secret, now)
-    return URLSafeTimedSerializer(base.secret_keys, salt=ORDER_SALT, signer=base.signer)
+    return _serializer(secret, now, ORDER_SALT)
 
 
 def make_order_token(secret: Secret, claim: OrderPageClaim, *, now: datetime | None = None) -> str:
