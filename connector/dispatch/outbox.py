@@ -109,20 +109,10 @@ def enqueue(
     return True
 
 
-# An action done, while its claim is still the current one (see `Outbox._ours`): Core, built once, as
-# it runs once for every store call and email.
+# Actions done, each while its claim is still the current one (see `Outbox._ours`): Core, built once,
+# as it runs for every email and the store actions before it. The ids recorded come back.
 _ACTIONS = ActionRow.__table__
 _RECORD_DONE = (
-    _ACTIONS.update()
-    .where(_ACTIONS.c.id == bindparam("action"), _ACTIONS.c.status == "running",
-           _ACTIONS.c.attempts == bindparam("token"))
-    .values(status="done", done_at=bindparam("finished", type_=_ACTIONS.c.done_at.type), lease_until=None,
-            last_error=None)
-)
-
-
-# Several actions done, each while its claim is still the current one: the ids recorded come back.
-_RECORD_ALL_DONE = (
     _ACTIONS.update()
     .where(tuple_(_ACTIONS.c.id, _ACTIONS.c.attempts).in_(bindparam("ours", expanding=True)),
            _ACTIONS.c.status == "running")
@@ -454,15 +444,9 @@ class Outbox:
     def _record_done(self, rows: list[ActionRow]) -> set[int]:
         """The ids of `rows` recorded done: those whose claim was still current (one fenced UPDATE,
         atomic alone)."""
-        finished = self.clock()
         with self.db.single_statement(background=True) as connection:
-            if len(rows) == 1:
-                (row,) = rows
-                count = connection.execute(
-                    _RECORD_DONE, {"action": row.id, "token": row.attempts, "finished": finished}).rowcount
-                return {row.id} if count else set()
-            return set(connection.execute(_RECORD_ALL_DONE, {
-                "ours": [(row.id, row.attempts) for row in rows], "finished": finished}).scalars())
+            return set(connection.execute(_RECORD_DONE, {
+                "ours": [(row.id, row.attempts) for row in rows], "finished": self.clock()}).scalars())
 
     def _lapsed(self, row: ActionRow, result: DrainResult) -> None:
         result.lapsed += 1
