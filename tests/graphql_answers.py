@@ -55,6 +55,15 @@ def answer_of(schema: GraphQLSchema, document: DocumentNode, data: Any, variable
     return _Reader(schema, fragments, variables).object(root, (operation.selection_set,), data)
 
 
+def answer_or_none(schema: GraphQLSchema, document: DocumentNode, data: Any,
+                   variables: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`answer_of`, or None where it declines (`Unfit`): the executor is then to answer."""
+    try:
+        return answer_of(schema, document, data, variables)
+    except Unfit:
+        return None
+
+
 class _Reader:
     def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
                  variables: Mapping[str, Any]) -> None:
