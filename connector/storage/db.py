@@ -14,6 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from connector.storage.key_prefetch import KeyPrefetch
 from connector.storage.write_gate import WriteGate
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -83,6 +84,8 @@ class Database:
             event.listen(self.engine.pool, "checkin", _note_idle)
             event.listen(self.engine.pool, "checkout", _ping_if_idle(self.engine))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if not self.is_sqlite:  # SQLite's driver has no placeholders to convert; its INSERT ... RETURNING stays
+            KeyPrefetch().install(self._sessions)
         self._reads = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
         self._autocommit = None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._gate = WriteGate() if self.is_sqlite else None

@@ -66,6 +66,11 @@ Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEG
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    # Nothing to read back after an INSERT: every server default here is the migration's backfill of a
+    # column that also has its value given by us (`default=`). Left to "auto", SQLAlchemy would add
+    # RETURNING for them and so insert a flush's new rows as one multi-row statement even when their
+    # keys are known (storage/key_prefetch.py), instead of one short statement executed for each.
+    __mapper_args__ = {"eager_defaults": False}
 
 
 class ShopRow(Base):
