@@ -21,6 +21,7 @@ from connector.domain import engine
 from connector.shops.shop_days import shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import ShopRow, VariantRow
 
 _NEXT_LINE_KEY = -1
@@ -117,7 +118,7 @@ def load_quotes(
     if skus is not None:
         wanted = list(dict.fromkeys(skus))
         variants = {
-            v.sku: v for chunk in chunks(wanted) for v in session.scalars(query.where(VariantRow.sku.in_(chunk)))
+            v.sku: v for chunk in chunks(wanted) for v in session.scalars(query.where(one_of(VariantRow.sku, chunk)))
         }
     else:
         variants = {v.sku: v for v in session.scalars(query)}

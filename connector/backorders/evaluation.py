@@ -31,6 +31,7 @@ from connector.shops.directory import lock_shop
 from connector.shops.shop_days import shop_day, shop_today, shop_zone
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import (
     BackorderRow,
     OrderLineRow,
@@ -85,24 +86,24 @@ def load_supplies(
     for chunk in chunks(skus):
         for sku, total in session.execute(
             select(StockLevelRow.sku, func.sum(func.coalesce(StockLevelRow.held_available, StockLevelRow.available)))
-            .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+            .where(StockLevelRow.shop_id == shop_id, one_of(StockLevelRow.sku, chunk))
             .group_by(StockLevelRow.sku)
         ):
             available[sku] = int(total)
-        for po_line, po in session.execute(open_purchase_lines(shop_id).where(PurchaseOrderLineRow.sku.in_(chunk))):
+        for po_line, po in session.execute(open_purchase_lines(shop_id).where(one_of(PurchaseOrderLineRow.sku, chunk))):
             qty = po_line.quantity - po_line.received_quantity
             if qty > 0:
                 incoming[po_line.sku].append(engine.Incoming(po.expected_on, qty, f"po:{po.id}"))
         for sku, days in session.execute(
             select(VariantRow.sku, VariantRow.lead_time_days).where(
-                VariantRow.shop_id == shop_id, VariantRow.sku.in_(chunk), VariantRow.lead_time_days.is_not(None)
+                VariantRow.shop_id == shop_id, one_of(VariantRow.sku, chunk), VariantRow.lead_time_days.is_not(None)
             )
         ):
             override[sku] = days
         for off, sup in session.execute(
             select(SupplierOfferRow, SupplierRow)
             .join(SupplierRow, SupplierRow.id == SupplierOfferRow.supplier_id)
-            .where(SupplierOfferRow.shop_id == shop_id, SupplierOfferRow.sku.in_(chunk))
+            .where(SupplierOfferRow.shop_id == shop_id, one_of(SupplierOfferRow.sku, chunk))
             .order_by(SupplierOfferRow.primary.desc(), SupplierOfferRow.id)
         ):
             if off.sku not in offer:
@@ -139,7 +140,7 @@ def load_open_lines(session: Session, shop_id: int, skus: list[str], zone: ZoneI
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(reports, reports.c.sku == OrderLineRow.sku)
             .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
-            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+            .where(*open_line_conditions(shop_id), one_of(OrderLineRow.sku, chunk))
         )
         for line_id, order_id, sku, open_qty, placed_at, priority, committed, waiting_since, state in rows:
             waits = waiting_since is not None and state == BackorderState.WAITING
@@ -181,7 +182,7 @@ def evaluate(
     decided = list(
         session.scalars(
             select(OrderRow)
-            .where(OrderRow.id.in_(touched_orders))
+            .where(one_of(OrderRow.id, touched_orders))
             .order_by(OrderRow.id)
             .options(selectinload(OrderRow.lines))
         )
@@ -239,7 +240,7 @@ def record_backorders(
     ]
     existing: dict[int, BackorderRow] = {}
     for chunk in chunks(wanted):
-        for row in session.scalars(select(BackorderRow).where(BackorderRow.id.in_(chunk))):
+        for row in session.scalars(select(BackorderRow).where(one_of(BackorderRow.id, chunk))):
             existing[row.line_id] = row
     touched: set[int] = set()
     for alloc in allocations.values():
@@ -274,12 +275,12 @@ def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: 
     stored: dict[int, Any] = {}
     for chunk in chunks([sku for sku in skus if sku in queues.read_whole]):
         for values in session.execute(
-            select(*columns).where(BackorderRow.shop_id == shop_id, BackorderRow.sku.in_(chunk))
+            select(*columns).where(BackorderRow.shop_id == shop_id, one_of(BackorderRow.sku, chunk))
         ):
             stored[values.line_id] = values
     evaluated = set(skus)
     for chunk in chunks(queues.read_ids()):
-        for values in session.execute(select(*columns).where(BackorderRow.line_id.in_(chunk))):
+        for values in session.execute(select(*columns).where(one_of(BackorderRow.line_id, chunk))):
             if values.sku in evaluated:
                 stored[values.line_id] = values
     scoped = [sku for sku in skus if sku not in queues.read_whole]
@@ -290,7 +291,7 @@ def _stored_backorders(session: Session, shop_id: int, skus: list[str], queues: 
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .where(
                 BackorderRow.shop_id == shop_id,
-                BackorderRow.sku.in_(chunk),
+                one_of(BackorderRow.sku, chunk),
                 BackorderRow.state == BackorderState.WAITING,
                 ~and_(*open_line_conditions(shop_id), OrderLineRow.sku == BackorderRow.sku),
             )

@@ -29,6 +29,7 @@ from connector.domain import backorder_decision as decision
 from connector.domain.model import ActionKind, BackorderState
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import ActionRow, BackorderRow, OrderRow, ShopRow
 
 
@@ -48,7 +49,7 @@ def decide_all(
     ids = [order.id for order in orders]
     backorders: dict[int, list[BackorderRow]] = {order_id: [] for order_id in ids}
     for chunk in chunks(ids):
-        for row in session.scalars(_open_backorders(BackorderRow.order_id.in_(chunk))):
+        for row in session.scalars(_open_backorders(one_of(BackorderRow.order_id, chunk))):
             backorders[row.order_id].append(row)
     results = [decision.decide(_picture(shop, order, settings, now, backorders[order.id])) for order in orders]
     taken = existing_keys(

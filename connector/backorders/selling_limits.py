@@ -29,6 +29,7 @@ from connector.domain.selling_limit import Reason, SellingDecision, SellingPictu
 from connector.shops.shop_days import shop_today
 from connector.shops.shop_settings import ShopSettings
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import ActionRow, BackorderLimitRow, BackorderRow, SellingStopRow, ShopRow, VariantRow
 from connector.storage.types import as_utc
 
@@ -50,7 +51,7 @@ def _by_sku(session: Session, model, shop_id: int, skus: list[str] | None) -> di
     query = select(model).where(model.shop_id == shop_id)
     if skus is None:
         return {row.sku: row for row in session.scalars(query)}
-    return {row.sku: row for chunk in chunks(skus) for row in session.scalars(query.where(model.sku.in_(chunk)))}
+    return {row.sku: row for chunk in chunks(skus) for row in session.scalars(query.where(one_of(model.sku, chunk)))}
 
 
 def _waiting_units(session: Session, shop_id: int, skus: list[str]) -> dict[str, int]:
@@ -61,7 +62,7 @@ def _waiting_units(session: Session, shop_id: int, skus: list[str]) -> dict[str,
             .where(
                 BackorderRow.shop_id == shop_id,
                 BackorderRow.state == BackorderState.WAITING,
-                BackorderRow.sku.in_(chunk),
+                one_of(BackorderRow.sku, chunk),
             )
             .group_by(BackorderRow.sku)
         ):

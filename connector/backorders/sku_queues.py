@@ -44,6 +44,7 @@ from connector.domain import engine
 from connector.domain.model import BackorderState
 from connector.shops.shop_days import shop_day
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import BackorderRow, LineRouteRow, OrderLineRow, OrderRow, StockLevelRow
 
 OPEN_QUANTITY = OrderLineRow.quantity - OrderLineRow.fulfilled_quantity
@@ -104,7 +105,7 @@ def load_queues(
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
-            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+            .where(*open_line_conditions(shop_id), one_of(OrderLineRow.sku, chunk))
             .group_by(OrderLineRow.sku)
         ):
             stats[sku] = (count, int(total), int(held))
@@ -176,7 +177,7 @@ def queue_lengths(
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
-            .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+            .where(*open_line_conditions(shop_id), one_of(OrderLineRow.sku, chunk))
             .group_by(OrderLineRow.sku, OrderRow.priority, later)
         ):
             groups[sku].append((priority, bool(later_), int(total), int(held)))
@@ -206,7 +207,7 @@ def latest_reports(shop_id: int, chunk: list[str]) -> Any:
             func.max(StockLevelRow.updated_at).label("at"),
             func.max(StockLevelRow.held_at).label("held_at"),
         )
-        .where(StockLevelRow.shop_id == shop_id, StockLevelRow.sku.in_(chunk))
+        .where(StockLevelRow.shop_id == shop_id, one_of(StockLevelRow.sku, chunk))
         .group_by(StockLevelRow.sku)
         .subquery()
     )
@@ -269,7 +270,7 @@ def _ranked(shop_id: int, chunk: list[str], levels: Any, committed: ColumnElemen
         .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
         .outerjoin(levels, levels.c.sku == OrderLineRow.sku)
         .outerjoin(BackorderRow, BackorderRow.line_id == OrderLineRow.id)
-        .where(*open_line_conditions(shop_id), OrderLineRow.sku.in_(chunk))
+        .where(*open_line_conditions(shop_id), one_of(OrderLineRow.sku, chunk))
         .subquery()
     )
 

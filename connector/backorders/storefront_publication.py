@@ -26,6 +26,7 @@ from connector.backorders.storefront_values import storefront_value
 from connector.dispatch import outbox
 from connector.domain.model import ActionKind, StorefrontValue
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.storefront_rows import stored_rows
 from connector.storage.tables import ShopRow, StorefrontValueRow, VariantRow
 
@@ -115,6 +116,6 @@ def _variant_ids(session: Session, shop_id: int, skus: Sequence[str] | None) -> 
     wanted = list(dict.fromkeys(skus))
     found: dict[str, Ids] = {}
     for chunk in chunks(wanted):
-        for sku, p, v in session.execute(query.where(VariantRow.sku.in_(chunk))):
+        for sku, p, v in session.execute(query.where(one_of(VariantRow.sku, chunk))):
             found[sku] = (p, v)
     return found

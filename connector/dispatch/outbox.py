@@ -39,6 +39,7 @@ from connector.domain.model import ActionKind
 from connector.storage.chunks import chunks
 from connector.storage.db import Database
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval, take_claims
+from connector.storage.one_of import one_of
 from connector.storage.storefront_rows import current_values
 from connector.storage.tables import ActionRow, ShopRow, status_literal
 from connector.storage.types import utcnow
@@ -166,7 +167,7 @@ def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
     """Which of these idempotency keys are taken (one query per 500: one for a batch's actions)."""
     taken: set[str] = set()
     for chunk in chunks(sorted(set(keys))):
-        taken.update(session.scalars(select(ActionRow.idempotency_key).where(ActionRow.idempotency_key.in_(chunk))))
+        taken.update(session.scalars(select(ActionRow.idempotency_key).where(one_of(ActionRow.idempotency_key, chunk))))
     return taken
 
 

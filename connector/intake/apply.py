@@ -31,6 +31,7 @@ from connector.domain.model import (
 from connector.domain.safe_url import http_url
 from connector.intake import compliance
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import ActionRow, OrderLineRow, OrderRow, ShopRow, StockLevelRow, VariantRow
 from connector.storage.types import as_utc, utcnow
 
@@ -127,7 +128,7 @@ def _orders(
         for chunk in chunks(wanted):
             for row in session.scalars(
                 select(OrderRow)
-                .where(OrderRow.shop_id == shop_id, OrderRow.external_id.in_(chunk))
+                .where(OrderRow.shop_id == shop_id, one_of(OrderRow.external_id, chunk))
                 .options(selectinload(OrderRow.lines))
             ):
                 known[(shop_id, row.external_id)] = row

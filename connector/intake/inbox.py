@@ -44,6 +44,7 @@ from connector.shops.directory import find_row, lock_shop
 from connector.storage.db import Database
 from connector.storage.group_commit import GroupInsert
 from connector.storage.leases import CLAIM_LEASE, Heartbeat, heartbeat_interval, take_claims
+from connector.storage.one_of import one_of
 from connector.storage.tables import DeliveryRow, ShopRow, StockLevelRow, status_literal
 from connector.storage.types import as_utc, utcnow
 
@@ -255,7 +256,7 @@ class Inbox:
                 delivery_id: (platform, domain)
                 for delivery_id, platform, domain in s.execute(
                     select(DeliveryRow.id, DeliveryRow.platform, DeliveryRow.shop_domain).where(
-                        DeliveryRow.id.in_([delivery_id for delivery_id, _ in claims])
+                        one_of(DeliveryRow.id, [delivery_id for delivery_id, _ in claims])
                     )
                 )
             }
@@ -335,7 +336,7 @@ class Inbox:
 
     def _load_claimed(self, session: Session, ids: list[int]) -> list[DeliveryRow | None]:
         """The claimed deliveries, fresh from the database and locked (PostgreSQL), in the claims' order."""
-        query = select(DeliveryRow).where(DeliveryRow.id.in_(ids)).order_by(DeliveryRow.id)  # one lock order
+        query = select(DeliveryRow).where(one_of(DeliveryRow.id, ids)).order_by(DeliveryRow.id)  # one lock order
         query = query.execution_options(populate_existing=True)
         if not self.db.is_sqlite:
             query = query.with_for_update()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from connector.domain.planning.promotions import MAX_DAYS, Promotion
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import OrderLineRow, PromotionRow, ShopRow, StockLevelRow, VariantRow
 
 MAX_PER_SHOP = 500
@@ -69,7 +70,7 @@ def _unknown_skus(session: Session, shop_id: int, skus: list[str]) -> list[str]:
     known: set[str] = set()
     for chunk in chunks(skus):
         for table in (VariantRow, StockLevelRow, OrderLineRow):
-            known.update(session.scalars(select(table.sku).where(table.shop_id == shop_id, table.sku.in_(chunk))))
+            known.update(session.scalars(select(table.sku).where(table.shop_id == shop_id, one_of(table.sku, chunk))))
     return [s for s in skus if s not in known]
 
 

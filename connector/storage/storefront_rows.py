@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from connector.domain.model import StorefrontValue
 from connector.storage.chunks import chunks
+from connector.storage.one_of import one_of
 from connector.storage.tables import StorefrontValueRow
 
 
@@ -48,7 +49,7 @@ def stored_rows(session: Session, shop_id: int, skus: Iterable[str] | None) -> d
     wanted = list(dict.fromkeys(skus))
     found: dict[str, StorefrontValueRow] = {}
     for chunk in chunks(wanted):
-        for r in session.scalars(query.where(StorefrontValueRow.sku.in_(chunk))):
+        for r in session.scalars(query.where(one_of(StorefrontValueRow.sku, chunk))):
             found[r.sku] = r
     return found
 
