@@ -90,6 +90,7 @@ def _environment(language: str, templates_dir: Path = TEMPLATES_DIR) -> Environm
         undefined=StrictUndefined,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates ship with the code: no stat of each file for every email sent
     )
     env.policies["ext.i18n.trimmed"] = True  # babel.cfg extracts with trimmed = true to match
     env.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
