@@ -47,7 +47,7 @@ class KeyPrefetch:
 
     def __init__(self) -> None:
         self._keys: dict[Mapper[Any], tuple[str, str] | None] = {}
-        self._sequences: dict[tuple[str, str], str] = {}
+        self._sequences: dict[tuple[str, str], str | None] = {}
 
     def install(self, sessions: sessionmaker[Session]) -> None:
         event.listen(sessions, "before_flush", self.before_flush)
@@ -62,7 +62,8 @@ class KeyPrefetch:
             sequenced = self._keys[mapper]
             if sequenced is not None and state.dict.get(sequenced[0]) is None:
                 waiting[(mapper.local_table.name, sequenced[1])].append((state, sequenced[0]))
-        tables = sorted(name for name, states in waiting.items() if len(states) >= PREFETCH_FROM_ROWS)
+        many = sorted(name for name, states in waiting.items() if len(states) >= PREFETCH_FROM_ROWS)
+        tables = [name for name in many if self._sequence(session, name) is not None]
         if not tables:
             return
         ids = self._take(session, [(name, len(waiting[name])) for name in tables])
@@ -71,13 +72,17 @@ class KeyPrefetch:
             for (state, key), new_id in zip(states, ids[name], strict=True):
                 setattr(state.obj(), key, new_id)
 
+    def _sequence(self, session: Session, table_column: tuple[str, str]) -> str | None:
+        """The sequence that numbers a table's key column (None: the database numbers it otherwise,
+        and those rows keep their INSERT ... RETURNING)."""
+        if table_column not in self._sequences:
+            table, column = table_column
+            self._sequences[table_column] = session.connection().scalar(
+                text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": table, "column": column})
+        return self._sequences[table_column]
+
     def _take(self, session: Session, counts: list[tuple[tuple[str, str], int]]) -> dict[tuple[str, str], list[int]]:
         """`count` new values from each (table, column)'s sequence, ascending, in one round trip."""
-        connection = session.connection()
-        for (table, column), _count in counts:
-            if (table, column) not in self._sequences:
-                self._sequences[(table, column)] = connection.scalar(
-                    text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": table, "column": column})
         selects = " UNION ALL ".join(
             f"SELECT {i} AS t, nextval(:seq_{i}) AS id FROM generate_series(1, :n_{i})"
             for i in range(len(counts)))
@@ -85,6 +90,6 @@ class KeyPrefetch:
         for i, (name, count) in enumerate(counts):
             params[f"seq_{i}"], params[f"n_{i}"] = self._sequences[name], count
         taken: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for t, new_id in connection.execute(text(selects), params):
+        for t, new_id in session.connection().execute(text(selects), params):
             taken[counts[t][0]].append(new_id)
         return {name: sorted(values) for name, values in taken.items()}

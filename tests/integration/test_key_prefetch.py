@@ -14,9 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import BigInteger, String, event, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from connector.storage.db import Database
+from connector.storage.key_prefetch import KeyPrefetch
 from connector.storage.tables import Base, OrderLineRow, OrderRow, ShopRow
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -140,3 +142,26 @@ def test_every_server_default_has_a_value_of_ours() -> None:
     server_only = [f"{table.name}.{column.name}" for table in Base.metadata.sorted_tables
                    for column in table.columns if column.server_default is not None and column.default is None]
     assert server_only == []
+
+
+def test_a_key_numbered_otherwise_than_by_a_sequence_keeps_its_returning(database: Database) -> None:
+    """A table whose key the database fills without a sequence (here a default expression): no
+    prefetch, the rows go in with RETURNING and get the database's keys."""
+    class Other(DeclarativeBase):
+        pass
+
+    class Note(Other):
+        __tablename__ = "notes_without_sequence"
+        id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+        body: Mapped[str] = mapped_column(String(20))
+
+    with database.transaction() as connection:
+        connection.execute(text("CREATE TABLE notes_without_sequence "
+                                "(id BIGINT PRIMARY KEY DEFAULT (1000 + floor(random() * 1e9))::bigint, body TEXT)"))
+    sessions = sessionmaker(database.engine)
+    KeyPrefetch().install(sessions)
+    with sessions() as s, s.begin():
+        notes = [Note(body=str(n)) for n in range(3)]
+        s.add_all(notes)
+        s.flush()
+        assert all(note.id >= 1000 for note in notes) and len({note.id for note in notes}) == 3
