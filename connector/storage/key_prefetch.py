@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Integer, event, inspect, text
+from sqlalchemy import Integer, event, func, inspect, literal, select, text, union_all
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.orm.state import InstanceState
 
@@ -83,13 +83,11 @@ class KeyPrefetch:
 
     def _take(self, session: Session, counts: list[tuple[tuple[str, str], int]]) -> dict[tuple[str, str], list[int]]:
         """`count` new values from each (table, column)'s sequence, ascending, in one round trip."""
-        selects = " UNION ALL ".join(
-            f"SELECT {i} AS t, nextval(:seq_{i}) AS id FROM generate_series(1, :n_{i})"
-            for i in range(len(counts)))
-        params: dict[str, Any] = {}
-        for i, (name, count) in enumerate(counts):
-            params[f"seq_{i}"], params[f"n_{i}"] = self._sequences[name], count
+        selects = union_all(*(
+            select(literal(i).label("t"), func.nextval(self._sequences[name]).label("id"))
+            .select_from(func.generate_series(1, count))
+            for i, (name, count) in enumerate(counts)))
         taken: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for t, new_id in session.connection().execute(text(selects), params):
+        for t, new_id in session.connection().execute(selects):
             taken[counts[t][0]].append(new_id)
         return {name: sorted(values) for name, values in taken.items()}
