@@ -164,7 +164,7 @@ class _ClaimStatements:
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these idempotency keys are taken (one query per 500: one for a batch's actions)."""
+    """Which of these idempotency keys are taken (one query per `IN_LIST` keys: one for a batch's actions)."""
     taken: set[str] = set()
     for chunk in chunks(sorted(set(keys))):
         taken.update(session.scalars(select(ActionRow.idempotency_key).where(one_of(ActionRow.idempotency_key, chunk))))

@@ -1,11 +1,15 @@
-"""Long `IN (...)` lists sent in chunks, far below every database's bound-parameter limit."""
+"""Long lists looked up in pieces: one statement per `IN_LIST` values, none for an empty list.
+
+The lookups bind each piece as one parameter (`storage.one_of`), so no bound-parameter limit sets
+the size any more (500 did while each value was a parameter of its own); a piece only bounds one
+statement's array and the rows it brings back at once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
-IN_LIST = 500  # values per IN (...) list
+IN_LIST = 5_000  # values per lookup statement
 T = TypeVar("T")
 
 
