@@ -28,6 +28,7 @@ from connector.storage.crypto import CredentialBox
 from connector.storage.db import Database
 from connector.storage.tables import ShopRow
 from connector.storage.types import utcnow
+from connector.wake_relay import WakeRelay
 
 if TYPE_CHECKING:
     from connector.celery_app import Wakeups
@@ -54,11 +55,19 @@ class Services:
     wakeups: Wakeups | None = None
     # Signed deliveries answered 200 but not stored: (platform, reason) -> count, shown on /healthz.
     ignored_webhooks: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Sends `note_intake`'s wake-ups from a background thread (connector/wake_relay.py).
+    wake_relay: WakeRelay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wake_relay = WakeRelay(self._send_wake)
 
     def notify(self, task: str) -> None:
         """Work is waiting for `task` ("process_inbox", "drain_outbox"): wake the in-process worker,
         or enqueue the task for the Celery workers (coalesced on Redis: see `Wakeups`)."""
         self.wake.set()
+        self._send_wake(task)
+
+    def _send_wake(self, task: str) -> None:
         if self.wakeups is not None:
             self.wakeups.wake(task)
         elif self.enqueue is not None:
@@ -82,9 +91,13 @@ class Services:
         return lambda domain: self.shops.webhook_secret(platform, domain, fresh=fresh)
 
     def note_intake(self) -> None:
-        """A webhook was just stored: wake the worker (or enqueue its task), and tell it requests are being answered."""
+        """A webhook was just stored: wake the worker, and tell it requests are being answered. The
+        Celery task is sent by this process's relay thread (`wake_relay`): the store's answer does not
+        wait on Redis or the broker."""
         self.last_intake = time.monotonic()
-        self.notify("process_inbox")
+        self.wake.set()
+        if self.wakeups is not None or self.enqueue is not None:
+            self.wake_relay.note("process_inbox")
 
     def work_once(self, batch: int = 100) -> tuple[int, int]:
         """Process the inbox, then drain the outbox. Returns (deliveries, actions) handled."""

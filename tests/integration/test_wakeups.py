@@ -77,6 +77,7 @@ def test_the_tasks_clear_their_flag_and_a_long_backlog_wakes_the_next(  # type: 
     tasks.bind(services)
     try:
         sandbox.store.add_product("TEE", "Tee", "20.00", 0)  # two deliveries stored, one message
+        assert services.wake_relay.flush()  # the web side's wake-ups go through its relay thread
         assert sent == ["process_inbox"]
         monkeypatch.setattr(tasks, "PASSES", 1)  # a backlog longer than one task takes
         tasks.process_inbox()
