@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 LEASE = CLAIM_LEASE
 MAX_ATTEMPTS = 8
 INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
-_INSERT_DELIVERY = DeliveryRow.__table__.insert()  # Core, compiled once: the hot path of every webhook
 COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
 BATCH = 1000  # one shop's deliveries applied in one transaction and evaluated once (see `process_batch`)
 
@@ -125,6 +124,21 @@ class Processed:
     lapsed: int = 0  # claims that were no longer ours when their turn came (another worker took them)
 
 
+def delivery_row(delivery: Delivery, received_at: datetime) -> dict[str, Any]:
+    """The deliveries table's row of a verified delivery, as stored."""
+    return {
+        "platform": str(delivery.platform),
+        "shop_domain": delivery.shop,
+        "topic": delivery.topic,
+        "event_id": delivery.event_id,
+        "headers": dict(delivery.headers),
+        "body": delivery.body,
+        "status": "pending",
+        "attempts": 0,
+        "received_at": received_at,
+    }
+
+
 class Inbox:
     def __init__(
         self,
@@ -140,8 +154,8 @@ class Inbox:
         self.settle = settle
         self.lease = lease
         self._held_lock = threading.Lock()
-        # SQLite: the request threads' inserts go through one writer thread, a few per transaction.
-        self._group = GroupInsert(db, DeliveryRow.__table__) if db.is_sqlite else None
+        # The request threads' inserts go through one writer thread, a few per transaction.
+        self._group = GroupInsert(db, DeliveryRow.__table__, ("platform", "shop_domain", "event_id"))
         self._claims = _ClaimStatements(db)
 
     # ---- intake ------------------------------------------------------------------------
@@ -149,26 +163,10 @@ class Inbox:
     def store(self, delivery: Delivery) -> bool:
         """Keep a verified delivery. Returns False when it is a duplicate.
 
-        One plain INSERT, committed by itself: this runs while the store waits for our answer."""
-        values = {
-            "platform": str(delivery.platform),
-            "shop_domain": delivery.shop,
-            "topic": delivery.topic,
-            "event_id": delivery.event_id,
-            "headers": dict(delivery.headers),
-            "body": delivery.body,
-            "status": "pending",
-            "attempts": 0,
-            "received_at": self.clock(),
-        }
-        if self._group is not None:
-            return self._group.insert(values)
-        try:
-            with self.db.single_statement() as connection:
-                connection.execute(_INSERT_DELIVERY, values)
-        except IntegrityError:
-            return False
-        return True
+        Inserted with whatever other requests of this process are storing at the same moment, in one
+        statement committed at once (`GroupInsert`): this runs while the store waits for our answer,
+        which it gets once the row is committed."""
+        return self._group.insert(delivery_row(delivery, self.clock()))
 
     # ---- processing --------------------------------------------------------------------
 
