@@ -17,6 +17,7 @@ quoted local part) goes the `EmailMessage` way, which knows those.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
 import secrets
@@ -81,8 +82,22 @@ class _ClassicPolicy(Compat32):
 CLASSIC_POLICY = _ClassicPolicy(linesep="\r\n")
 KIND_HEADER = "X-Backorder-Kind"
 
-_UTF8_QP = charset.Charset("utf-8")
-_UTF8_QP.body_encoding = charset.QP  # the library's default for UTF-8 bodies is base64
+class _Utf8QuotedPrintable(charset.Charset):
+    """UTF-8 bodies in quoted-printable (the library's default for UTF-8 is base64), encoded by
+    `binascii.b2a_qp`, in C, instead of the library's `quoprimime`, in Python: the same RFC 2045
+    encoding (soft breaks at 76 characters, ``=`` and non-ASCII bytes as ``=XX``, spaces and tabs
+    before a line break encoded) at a third of the cost, which was a tenth of composing an email."""
+
+    def __init__(self) -> None:
+        super().__init__("utf-8")
+        self.body_encoding = charset.QP
+
+    def body_encode(self, string: str | bytes) -> str:
+        data = string.encode("utf-8") if isinstance(string, str) else string
+        return binascii.b2a_qp(data, istext=True).decode("ascii")
+
+
+_UTF8_QP = _Utf8QuotedPrintable()
 # RFC 5322 dot-atom local part @ a host name: an address the classic classes can write as it is.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                             r"@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime
-from email import policy
+from email import charset, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from email.mime.text import MIMEText
 from email.parser import BytesParser
 from email.utils import parseaddr
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.mail.compose import (
     CLASSIC_POLICY,
@@ -215,3 +218,23 @@ def test_the_classic_policy_writes_what_compat32_writes() -> None:
     assert message.policy is CLASSIC_POLICY
     assert message.as_bytes() == message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
     assert message.get_boundary().startswith("=_")  # never in quoted-printable text
+
+
+COMPOSE = importlib.import_module("connector.mail.compose")  # the package exports a function of that name
+_LIBRARY_QP = charset.Charset("utf-8")
+_LIBRARY_QP.body_encoding = charset.QP
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400))
+def test_bodies_read_back_as_the_librarys_own_quoted_printable_reads(text: str) -> None:
+    """The parts' quoted-printable, encoded in C (`_Utf8QuotedPrintable`), is what the library's
+    own encoder makes once read: the same text back, ASCII lines within 76 characters."""
+    ours = MIMEText(text, "plain", COMPOSE._UTF8_QP)
+    theirs = MIMEText(text, "plain", _LIBRARY_QP)
+    assert ours["Content-Transfer-Encoding"] == "quoted-printable"
+    raw = ours.as_bytes()
+    assert raw.isascii()
+    assert all(len(line) <= 76 for line in ours.get_payload().split("\n"))
+    read = BytesParser(policy=policy.default).parsebytes
+    assert read(raw).get_content() == read(theirs.as_bytes()).get_content()
