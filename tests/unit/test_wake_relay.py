@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +122,24 @@ def test_a_forked_process_sends_its_own_wake_ups() -> None:
         lines = out.read().split()
     assert os.waitstatus_to_exitcode(status) == 0
     assert lines == [f"{os.getpid()}:parent", f"{pid}:child"]
+
+
+def test_what_is_noted_when_the_process_exits_is_still_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A web process that exits right after answering (a gunicorn worker recycled) still wakes the
+    workers for the webhook it stored: `flush` runs at exit."""
+    out = tmp_path / "sent"
+    program = (
+        "import sys, time\n"
+        "from connector.wake_relay import WakeRelay\n"
+        f"out = {str(out)!r}\n"
+        "def send(name):\n"
+        "    time.sleep(0.3)  # a slow Redis: the main thread is long done\n"
+        "    open(out, 'a').write(name + '\\n')\n"
+        "WakeRelay(send).note('process_inbox')\n"
+        "sys.exit(0)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", program], cwd=root, timeout=60, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == "process_inbox\n"
