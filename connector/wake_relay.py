@@ -37,7 +37,6 @@ class WakeRelay:
     def __init__(self, send: Callable[[str], None], retry_seconds: float = RETRY_SECONDS) -> None:
         self._send = send
         self._retry_seconds = retry_seconds
-        self._pid = -1  # the process whose thread serves this relay (a fork starts its own)
         self._reset()
 
     def _reset(self) -> None:
@@ -45,7 +44,7 @@ class WakeRelay:
         self._noted: set[str] = set()
         self._sending = 0  # names taken by the thread and not yet sent
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+        self._pid = os.getpid()  # the process whose thread serves this relay (a fork starts its own)
 
     def note(self, name: str) -> None:
         """Have `name` sent soon; returns at once."""

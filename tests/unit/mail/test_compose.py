@@ -26,6 +26,7 @@ from connector.mail.render import RenderedEmail, render
 from tests.mail_samples import sample_spec
 
 SENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+COMPOSE = importlib.import_module("connector.mail.compose")  # the package exports a function of that name
 
 
 def _reparse(spec_kwargs: dict | None = None, **compose_kwargs: object):
@@ -108,14 +109,13 @@ def test_the_header_classes_made_once_give_the_librarys_bytes(monkeypatch: pytes
     """`MESSAGE_POLICY` (the `EmailMessage` way, taken for an international address) makes each
     header's class once (the library made one per header); the message is byte for byte what the
     library's own SMTP policy makes, non-ASCII names included."""
-    compose_module = importlib.import_module("connector.mail.compose")
     spec = sample_spec(recipient_name="Zoë Ångström-Łukasiewicz", to="zoë@example.com")
     args = {"idempotency_key": "shop1:order5:g1:email:confirmation", "default_from": "Café <mail@connector.example>"}
     ours = [compose(spec, sent_at=SENT, **args) for _ in range(2)]  # type: ignore[arg-type]
     assert isinstance(ours[0], EmailMessage)
     assert type(ours[0]["Subject"]) is type(ours[1]["Subject"])
     assert type(ours[0]["To"]) is type(ours[1]["To"])
-    monkeypatch.setattr(compose_module, "MESSAGE_POLICY", policy.SMTP)
+    monkeypatch.setattr(COMPOSE, "MESSAGE_POLICY", policy.SMTP)
     stock = compose(spec, sent_at=SENT, **args)  # type: ignore[arg-type]
     assert type(stock["Subject"]) is not type(ours[0]["Subject"])
 
@@ -220,7 +220,6 @@ def test_the_classic_policy_writes_what_compat32_writes() -> None:
     assert message.get_boundary().startswith("=_")  # never in quoted-printable text
 
 
-COMPOSE = importlib.import_module("connector.mail.compose")  # the package exports a function of that name
 _LIBRARY_QP = charset.Charset("utf-8")
 _LIBRARY_QP.body_encoding = charset.QP
 
