@@ -3,7 +3,8 @@
 What we store about a customer is the contact details on their orders (email, name, locale,
 external id) and the order lines and promises that follow from them. An export gathers exactly
 that; a redaction erases the personal fields and keeps the anonymous quantities the shop still
-needs for stock and planning.
+needs for stock and planning, and erases the customer from the copies kept elsewhere: the stored
+webhooks, the emails' payloads and earlier exports (`connector.intake.erasure`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
+from connector.intake.erasure import delete_shop_deliveries, erase_customer
 from connector.storage.tables import (
     BackorderRow,
     ComplianceRequestRow,
@@ -94,11 +96,19 @@ def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequeste
 
 def redact_customer(session: Session, shop: ShopRow, event: CustomerRedactRequested) -> str:
     orders = _customer_orders(session, shop, event.customer_email, event.customer_id, event.order_ids)
+    erased = erase_customer(
+        session,
+        shop,
+        emails={event.customer_email, *(o.customer_email for o in orders)},
+        customer_ids={event.customer_id, *(o.customer_external_id for o in orders)},
+        order_ids={*event.order_ids, *(o.external_id for o in orders)},
+        order_row_ids={o.id for o in orders},
+    )
     for order in orders:
         order.customer_email = None
         order.customer_name = REDACTED
         order.customer_external_id = None
-    summary = f"redacted the customer's details on {len(orders)} order(s)"
+    summary = f"redacted the customer's details on {len(orders)} order(s); {erased.summary()}"
     session.add(
         ComplianceRequestRow(
             shop_id=shop.id,
@@ -114,8 +124,10 @@ def redact_customer(session: Session, shop: ShopRow, event: CustomerRedactReques
 
 
 def redact_shop(session: Session, shop: ShopRow) -> str:
-    """Forget the shop: 48 hours after uninstall Shopify asks us to erase everything about it."""
+    """Forget the shop: 48 hours after uninstall Shopify asks us to erase everything about it
+    (its webhooks kept in the inbox too: they are keyed by domain, not by the shop's row)."""
     domain = shop.domain
+    delete_shop_deliveries(session, shop)
     session.execute(delete(ComplianceRequestRow).where(ComplianceRequestRow.shop_id == shop.id))
     session.delete(shop)  # every shop-owned row goes with it (ON DELETE CASCADE)
     session.flush()

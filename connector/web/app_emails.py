@@ -77,9 +77,11 @@ def preview(action_id: int) -> ResponseReturnValue:
             abort(404)
         payload, key, shop_locale = dict(action.payload), action.idempotency_key, shop.locale
         status, error, order_name = action.status, action.last_error, (action.payload.get("order") or {})
-    rendered = problem = None
+    rendered = problem = to = None
     try:
-        if is_plain(payload):  # a supplier's business email: plain text, shown as it is sent
+        if payload.get("erased"):  # connector.intake.erasure: a customer's redaction
+            problem = "Its recipient and content were erased when the shop asked us to redact the customer's data."
+        elif is_plain(payload):  # a supplier's business email: plain text, shown as it is sent
             text = str(payload.get("text", ""))
             rendered = SimpleNamespace(subject=payload.get("subject"), text=text,
                                        html=f"<pre>{escape(text)}</pre>")
@@ -90,7 +92,7 @@ def preview(action_id: int) -> ResponseReturnValue:
             to = spec.to
     except (MailError, LookupError, ValueError) as exc:
         problem, to = str(exc), payload.get("to")
-    sent = sent_copy(key)
+    sent = None if payload.get("erased") else sent_copy(key)
     return render_template(
         "app/email_preview.html",
         action_id=action_id,

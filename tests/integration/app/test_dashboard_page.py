@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderRow
+from connector.domain.model import CustomerRedactRequested
+from connector.intake import compliance
+from connector.storage.tables import ActionRow, BackorderRow, DeliveryRow, OrderRow, ShopRow
 from tests.integration.app.conftest import OTHER_CUSTOMER
 from tests.integration.app.helpers import post
 from tests.integration.app.test_purchase_order_pages import create_po
@@ -109,3 +111,17 @@ def test_sent_emails_are_listed_with_a_preview(merchant, sandbox, services, back
         tag_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "start_backorder"))
         assert s.scalar(select(BackorderRow.id)) is not None
     assert merchant.get(f"/app/emails/{tag_id}").status_code == 404  # not an email
+
+
+def test_an_email_erased_by_a_redaction_shows_neither_recipient_nor_content(merchant, services, backordered) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        order = s.scalar(select(OrderRow).where(OrderRow.external_id == str(backordered["id"])))
+        shop = s.get(ShopRow, order.shop_id)
+        request = CustomerRedactRequested(shop=shop.domain, customer_email=order.customer_email, customer_id=None)
+        compliance.redact_customer(s, shop, request)
+        action_id = s.scalar(select(ActionRow.id).where(ActionRow.kind == "send_email"))
+    html = merchant.get("/app/emails").get_data(as_text=True)
+    assert "Backorder confirmation" in html and "ada@example.com" not in html
+    preview = merchant.get(f"/app/emails/{action_id}").get_data(as_text=True)
+    assert "erased when the shop asked us to redact" in preview
+    assert "Organic tee" not in preview and "ada@example.com" not in preview and "file outbox" not in preview

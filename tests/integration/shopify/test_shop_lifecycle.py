@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from adapters.shopify.config import DEFAULT_SCOPES
 from connector.domain.model import Platform
-from connector.storage.tables import ComplianceRequestRow, OrderRow, ShopRow
+from connector.storage.tables import ComplianceRequestRow, DeliveryRow, OrderRow, ShopRow
 from connector.sweeps import reconcile_all
 from tests.shared_files import load_fixture
 from tests.shopify_webhooks import TEST_SHOP, compliance_body
@@ -157,11 +157,22 @@ def test_compliance_webhooks_export_and_redact_what_is_stored(harness: ShopifyHa
     with h.services.db.session() as s:
         order = s.scalar(select(OrderRow))
         assert order.customer_email is None and order.customer_name == "redacted"
+        # the webhooks kept as they came (the order, both requests) and the export name Bob no more
+        stored = {d.topic: d for d in s.scalars(select(DeliveryRow))}
+        assert {t for t, d in stored.items() if d.body == b""} == {
+            "orders/create", "customers/data_request", "customers/redact"}
+        assert not [t for t, d in stored.items() if b"hostmail" in d.body.lower()]
+        assert all(d.status == "done" for d in stored.values())
+        export = s.scalar(select(ComplianceRequestRow).where(ComplianceRequestRow.kind == "customer_export"))
+        assert export.export is None and export.customer_email is None
+        assert "erased them from 3 stored webhook(s)" in s.scalar(
+            select(ComplianceRequestRow.summary).where(ComplianceRequestRow.kind == "customer_redact"))
 
     h.webhook("shop/redact", compliance_body(load_fixture("shopify", "compliance_shop_redact.json")))
     h.settle()
     with h.services.db.session() as s:
         assert s.scalar(select(ShopRow.id)) is None and s.scalar(select(OrderRow.id)) is None
+        assert list(s.scalars(select(DeliveryRow.topic))) == ["shop/redact"]  # its own: the shop's id only
 
 
 def test_install_from_inside_the_admin_iframe_breaks_out_to_the_top_window(harness: ShopifyHarness) -> None:

@@ -1,0 +1,169 @@
+"""Erasing a privacy request's subject from the copies we keep besides the orders table.
+
+A customer's details are not only on their order rows. Every webhook is kept as it arrived (the
+inbox's `DeliveryRow.body`: a Shopify order carries the email, name, phone and addresses), each
+email waiting in or sent by the outbox names its recipient in its payload, and an earlier data
+export holds what it gathered. A redaction erases those copies too, in the same transaction as the
+order rows, so a request is honoured whole or retried whole.
+
+Deliveries are keyed by shop domain, not by the shop's row: deleting the shop does not take them
+with it, so a shop's redaction deletes them here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import LargeBinary, delete, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from connector.domain.model import ActionKind
+from connector.storage.chunks import chunks
+from connector.storage.tables import ActionRow, ComplianceRequestRow, DeliveryRow, ShopRow
+
+# A delivery being processed is the request itself (a shop's deliveries are processed one at a
+# time, in order): its body names the customer too. Pending ones arrived after the request.
+_HANDLED = ("done", "dead", "processing")
+ERASED_NOTE = "body erased: it named a customer whose data the shop asked us to redact"
+NEEDLES_PER_STATEMENT = 50
+
+
+@dataclass(frozen=True)
+class Erased:
+    deliveries: int = 0
+    emails: int = 0
+    exports: int = 0
+
+    def summary(self) -> str:
+        return (f"erased them from {self.deliveries} stored webhook(s), {self.emails} email(s) and "
+                f"{self.exports} earlier export(s)")
+
+
+def erase_customer(
+    session: Session,
+    shop: ShopRow,
+    *,
+    emails: Collection[str | None],
+    customer_ids: Collection[str | None],
+    order_ids: Collection[str],
+    order_row_ids: Collection[int],
+) -> Erased:
+    """Erase the customer from the shop's stored webhooks, emails' payloads and earlier exports.
+
+    `emails` and `customer_ids` are what the request names and what their orders carry (None and
+    blanks ignored); `order_ids` the customer's orders by the store's id (named by the request or
+    found by email or customer id), `order_row_ids` the same orders' rows."""
+    addresses = _present(emails)
+    ids = _present(customer_ids)
+    return Erased(
+        deliveries=_erase_deliveries(session, shop, _needles(addresses, ids, order_ids)),
+        emails=_erase_emails(session, shop, addresses, order_row_ids),
+        exports=_erase_exports(session, shop, addresses, ids),
+    )
+
+
+def _present(values: Iterable[str | None]) -> set[str]:
+    return {v.strip() for v in values if v is not None and v.strip()}
+
+
+def delete_shop_deliveries(session: Session, shop: ShopRow) -> int:
+    """Delete every webhook the shop sent us that is handled (kept ones would outlive the shop)."""
+    result = session.execute(
+        delete(DeliveryRow).where(
+            DeliveryRow.platform == shop.platform,
+            DeliveryRow.shop_domain == shop.domain,
+            DeliveryRow.status.in_(("done", "dead")),
+        )
+    )
+    return result.rowcount or 0
+
+
+def _needles(emails: set[str], customer_ids: set[str], order_ids: Iterable[str]) -> list[bytes]:
+    """What names the customer in a stored body: an email (as given and in lower case), the
+    customer's id and their orders' ids."""
+    found = emails | {e.lower() for e in emails} | customer_ids | _present(str(x) for x in order_ids)
+    return sorted(n.encode("utf-8") for n in found)
+
+
+def _mentions(body: bytes, needles: Iterable[bytes]) -> bool:
+    """Whether the body names any needle as a whole token (order 12 is not order 123 or 4120)."""
+    lowered = body.lower()
+    for needle in needles:
+        pattern = rb"(?<![0-9A-Za-z])" + re.escape(needle.lower()) + rb"(?![0-9A-Za-z])"
+        if re.search(pattern, lowered):
+            return True
+    return False
+
+
+def _contains(session: Session, needle: bytes) -> Any:
+    """The prefilter's "the body holds these bytes": `instr` on SQLite (its LIKE does not compare
+    BLOBs), bytea LIKE on PostgreSQL (a `%` or `_` in the needle only widens it)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.instr(DeliveryRow.body, literal(needle, LargeBinary)) > 0
+    return DeliveryRow.body.op("LIKE")(literal(b"%" + needle + b"%", LargeBinary))
+
+
+def _erase_deliveries(session: Session, shop: ShopRow, needles: list[bytes]) -> int:
+    if not needles:
+        return 0
+    candidates: dict[int, tuple[bytes, str | None]] = {}
+    for part in chunks(needles, NEEDLES_PER_STATEMENT):
+        # The database narrows the shop's handled deliveries down by substring; the token check
+        # below decides (a substring of a longer number is not the customer's).
+        rows = session.execute(
+            select(DeliveryRow.id, DeliveryRow.body, DeliveryRow.error).where(
+                DeliveryRow.platform == shop.platform,
+                DeliveryRow.shop_domain == shop.domain,
+                DeliveryRow.status.in_(_HANDLED),
+                or_(*(_contains(session, n) for n in part)),
+            )
+        )
+        candidates.update({row.id: (row.body, row.error) for row in rows})
+    erased = 0
+    for delivery_id, (body, error) in sorted(candidates.items()):
+        if body and _mentions(body, needles):
+            note = f"{error}; {ERASED_NOTE}" if error else ERASED_NOTE
+            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(body=b"", error=note))
+            erased += 1
+    return erased
+
+
+def _erase_emails(session: Session, shop: ShopRow, emails: set[str], order_row_ids: Collection[int]) -> int:
+    """Strip the recipient and content from the customer's emails; those not sent are not sent."""
+    wanted = {e.lower() for e in emails}
+    clauses = [ActionRow.order_id.is_(None)]
+    if order_row_ids:
+        clauses.append(ActionRow.order_id.in_(sorted(order_row_ids)))
+    rows = session.scalars(
+        select(ActionRow).where(ActionRow.shop_id == shop.id, ActionRow.kind == str(ActionKind.EMAIL), or_(*clauses))
+    )
+    erased = 0
+    for row in rows:
+        payload = row.payload or {}
+        theirs = row.order_id is not None or str(payload.get("to", "")).strip().lower() in wanted
+        if not theirs or payload.get("erased"):
+            continue
+        row.payload = {**{k: payload[k] for k in ("template", "kind") if k in payload}, "erased": True}
+        if row.status in ("pending", "running", "failed"):
+            row.status, row.last_error = "cancelled", "not sent: the customer's data was redacted"
+        erased += 1
+    return erased
+
+
+def _erase_exports(session: Session, shop: ShopRow, emails: set[str], customer_ids: set[str]) -> int:
+    clauses = []
+    if emails:
+        clauses.append(ComplianceRequestRow.customer_email.in_(sorted(emails)))
+    if customer_ids:
+        clauses.append(ComplianceRequestRow.customer_external_id.in_(sorted(customer_ids)))
+    if not clauses:
+        return 0
+    result = session.execute(
+        update(ComplianceRequestRow)
+        .where(ComplianceRequestRow.shop_id == shop.id, ComplianceRequestRow.kind == "customer_export", or_(*clauses))
+        .values(export=None, customer_email=None, customer_external_id=None)
+    )
+    return result.rowcount or 0

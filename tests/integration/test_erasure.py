@@ -1,0 +1,105 @@
+"""A privacy request erases the customer from every copy we keep, not only from the order rows.
+
+On SQLite here and on PostgreSQL with CONNECTOR_TEST_DATABASE=postgresql (the body prefilter is a
+LIKE over bytes, which each database evaluates its own way)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from connector.domain.model import ActionKind, CustomerRedactRequested
+from connector.intake import compliance
+from connector.intake.erasure import ERASED_NOTE
+from connector.storage.tables import ActionRow, ComplianceRequestRow, DeliveryRow, OrderRow, ShopRow
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+DOMAIN = "erase.myshopify.com"
+BOB = {"id": 820982911946154508, "email": "Bob.Norman@hostmail.com", "customer": {"id": 115310627314723954}}
+ALICE = {"id": 8209829119461545, "email": "alice@example.com", "customer": {"id": 2}}  # Bob's id is not hers
+
+
+def delivery(n: int, body: dict | bytes, *, status: str = "done", topic: str = "orders/create",
+             domain: str = DOMAIN) -> DeliveryRow:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return DeliveryRow(platform="shopify", shop_domain=domain, topic=topic, event_id=f"{domain}-{n}", headers={},
+                       body=raw, status=status, attempts=1, received_at=NOW, processed_at=NOW)
+
+
+def order(shop_id: int, body: dict) -> OrderRow:
+    return OrderRow(shop_id=shop_id, external_id=str(body["id"]), name=f"#{body['id'] % 1000}", currency="USD",
+                    customer_email=body["email"].lower(), customer_name="Bob Norman",
+                    customer_external_id=str(body["customer"]["id"]), placed_at=NOW, source_updated_at=NOW,
+                    payment_status="paid")
+
+
+def email(shop_id: int, order_id: int | None, key: str, to: str, status: str = "done") -> ActionRow:
+    payload = {"template": "backorder_confirmation", "to": to, "order": {"name": "#508", "customer_name": "Bob"}}
+    return ActionRow(shop_id=shop_id, order_id=order_id, kind=str(ActionKind.EMAIL), idempotency_key=key,
+                     payload=payload, status=status, attempts=0, next_attempt_at=NOW, created_at=NOW)
+
+
+def test_a_customer_redaction_erases_their_webhooks_emails_and_exports(services) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        shop = ShopRow(platform="shopify", domain=DOMAIN, name="Erase")
+        s.add(shop)
+        s.flush()
+        bob, alice = order(shop.id, BOB), order(shop.id, ALICE)
+        s.add_all([bob, alice])
+        s.flush()
+        s.add_all([
+            delivery(1, BOB),                                               # Bob's order: by id and email
+            delivery(2, {**BOB, "email": None, "note": "updated"}, topic="orders/updated"),  # by its id alone
+            delivery(3, ALICE),                                             # Alice's order: kept
+            delivery(4, {"inventory_item_id": 8209829119461545089}, topic="inventory_levels/update"),  # no token
+            delivery(5, {"email": "bob.norman@hostmail.com"}, status="dead"),  # a dead one: erased too
+            delivery(6, BOB, status="pending"),                            # arrived after the request: left
+            delivery(7, BOB, domain="other.myshopify.com"),                # another shop's: left
+        ])
+        s.add_all([
+            email(shop.id, bob.id, "bob-sent", "bob.norman@hostmail.com"),
+            email(shop.id, bob.id, "bob-waiting", "bob.norman@hostmail.com", status="pending"),
+            email(shop.id, None, "bob-orderless", "BOB.NORMAN@hostmail.com"),
+            email(shop.id, alice.id, "alice-sent", "alice@example.com"),
+        ])
+        s.add(ComplianceRequestRow(shop_id=shop.id, shop_domain=DOMAIN, kind="customer_export",
+                                   customer_email="bob.norman@hostmail.com", export={"orders": [BOB]},
+                                   summary="exported", requested_at=NOW))
+        s.flush()
+        request = CustomerRedactRequested(shop=DOMAIN, customer_email="bob.norman@hostmail.com",
+                                          customer_id=str(BOB["customer"]["id"]), order_ids=())
+        summary = compliance.redact_customer(s, shop, request)
+    assert summary == ("redacted the customer's details on 1 order(s); erased them from 3 stored webhook(s), "
+                       "3 email(s) and 1 earlier export(s)")
+
+    with services.db.session() as s:
+        bodies = {d.event_id.rsplit("-", 1)[1]: d for d in s.scalars(select(DeliveryRow))}
+        assert {n for n, d in bodies.items() if d.body == b""} == {"1", "2", "5"}
+        assert bodies["1"].error == ERASED_NOTE and bodies["1"].status == "done"
+        assert bodies["5"].status == "dead" and bodies["5"].error == ERASED_NOTE
+        assert json.loads(bodies["3"].body) == ALICE and json.loads(bodies["6"].body) == BOB
+        assert b"hostmail" not in b"".join(d.body for n, d in bodies.items() if n not in {"6", "7"})
+        actions = {a.idempotency_key: a for a in s.scalars(select(ActionRow))}
+        for key in ("bob-sent", "bob-waiting", "bob-orderless"):
+            assert actions[key].payload == {"template": "backorder_confirmation", "erased": True}
+        assert actions["bob-sent"].status == "done" and actions["bob-waiting"].status == "cancelled"
+        assert actions["alice-sent"].payload["to"] == "alice@example.com"
+        export = s.scalar(select(ComplianceRequestRow).where(ComplianceRequestRow.kind == "customer_export"))
+        assert export.export is None and export.customer_email is None
+        assert s.scalar(select(OrderRow.customer_email).where(OrderRow.external_id == str(ALICE["id"])))
+
+
+def test_a_shop_redaction_deletes_the_webhooks_it_sent(services) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        shop = ShopRow(platform="shopify", domain=DOMAIN, name="Erase")
+        s.add(shop)
+        s.add_all([delivery(1, BOB), delivery(2, ALICE, status="dead"),
+                   delivery(3, {"shop_domain": DOMAIN}, status="processing", topic="shop/redact"),
+                   delivery(4, BOB, domain="other.myshopify.com")])
+        s.flush()
+        compliance.redact_shop(s, shop)
+    with services.db.session() as s:
+        left = {(d.shop_domain, d.topic) for d in s.scalars(select(DeliveryRow))}
+    assert left == {(DOMAIN, "shop/redact"), ("other.myshopify.com", "orders/create")}
