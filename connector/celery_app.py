@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 # The tasks connector/tasks.py defines, each registered as `connector.<name>`.
 TASK_NAMES = frozenset(
-    {"process_inbox", "drain_outbox", "evaluate_settled", "evaluate_all", "timers_all", "reconcile_all", "plan_all"}
+    {"process_inbox", "drain_outbox", "evaluate_settled", "evaluate_all", "timers_all", "reconcile_all", "plan_all",
+     "prune_inbox"}
 )
 
 app = Celery("connector")

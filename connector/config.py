@@ -14,6 +14,23 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Stored webhooks must outlast the stores' retries (Shopify's are spread over up to 48 hours): a
+# delivery sent again is recognised by its event id only while the first copy is kept.
+MIN_RETENTION_DAYS = 3
+
+
+def _retention_days(env: dict[str, str], key: str, default: int) -> int:
+    raw = (env.get(key) or "").strip()
+    try:
+        days = int(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{key} must be a whole number of days, not {raw!r}") from None
+    if days < MIN_RETENTION_DAYS:
+        raise RuntimeError(f"{key}={days}: handled webhooks must be kept at least {MIN_RETENTION_DAYS} days, "
+                           "longer than the stores retry a delivery (Shopify: up to 48 hours)")
+    return days
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -38,6 +55,8 @@ class Config:
     evaluate_interval_seconds: int = 300
     outbox_interval_seconds: int = 5
     stock_settle_seconds: float = 30.0
+    delivery_retention_days: int = 30  # handled webhooks kept this long (connector/storage/retention.py)
+    dead_delivery_retention_days: int = 90  # dead-lettered ones, for the merchant to look into and replay
     allow_private_store_addresses: bool = False  # development only: stores on loopback/private networks
     connect_rate_limit: str = "10 per minute;100 per hour"  # per client address, on the connect endpoints
     rate_limit_storage_url: str = ""  # empty: Redis of CELERY_BROKER_URL when it is one, else memory
@@ -99,6 +118,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: Any) -> Config:
         evaluate_interval_seconds=int(env.get("EVALUATE_INTERVAL_SECONDS") or 300),
         outbox_interval_seconds=int(env.get("OUTBOX_INTERVAL_SECONDS") or 5),
         stock_settle_seconds=float(env.get("STOCK_SETTLE_SECONDS") or 30),
+        delivery_retention_days=_retention_days(env, "DELIVERY_RETENTION_DAYS", 30),
+        dead_delivery_retention_days=_retention_days(env, "DEAD_DELIVERY_RETENTION_DAYS", 90),
         celery_broker_url=env.get("CELERY_BROKER_URL", ""),
         connect_rate_limit=env.get("CONNECT_RATE_LIMIT") or "10 per minute;100 per hour",
         rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL", ""),

@@ -1,4 +1,5 @@
-"""Periodic jobs (APScheduler 3): evaluate, reconcile, drain the outbox, lifecycle timers, nightly planning.
+"""Periodic jobs (APScheduler 3): evaluate, reconcile, drain the outbox, lifecycle timers, nightly
+planning, pruning the inbox.
 
 Any number of processes may start a scheduler; only the holder of the `scheduler` lease runs
 jobs, so a job never runs in two processes at once. Every job is safe to run twice.
@@ -18,7 +19,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from connector.bootstrap import Services
 from connector.storage import leases
-from connector.sweeps import PLAN_CHECK_SECONDS, evaluate_all, plan_all, reconcile_all, timers_all
+from connector.sweeps import (
+    PLAN_CHECK_SECONDS,
+    PRUNE_SECONDS,
+    evaluate_all,
+    plan_all,
+    prune_inbox,
+    reconcile_all,
+    timers_all,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,7 @@ class Scheduler:
                 "evaluate": (lambda s: (evaluate_all(s), timers_all(s)), cfg.evaluate_interval_seconds),
                 "reconcile": (reconcile_all, cfg.reconcile_interval_seconds),
                 "plan": (plan_all, PLAN_CHECK_SECONDS),
+                "prune_inbox": (prune_inbox, PRUNE_SECONDS),
             }
         # With Celery the workers do the work and the leader only enqueues it, sweeping the inbox
         # too: a delivery whose task was lost (broker down when it arrived) waits one interval.
@@ -65,6 +75,7 @@ class Scheduler:
             "timers_all": cfg.evaluate_interval_seconds,
             "reconcile_all": cfg.reconcile_interval_seconds,
             "plan_all": PLAN_CHECK_SECONDS,
+            "prune_inbox": PRUNE_SECONDS,
         }
         return {name: (lambda _s, task=name: enqueue(task), seconds) for name, seconds in every.items()}
 

@@ -1,4 +1,4 @@
-"""The periodic sweeps over every active shop: evaluate, timers, reconcile, plan.
+"""The periodic sweeps over every active shop: evaluate, timers, reconcile, plan; and the inbox's pruning.
 
 One module, imported directly by both runners: the in-process scheduler (connector/scheduler.py)
 and the Celery tasks (connector/tasks.py). Every sweep is safe to run twice.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from connector.backorders import purchase_option
 from connector.backorders.selling_limits import limit_selling
@@ -17,11 +18,21 @@ from connector.bootstrap import Services
 from connector.intake.reconcile import reconcile_shop, upkeep_shop
 from connector.plans.planning_runs import plan_detached, plan_due
 from connector.shops.directory import lock_shop
+from connector.storage.retention import Retention, prune_deliveries
 from connector.storage.tables import ShopRow
 
 log = logging.getLogger(__name__)
 
 PLAN_CHECK_SECONDS = 3600  # hourly: each shop is planned on the first check of its new day
+PRUNE_SECONDS = 3600  # hourly: each run deletes what passed its retention since the last one
+
+
+def prune_inbox(services: Services) -> int:
+    """Delete the handled webhooks kept longer than the configured retention (all shops at once)."""
+    cfg = services.config
+    retention = Retention(done=timedelta(days=cfg.delivery_retention_days),
+                          dead=timedelta(days=cfg.dead_delivery_retention_days))
+    return prune_deliveries(services.db, services.clock(), retention)
 
 
 def evaluate_all(services: Services) -> int:

@@ -166,6 +166,12 @@ def reconcile_all() -> int:
     return _sweep("reconcile_all", sweeps.reconcile_all)
 
 
+@app.task(name="connector.prune_inbox")
+def prune_inbox() -> int:
+    """Delete the handled webhooks older than their retention (see `connector.storage.retention`)."""
+    return _sweep("prune_inbox", sweeps.prune_inbox)
+
+
 # The nightly planning task's limits. A 20,000-SKU shop plans in about a minute and a half of one
 # core (benchmarks/nightly_plan.py, README "Planning benchmark"); the soft limit leaves room for a
 # shop ten times that size on a busy worker. At the soft limit Celery raises SoftTimeLimitExceeded
@@ -200,6 +206,7 @@ TASKS: dict[str, Any] = {
     "timers_all": timers_all,
     "reconcile_all": reconcile_all,
     "plan_all": plan_all,
+    "prune_inbox": prune_inbox,
 }
 if set(TASKS) != TASK_NAMES:  # connector/celery_app.py sends by these names
     raise RuntimeError(f"connector.celery_app.TASK_NAMES {sorted(TASK_NAMES)} differ from the tasks {sorted(TASKS)}")

@@ -104,3 +104,16 @@ def test_the_sign_in_link_uses_the_address_served(tmp_path: Path) -> None:
         assert make_sign_in_link(ref.id, config, services).startswith("http://127.0.0.1:8080/app/sign-in/")
     finally:
         services.db.dispose()
+
+
+@pytest.mark.parametrize("key", ["DELIVERY_RETENTION_DAYS", "DEAD_DELIVERY_RETENTION_DAYS"])
+@pytest.mark.parametrize("value", ["2", "0", "-30", "a month", "1.5"])
+def test_a_retention_shorter_than_the_stores_retries_or_unreadable_is_refused(key: str, value: str) -> None:
+    with pytest.raises(RuntimeError, match=key):
+        load_config({**BASE, key: value})
+
+
+def test_retention_defaults_to_thirty_and_ninety_days() -> None:
+    config = load_config(BASE)
+    assert (config.delivery_retention_days, config.dead_delivery_retention_days) == (30, 90)
+    assert load_config({**BASE, "DELIVERY_RETENTION_DAYS": "3"}).delivery_retention_days == 3

@@ -1,0 +1,51 @@
+"""How long handled webhooks are kept, and the deletion of older ones.
+
+The inbox keeps every webhook as it arrived (a Shopify order is about 5 kB, with the customer's
+contact details): useful while it may be delivered again, replayed or looked into, a growing pile
+and a privacy liability after. A delivery done is deleted `done` after it was processed; one
+dead-lettered is kept longer (`dead`), for the merchant to see on the dashboard and replay once the
+cause is fixed. Both must outlast the stores' retries by a margin (Shopify retries a delivery for
+up to 48 hours, WooCommerce for less): within that window a delivery sent again is recognised by its
+event id and not applied twice, and after it none comes. Rows still to do are never deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from connector.storage.db import Database
+from connector.storage.tables import DeliveryRow
+
+BATCH = 5_000  # rows deleted per transaction: each is short, so it holds nothing up for long
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long handled deliveries are kept (the configuration checks they outlast the retries)."""
+
+    done: timedelta = timedelta(days=30)
+    dead: timedelta = timedelta(days=90)
+
+
+def prune_deliveries(db: Database, now: datetime, retention: Retention, batch: int = BATCH) -> int:
+    """Delete the deliveries handled longer ago than `retention` keeps them; returns how many."""
+    deleted = 0
+    for status, kept in (("done", retention.done), ("dead", retention.dead)):
+        cutoff = now - kept
+        while True:
+            with db.session(background=True) as s:
+                ids = list(s.scalars(
+                    select(DeliveryRow.id)
+                    .where(DeliveryRow.status == status, DeliveryRow.processed_at < cutoff)
+                    .order_by(DeliveryRow.id)
+                    .limit(batch)
+                ))
+                if ids:  # the status again: a dead one replayed meanwhile is pending, not deleted
+                    gone = s.execute(delete(DeliveryRow).where(DeliveryRow.id.in_(ids), DeliveryRow.status == status))
+                    deleted += gone.rowcount or 0
+            if len(ids) < batch:
+                break
+    return deleted
