@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from connector.storage.db import Database
-from connector.storage.tables import DeliveryRow
+from connector.storage.tables import DeliveryRow, status_literal
 
 BATCH = 5_000  # rows deleted per transaction: each is short, so it holds nothing up for long
 
@@ -37,10 +37,10 @@ def prune_deliveries(db: Database, now: datetime, retention: Retention, batch: i
         cutoff = now - kept
         while True:
             with db.session(background=True) as s:
-                ids = list(s.scalars(
+                ids = list(s.scalars(  # the status written into the SQL: the handled deliveries' index
                     select(DeliveryRow.id)
-                    .where(DeliveryRow.status == status, DeliveryRow.processed_at < cutoff)
-                    .order_by(DeliveryRow.id)
+                    .where(DeliveryRow.status == status_literal(status), DeliveryRow.processed_at < cutoff)
+                    .order_by(DeliveryRow.processed_at)
                     .limit(batch)
                 ))
                 if ids:  # the status again: a dead one replayed meanwhile is pending, not deleted

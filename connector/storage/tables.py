@@ -49,6 +49,7 @@ Money = Numeric(18, 4, asdecimal=True)
 OPEN_DELIVERY = "status IN ('pending', 'processing')"
 OPEN_ACTION = "status IN ('pending', 'running')"
 PROCESSING_DELIVERY = "status = 'processing'"
+HANDLED_DELIVERY = "status IN ('done', 'dead')"
 
 
 def status_literal(value: str) -> ColumnElement[str]:
@@ -105,6 +106,9 @@ class DeliveryRow(Base):
         # The claim's "an earlier delivery of the shop is being processed": a handful of rows at a time.
         Index("ix_deliveries_processing", "platform", "shop_domain", "id", postgresql_where=text(PROCESSING_DELIVERY),
               sqlite_where=text(PROCESSING_DELIVERY)),
+        # The pruning's "handled longer ago than its retention" (connector/storage/retention.py).
+        Index("ix_deliveries_handled", "status", "processed_at", postgresql_where=text(HANDLED_DELIVERY),
+              sqlite_where=text(HANDLED_DELIVERY)),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
