@@ -1,21 +1,23 @@
 """Privacy requests: export what we store about a customer, redact a customer, redact a shop.
 
 What we store about a customer is the contact details on their orders (email, name, locale,
-external id) and the order lines and promises that follow from them. An export gathers exactly
-that; a redaction erases the personal fields and keeps the anonymous quantities the shop still
+external id), the order lines and promises that follow from them, and, for the retention's time
+(`connector.storage.retention`), the webhooks that named them as the store sent them. An export
+gathers exactly that; a redaction erases the personal fields and keeps the anonymous quantities the shop still
 needs for stock and planning, and erases the customer from the copies kept elsewhere: the stored
 webhooks, the emails' payloads and earlier exports (`connector.intake.erasure`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
-from connector.intake.erasure import delete_shop_deliveries, erase_customer
+from connector.intake.erasure import customer_deliveries, delete_shop_deliveries, erase_customer
 from connector.storage.tables import (
     BackorderRow,
     ComplianceRequestRow,
@@ -40,6 +42,18 @@ def _customer_orders(
     if not clauses:
         return []
     return list(session.scalars(select(OrderRow).where(OrderRow.shop_id == shop.id, or_(*clauses))))
+
+
+def _readable(body: bytes) -> Any:
+    """A stored webhook's body as the export shows it: its JSON, or its text when it is not JSON."""
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return body.decode("utf-8", "replace")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON a database stores")
 
 
 def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequested) -> str:
@@ -78,7 +92,18 @@ def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequeste
                 ],
             }
         )
-    summary = f"exported {len(orders)} order(s) for the customer"
+    data["stored_webhooks"] = [
+        {"topic": row.topic, "received_at": row.received_at.isoformat(), "body": _readable(row.body)}
+        for row in customer_deliveries(
+            session,
+            shop,
+            emails={event.customer_email, *(o.customer_email for o in orders)},
+            customer_ids={event.customer_id, *(o.customer_external_id for o in orders)},
+            order_ids={*event.order_ids, *(o.external_id for o in orders)},
+        )
+    ]
+    summary = (f"exported {len(orders)} order(s) and {len(data['stored_webhooks'])} stored webhook(s) "
+               "for the customer")
     session.add(
         ComplianceRequestRow(
             shop_id=shop.id,

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import LargeBinary, delete, func, literal, or_, select, update
+from sqlalchemy import Row, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.domain.model import ActionKind
@@ -82,9 +82,9 @@ def delete_shop_deliveries(session: Session, shop: ShopRow) -> int:
 
 
 def _needles(emails: set[str], customer_ids: set[str], order_ids: Iterable[str]) -> list[bytes]:
-    """What names the customer in a stored body: an email (as given and in lower case), the
-    customer's id and their orders' ids."""
-    found = emails | {e.lower() for e in emails} | customer_ids | _present(str(x) for x in order_ids)
+    """What names the customer in a stored body (in any letter case): an email, the customer's id
+    and their orders' ids."""
+    found = {e.lower() for e in emails} | customer_ids | _present(str(x) for x in order_ids)
     return sorted(n.encode("utf-8") for n in found)
 
 
@@ -99,36 +99,63 @@ def _mentions(body: bytes, needles: Iterable[bytes]) -> bool:
 
 
 def _contains(session: Session, needle: bytes) -> Any:
-    """The prefilter's "the body holds these bytes": `instr` on SQLite (its LIKE does not compare
-    BLOBs), bytea LIKE on PostgreSQL (a `%` or `_` in the needle only widens it)."""
+    """The prefilter's "the body holds these bytes, in any letter case" (an email may be written
+    Bob@ in the store's copy and bob@ in the request): on SQLite the body read as text and lowered;
+    on PostgreSQL the body in `encode(..., 'escape')` form (ASCII as it is, other bytes as octal
+    escapes: the needle is escaped alike) matched by ILIKE."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.instr(DeliveryRow.body, literal(needle, LargeBinary)) > 0
-    return DeliveryRow.body.op("LIKE")(literal(b"%" + needle + b"%", LargeBinary))
+        return func.instr(func.lower(cast(DeliveryRow.body, Text)), needle.decode("utf-8").lower()) > 0
+    return func.encode(DeliveryRow.body, "escape").ilike(f"%{_like_escaped(_escape_encoded(needle))}%")
 
 
-def _erase_deliveries(session: Session, shop: ShopRow, needles: list[bytes]) -> int:
+def _escape_encoded(data: bytes) -> str:
+    """`data` as PostgreSQL's encode(data, 'escape') writes it."""
+    return "".join("\\\\" if b == 0x5C else f"\\{b:03o}" if b == 0 or b >= 0x80 else chr(b) for b in data)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def customer_deliveries(
+    session: Session,
+    shop: ShopRow,
+    *,
+    emails: Collection[str | None],
+    customer_ids: Collection[str | None],
+    order_ids: Collection[str],
+    statuses: Collection[str] = ("done", "dead"),
+) -> list[Row[Any]]:
+    """The shop's stored webhooks that name the customer (id, topic, body, error, received_at), oldest first."""
+    return _matching(session, shop, _needles(_present(emails), _present(customer_ids), order_ids), statuses)
+
+
+def _matching(session: Session, shop: ShopRow, needles: list[bytes], statuses: Collection[str]) -> list[Row[Any]]:
     if not needles:
-        return 0
-    candidates: dict[int, tuple[bytes, str | None]] = {}
+        return []
+    candidates: dict[int, Row[Any]] = {}
     for part in chunks(needles, NEEDLES_PER_STATEMENT):
         # The database narrows the shop's handled deliveries down by substring; the token check
         # below decides (a substring of a longer number is not the customer's).
         rows = session.execute(
-            select(DeliveryRow.id, DeliveryRow.body, DeliveryRow.error).where(
+            select(DeliveryRow.id, DeliveryRow.topic, DeliveryRow.body, DeliveryRow.error, DeliveryRow.received_at)
+            .where(
                 DeliveryRow.platform == shop.platform,
                 DeliveryRow.shop_domain == shop.domain,
-                DeliveryRow.status.in_(_HANDLED),
+                DeliveryRow.status.in_(tuple(statuses)),
                 or_(*(_contains(session, n) for n in part)),
             )
         )
-        candidates.update({row.id: (row.body, row.error) for row in rows})
-    erased = 0
-    for delivery_id, (body, error) in sorted(candidates.items()):
-        if body and _mentions(body, needles):
-            note = f"{error}; {ERASED_NOTE}" if error else ERASED_NOTE
-            session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(body=b"", error=note))
-            erased += 1
-    return erased
+        candidates.update({row.id: row for row in rows})
+    return [row for _, row in sorted(candidates.items()) if row.body and _mentions(row.body, needles)]
+
+
+def _erase_deliveries(session: Session, shop: ShopRow, needles: list[bytes]) -> int:
+    found = _matching(session, shop, needles, _HANDLED)
+    for row in found:
+        note = f"{row.error}; {ERASED_NOTE}" if row.error else ERASED_NOTE
+        session.execute(update(DeliveryRow).where(DeliveryRow.id == row.id).values(body=b"", error=note))
+    return len(found)
 
 
 def _erase_emails(session: Session, shop: ShopRow, emails: set[str], order_row_ids: Collection[int]) -> int:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from connector.domain.model import ActionKind, CustomerRedactRequested
+from connector.domain.model import ActionKind, CustomerDataRequested, CustomerRedactRequested
 from connector.intake import compliance
 from connector.intake.erasure import ERASED_NOTE
 from connector.storage.tables import ActionRow, ComplianceRequestRow, DeliveryRow, OrderRow, ShopRow
@@ -103,3 +103,23 @@ def test_a_shop_redaction_deletes_the_webhooks_it_sent(services) -> None:  # typ
     with services.db.session() as s:
         left = {(d.shop_domain, d.topic) for d in s.scalars(select(DeliveryRow))}
     assert left == {(DOMAIN, "shop/redact"), ("other.myshopify.com", "orders/create")}
+
+
+def test_an_export_lists_the_stored_webhooks_that_name_the_customer(services) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        shop = ShopRow(platform="shopify", domain=DOMAIN, name="Erase")
+        s.add(shop)
+        s.add_all([delivery(1, BOB), delivery(2, ALICE),
+                   delivery(3, b'{"email": "bob.norman@hostmail.com", "total": NaN', status="dead"),  # not JSON
+                   delivery(4, BOB, status="processing", topic="customers/data_request"),  # the request itself
+                   delivery(5, '{"email": "Zoë@Example.com"}'.encode())])  # as the store wrote it: UTF-8
+        s.flush()
+        bob = CustomerDataRequested(shop=DOMAIN, customer_email="bob.norman@hostmail.com", customer_id=None)
+        summary = compliance.export_customer(s, shop, bob)  # Bob.Norman@ in his order's copy
+        zoe = CustomerDataRequested(shop=DOMAIN, customer_email="zoë@example.com", customer_id=None)
+        compliance.export_customer(s, shop, zoe)
+        exports = list(s.scalars(select(ComplianceRequestRow.export).order_by(ComplianceRequestRow.id)))
+    assert summary == "exported 0 order(s) and 2 stored webhook(s) for the customer"
+    assert [w["body"] for w in exports[0]["stored_webhooks"]] == [
+        BOB, '{"email": "bob.norman@hostmail.com", "total": NaN']
+    assert [w["body"] for w in exports[1]["stored_webhooks"]] == [{"email": "Zoë@Example.com"}]

@@ -149,6 +149,9 @@ def test_compliance_webhooks_export_and_redact_what_is_stored(harness: ShopifyHa
         export = s.scalar(select(ComplianceRequestRow).where(ComplianceRequestRow.kind == "customer_export"))
         assert [o["id"] for o in export.export["orders"]] == [ORDER_ID]
         assert export.export["orders"][0]["email"] == "bob.norman@hostmail.com"
+        # the webhook kept as it came, with what the order rows do not hold (addresses, phone)
+        assert [(w["topic"], w["body"]) for w in export.export["stored_webhooks"]] == [("orders/create", rest_order)]
+        assert "1 stored webhook(s)" in export.summary
 
     redact = compliance_body(load_fixture("shopify", "compliance_customers_redact.json"))
     redact["customer"]["email"] = "bob.norman@hostmail.com"
