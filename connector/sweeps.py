@@ -18,7 +18,7 @@ from connector.bootstrap import Services
 from connector.intake.reconcile import reconcile_shop, upkeep_shop
 from connector.plans.planning_runs import plan_detached, plan_due
 from connector.shops.directory import lock_shop
-from connector.storage.retention import Retention, prune_deliveries
+from connector.storage.retention import Retention, expire_exports, prune_deliveries
 from connector.storage.tables import ShopRow
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,13 @@ PRUNE_SECONDS = 3600  # hourly: each run deletes what passed its retention since
 
 
 def prune_inbox(services: Services) -> int:
-    """Delete the handled webhooks kept longer than the configured retention (all shops at once)."""
+    """Delete the handled webhooks kept longer than the configured retention, and empty the data
+    exports as old (all shops at once)."""
     cfg = services.config
     retention = Retention(done=timedelta(days=cfg.delivery_retention_days),
                           dead=timedelta(days=cfg.dead_delivery_retention_days))
-    return prune_deliveries(services.db, services.clock(), retention)
+    now = services.clock()
+    return prune_deliveries(services.db, now, retention) + expire_exports(services.db, now, retention)
 
 
 def evaluate_all(services: Services) -> int:

@@ -168,7 +168,8 @@ def reconcile_all() -> int:
 
 @app.task(name="connector.prune_inbox")
 def prune_inbox() -> int:
-    """Delete the handled webhooks older than their retention (see `connector.storage.retention`)."""
+    """Delete the handled webhooks older than their retention, empty the data exports as old
+    (see `connector.storage.retention`)."""
     return _sweep("prune_inbox", sweeps.prune_inbox)
 
 

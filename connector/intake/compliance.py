@@ -3,9 +3,9 @@
 What we store about a customer is the contact details on their orders (email, name, locale,
 external id), the order lines and promises that follow from them, and, for the retention's time
 (`connector.storage.retention`), the webhooks that named them as the store sent them. An export
-gathers exactly that; a redaction erases the personal fields and keeps the anonymous quantities the shop still
-needs for stock and planning, and erases the customer from the copies kept elsewhere: the stored
-webhooks, the emails' payloads and earlier exports (`connector.intake.erasure`).
+gathers exactly that. A redaction erases the personal fields and keeps the anonymous quantities
+the shop still needs for stock and planning, and erases the customer from the copies kept
+elsewhere: the stored webhooks, the emails' payloads and earlier exports (`connector.intake.erasure`).
 """
 
 from __future__ import annotations

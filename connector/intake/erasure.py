@@ -183,7 +183,7 @@ def _erase_emails(session: Session, shop: ShopRow, emails: set[str], order_row_i
 def _erase_exports(session: Session, shop: ShopRow, emails: set[str], customer_ids: set[str]) -> int:
     clauses = []
     if emails:
-        clauses.append(ComplianceRequestRow.customer_email.in_(sorted(emails)))
+        clauses.append(func.lower(ComplianceRequestRow.customer_email).in_(sorted({e.lower() for e in emails})))
     if customer_ids:
         clauses.append(ComplianceRequestRow.customer_external_id.in_(sorted(customer_ids)))
     if not clauses:

@@ -29,6 +29,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_dashboard,
         app_emails,
         app_planning,
+        app_privacy,
         app_purchase_orders,
         app_selling,
         app_settings,
@@ -49,6 +50,7 @@ def register(app: Flask, config: Config, exempt: Iterable[Any] = ()) -> None:
         app_planning.bp,
         app_emails.bp,
         app_selling.bp,  # selling limits (issue 10)
+        app_privacy.bp,  # privacy requests and their data exports
         storefront.bp,
         storefront_proxy.bp,
         feeds.bp,

@@ -11,7 +11,7 @@ from connector import sweeps
 from connector.domain.model import Platform
 from connector.scheduler import Scheduler
 from connector.storage.retention import Retention, prune_deliveries
-from connector.storage.tables import DeliveryRow
+from connector.storage.tables import ComplianceRequestRow, DeliveryRow
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -62,3 +62,26 @@ def test_the_scheduler_prunes_with_the_configured_retention(services, clock) -> 
     clock.advance(days=1, seconds=1)
     job(services)
     assert kept(services) == set()
+
+
+def test_a_data_export_is_emptied_once_as_old_as_a_kept_webhook(services, clock) -> None:  # type: ignore[no-untyped-def]
+    with services.db.session() as s:
+        s.add_all([
+            ComplianceRequestRow(shop_domain="keep.myshopify.com", kind="customer_export", customer_email="a@b.example",
+                                 export={"stored_webhooks": [{"body": {"phone": "555"}}]}, summary="exported 1",
+                                 requested_at=clock()),
+            ComplianceRequestRow(shop_domain="keep.myshopify.com", kind="customer_redact", summary="redacted 1",
+                                 requested_at=clock()),
+        ])
+    job, _seconds = Scheduler(services).jobs()["prune_inbox"]
+    clock.advance(days=services.config.delivery_retention_days - 1)
+    job(services)
+    with services.db.session() as s:
+        assert s.scalar(select(ComplianceRequestRow.export).where(ComplianceRequestRow.kind == "customer_export"))
+    clock.advance(days=1, seconds=1)
+    assert sweeps.prune_inbox(services) == 1
+    assert sweeps.prune_inbox(services) == 0  # emptied once
+    with services.db.session() as s:
+        rows = {r.kind: r for r in s.scalars(select(ComplianceRequestRow))}
+    assert rows["customer_export"].export is None and rows["customer_export"].customer_email is None
+    assert rows["customer_export"].summary == "exported 1" and rows["customer_redact"].summary == "redacted 1"

@@ -92,8 +92,8 @@ def test_another_shops_supplier_cannot_be_chosen_in_a_form(merchant, services, o
 
 
 def test_pages_and_exports_show_only_the_signed_in_shop(merchant, other_shop) -> None:  # type: ignore[no-untyped-def]
-    for url in ("/app", "/app/suppliers", "/app/purchase-orders", "/app/emails", "/app/suppliers/offers.csv",
-                "/app/purchase-orders/export.csv", "/app?sku=LAMP"):
+    for url in ("/app", "/app/suppliers", "/app/purchase-orders", "/app/emails", "/app/privacy",
+                "/app/suppliers/offers.csv", "/app/purchase-orders/export.csv", "/app?sku=LAMP"):
         body = merchant.get(url).get_data(as_text=True)
         for secret in ("Bravo Supplies", "PO-B1", "Zed Bravo", "zed@bravo.example", "LAMP"):
             assert secret not in body, (url, secret)
