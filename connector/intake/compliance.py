@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
-from connector.intake.erasure import customer_deliveries, delete_shop_deliveries, erase_customer
+from connector.intake.erasure import CustomerKeys, customer_deliveries, delete_shop_deliveries, erase_customer
 from connector.storage.tables import (
     BackorderRow,
     ComplianceRequestRow,
@@ -42,6 +42,15 @@ def _customer_orders(
     if not clauses:
         return []
     return list(session.scalars(select(OrderRow).where(OrderRow.shop_id == shop.id, or_(*clauses))))
+
+
+def _keys(event: CustomerDataRequested | CustomerRedactRequested, orders: list[OrderRow]) -> CustomerKeys:
+    """The customer as the request names them and as their orders we found carry them."""
+    return CustomerKeys.of(
+        emails=(event.customer_email, *(o.customer_email for o in orders)),
+        customer_ids=(event.customer_id, *(o.customer_external_id for o in orders)),
+        order_ids=(*event.order_ids, *(o.external_id for o in orders)),
+    )
 
 
 def _readable(body: bytes) -> Any:
@@ -94,13 +103,7 @@ def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequeste
         )
     data["stored_webhooks"] = [
         {"topic": row.topic, "received_at": row.received_at.isoformat(), "body": _readable(row.body)}
-        for row in customer_deliveries(
-            session,
-            shop,
-            emails={event.customer_email, *(o.customer_email for o in orders)},
-            customer_ids={event.customer_id, *(o.customer_external_id for o in orders)},
-            order_ids={*event.order_ids, *(o.external_id for o in orders)},
-        )
+        for row in customer_deliveries(session, shop, _keys(event, orders))
     ]
     summary = (f"exported {len(orders)} order(s) and {len(data['stored_webhooks'])} stored webhook(s) "
                "for the customer")
@@ -121,14 +124,7 @@ def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequeste
 
 def redact_customer(session: Session, shop: ShopRow, event: CustomerRedactRequested) -> str:
     orders = _customer_orders(session, shop, event.customer_email, event.customer_id, event.order_ids)
-    erased = erase_customer(
-        session,
-        shop,
-        emails={event.customer_email, *(o.customer_email for o in orders)},
-        customer_ids={event.customer_id, *(o.customer_external_id for o in orders)},
-        order_ids={*event.order_ids, *(o.external_id for o in orders)},
-        order_row_ids={o.id for o in orders},
-    )
+    erased = erase_customer(session, shop, _keys(event, orders), {o.id for o in orders})
     for order in orders:
         order.customer_email = None
         order.customer_name = REDACTED

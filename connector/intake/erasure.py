@@ -42,31 +42,38 @@ class Erased:
                 f"{self.exports} earlier export(s)")
 
 
-def erase_customer(
-    session: Session,
-    shop: ShopRow,
-    *,
-    emails: Collection[str | None],
-    customer_ids: Collection[str | None],
-    order_ids: Collection[str],
-    order_row_ids: Collection[int],
-) -> Erased:
-    """Erase the customer from the shop's stored webhooks, emails' payloads and earlier exports.
+@dataclass(frozen=True)
+class CustomerKeys:
+    """What names a customer in what we keep: their emails and ids as the request and their orders
+    give them, and their orders by the store's id (None and blanks dropped)."""
 
-    `emails` and `customer_ids` are what the request names and what their orders carry (None and
-    blanks ignored); `order_ids` the customer's orders by the store's id (named by the request or
-    found by email or customer id), `order_row_ids` the same orders' rows."""
-    addresses = _present(emails)
-    ids = _present(customer_ids)
+    emails: frozenset[str]
+    customer_ids: frozenset[str]
+    order_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, emails: Iterable[str | None], customer_ids: Iterable[str | None],
+           order_ids: Iterable[str | None]) -> CustomerKeys:
+        return cls(frozenset(_present(emails)), frozenset(_present(customer_ids)), frozenset(_present(order_ids)))
+
+    def needles(self) -> list[bytes]:
+        """What names the customer in a stored body (matched in any letter case)."""
+        found = {e.lower() for e in self.emails} | self.customer_ids | self.order_ids
+        return sorted(n.encode("utf-8") for n in found)
+
+
+def erase_customer(session: Session, shop: ShopRow, keys: CustomerKeys, order_row_ids: Collection[int]) -> Erased:
+    """Erase the customer from the shop's stored webhooks, emails' payloads and earlier exports
+    (`order_row_ids`: their orders' rows, whose emails go)."""
     return Erased(
-        deliveries=_erase_deliveries(session, shop, _needles(addresses, ids, order_ids)),
-        emails=_erase_emails(session, shop, addresses, order_row_ids),
-        exports=_erase_exports(session, shop, addresses, ids),
+        deliveries=_erase_deliveries(session, shop, keys.needles()),
+        emails=_erase_emails(session, shop, keys.emails, order_row_ids),
+        exports=_erase_exports(session, shop, keys.emails, keys.customer_ids),
     )
 
 
 def _present(values: Iterable[str | None]) -> set[str]:
-    return {v.strip() for v in values if v is not None and v.strip()}
+    return {str(v).strip() for v in values if v is not None and str(v).strip()}
 
 
 def delete_shop_deliveries(session: Session, shop: ShopRow) -> int:
@@ -79,13 +86,6 @@ def delete_shop_deliveries(session: Session, shop: ShopRow) -> int:
         )
     )
     return result.rowcount or 0
-
-
-def _needles(emails: set[str], customer_ids: set[str], order_ids: Iterable[str]) -> list[bytes]:
-    """What names the customer in a stored body (in any letter case): an email, the customer's id
-    and their orders' ids."""
-    found = {e.lower() for e in emails} | customer_ids | _present(str(x) for x in order_ids)
-    return sorted(n.encode("utf-8") for n in found)
 
 
 def _mentions(body: bytes, needles: Iterable[bytes]) -> bool:
@@ -118,16 +118,10 @@ def _like_escaped(text: str) -> str:
 
 
 def customer_deliveries(
-    session: Session,
-    shop: ShopRow,
-    *,
-    emails: Collection[str | None],
-    customer_ids: Collection[str | None],
-    order_ids: Collection[str],
-    statuses: Collection[str] = ("done", "dead"),
+    session: Session, shop: ShopRow, keys: CustomerKeys, statuses: Collection[str] = ("done", "dead")
 ) -> list[Row[Any]]:
     """The shop's stored webhooks that name the customer (id, topic, body, error, received_at), oldest first."""
-    return _matching(session, shop, _needles(_present(emails), _present(customer_ids), order_ids), statuses)
+    return _matching(session, shop, keys.needles(), statuses)
 
 
 def _matching(session: Session, shop: ShopRow, needles: list[bytes], statuses: Collection[str]) -> list[Row[Any]]:
@@ -158,7 +152,7 @@ def _erase_deliveries(session: Session, shop: ShopRow, needles: list[bytes]) -> 
     return len(found)
 
 
-def _erase_emails(session: Session, shop: ShopRow, emails: set[str], order_row_ids: Collection[int]) -> int:
+def _erase_emails(session: Session, shop: ShopRow, emails: Collection[str], order_row_ids: Collection[int]) -> int:
     """Strip the recipient and content from the customer's emails; those not sent are not sent."""
     wanted = {e.lower() for e in emails}
     clauses = [ActionRow.order_id.is_(None)]
@@ -180,7 +174,7 @@ def _erase_emails(session: Session, shop: ShopRow, emails: set[str], order_row_i
     return erased
 
 
-def _erase_exports(session: Session, shop: ShopRow, emails: set[str], customer_ids: set[str]) -> int:
+def _erase_exports(session: Session, shop: ShopRow, emails: Collection[str], customer_ids: Collection[str]) -> int:
     clauses = []
     if emails:
         clauses.append(func.lower(ComplianceRequestRow.customer_email).in_(sorted({e.lower() for e in emails})))
