@@ -531,11 +531,12 @@ class Inbox:
             return "retry"
 
     def replay(self, delivery_id: int) -> bool:
-        """Put a dead-lettered delivery back in the queue (after the merchant or we fixed the cause)."""
+        """Put a dead-lettered delivery back in the queue (after the merchant or we fixed the cause);
+        not one whose body a customer's redaction erased (`connector.intake.erasure`)."""
         with self.db.session() as s:
             res = s.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "dead")
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "dead", DeliveryRow.body != b"")
                 .values(status="pending", attempts=0, lease_until=None, error=None)
             )
             return res.rowcount == 1

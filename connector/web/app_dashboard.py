@@ -42,6 +42,7 @@ def dashboard_view() -> ResponseReturnValue:
             held=dashboard.held_charges(s, shop),
             actions=dashboard.recent_actions(s, shop.id),
             dead=dashboard.dead_deliveries(s, shop),
+            dead_kept_days=services().config.dead_delivery_retention_days,  # connector/storage/retention.py
             chart_skus=skus,
             chart_sku=chosen,
             chart=geometry(dashboard.chart_data(s, shop, chosen, today)) if chosen else None,
@@ -110,5 +111,5 @@ def replay_delivery(delivery_id: int) -> ResponseReturnValue:
         services().notify("process_inbox")
         flash("The webhook is queued again.", "success")
     else:
-        flash("That webhook is not in the dead letter any more.", "info")
+        flash("That webhook is not in the dead letter any more, or its content was erased.", "info")
     return redirect(url_for(".dashboard_view", _anchor="webhooks"))

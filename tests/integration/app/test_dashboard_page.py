@@ -93,9 +93,26 @@ def test_a_dead_webhook_shows_its_reason_and_can_be_replayed(merchant, sandbox, 
     html = merchant.get("/app").get_data(as_text=True)
     row = html.split(f'<tr data-delivery="{delivery.id}">')[1].split("</tr>")[0]
     assert "orders/create" in row and "cannot be read" in row and "Replay" in row
+    assert "Each is kept 90 days after it failed" in html
     assert post(merchant, f"/app/deliveries/{delivery.id}/replay").status_code == 302
     with services.db.session() as s:
         assert s.get(DeliveryRow, delivery.id).status == "pending"
+
+
+def test_a_dead_webhook_whose_body_a_redaction_erased_cannot_be_replayed(merchant, sandbox, services) -> None:  # type: ignore[no-untyped-def]
+    sandbox.deliver("orders/create", {"id": "x", "email": "ada@example.com"})
+    sandbox.work()
+    with services.db.session() as s:
+        delivery = s.scalar(select(DeliveryRow).where(DeliveryRow.status == "dead"))
+        shop = s.scalar(select(ShopRow))
+        compliance.redact_customer(s, shop, CustomerRedactRequested(shop="", customer_email="ada@example.com",
+                                                                    customer_id=None))
+    html = merchant.get("/app").get_data(as_text=True)
+    row = html.split(f'<tr data-delivery="{delivery.id}">')[1].split("</tr>")[0]
+    assert "erased: a customer's data was redacted" in row and "Replay" not in row
+    assert post(merchant, f"/app/deliveries/{delivery.id}/replay").status_code == 302  # a form sent anyway
+    with services.db.session() as s:
+        assert s.get(DeliveryRow, delivery.id).status == "dead"
 
 
 def test_sent_emails_are_listed_with_a_preview(merchant, sandbox, services, backordered) -> None:  # type: ignore[no-untyped-def]
