@@ -123,3 +123,19 @@ def test_an_export_lists_the_stored_webhooks_that_name_the_customer(services) ->
     assert [w["body"] for w in exports[0]["stored_webhooks"]] == [
         BOB, '{"email": "bob.norman@hostmail.com", "total": NaN']
     assert [w["body"] for w in exports[1]["stored_webhooks"]] == [{"email": "Zoë@Example.com"}]
+
+
+def test_a_request_naming_hundreds_of_orders_finds_each_in_its_part(services) -> None:  # type: ignore[no-untyped-def]
+    many = tuple(str(7_000_000_000 + n) for n in range(450))  # three statements' worth of needles
+    with services.db.session() as s:
+        shop = ShopRow(platform="shopify", domain=DOMAIN, name="Erase")
+        s.add(shop)
+        s.add_all([delivery(n, {"id": int(order_id), "note": "a.b (c) [d] *e* ^f$ | g+h? \\\\ i"})
+                   for n, order_id in enumerate((many[0], many[250], many[-1]))])
+        s.add(delivery(9, {"id": 7_000_000_450}))  # the next number: not named
+        s.flush()
+        summary = compliance.redact_customer(
+            s, shop, CustomerRedactRequested(shop=DOMAIN, customer_email=None, customer_id=None, order_ids=many))
+    assert "erased them from 3 stored webhook(s)" in summary
+    with services.db.session() as s:
+        assert [d.event_id for d in s.scalars(select(DeliveryRow).where(DeliveryRow.body != b""))] == [f"{DOMAIN}-9"]
