@@ -1,7 +1,9 @@
-"""Erasing a privacy request's subject from the copies we keep besides the orders table.
+"""A privacy request's subject in the copies we keep besides the orders table: found (for an
+export) and erased (for a redaction).
 
-A customer's details are not only on their order rows. Every webhook is kept as it arrived (the
-inbox's `DeliveryRow.body`: a Shopify order carries the email, name, phone and addresses), each
+A customer's details are not only on their order rows. Every webhook is kept as it arrived for
+its retention (the inbox's `DeliveryRow.body`, `connector.storage.retention`: a Shopify order
+carries the email, name, phone and addresses), each
 email waiting in or sent by the outbox names its recipient in its payload, and an earlier data
 export holds what it gathered. A redaction erases those copies too, in the same transaction as the
 order rows, so a request is honoured whole or retried whole.
@@ -17,7 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Text, cast, delete, func, or_, select, update
+from sqlalchemy import Row, Text, cast, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.domain.model import ActionKind
@@ -189,6 +191,6 @@ def _erase_exports(session: Session, shop: ShopRow, emails: Collection[str], cus
     result = session.execute(
         update(ComplianceRequestRow)
         .where(ComplianceRequestRow.shop_id == shop.id, ComplianceRequestRow.kind == "customer_export", or_(*clauses))
-        .values(export=None, customer_email=None, customer_external_id=None)
+        .values(export=null(), customer_email=None, customer_external_id=None)  # SQL NULL, not JSON null
     )
     return result.rowcount or 0

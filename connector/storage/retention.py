@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, null, or_, select, update
 
 from connector.storage.db import Database
 from connector.storage.tables import ComplianceRequestRow, DeliveryRow, status_literal
@@ -68,6 +68,6 @@ def expire_exports(db: Database, now: datetime, retention: Retention) -> int:
                 or_(ComplianceRequestRow.customer_email.is_not(None),
                     ComplianceRequestRow.customer_external_id.is_not(None)),
             )
-            .values(export=None, customer_email=None, customer_external_id=None)
+            .values(export=null(), customer_email=None, customer_external_id=None)  # SQL NULL, not JSON null
         )
         return result.rowcount or 0

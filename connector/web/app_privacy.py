@@ -33,8 +33,7 @@ def privacy_kind(kind: str) -> str:
 @login_required
 def index() -> ResponseReturnValue:
     with shop_session() as (s, shop):
-        rows = privacy_reads.privacy_requests(s, shop.id)
-        requests = [(r.id, r.kind, r.requested_at, r.summary, r.export is not None) for r in rows]
+        requests = privacy_reads.privacy_requests(s, shop.id)
     return render_template("app/privacy.html", requests=requests,
                            kept_days=services().config.delivery_retention_days)
 
