@@ -19,16 +19,23 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Text, cast, delete, func, null, or_, select, update
+from sqlalchemy import Row, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.domain.model import ActionKind
 from connector.storage.chunks import chunks
-from connector.storage.tables import ActionRow, ComplianceRequestRow, DeliveryRow, ShopRow
+from connector.storage.tables import (
+    EXPORT_EMPTIED,
+    HANDLED,
+    ActionRow,
+    ComplianceRequestRow,
+    DeliveryRow,
+    ShopRow,
+)
 
 # A delivery being processed is the request itself (a shop's deliveries are processed one at a
 # time, in order): its body names the customer too. Pending ones arrived after the request.
-_HANDLED = ("done", "dead", "processing")
+_HANDLED = (*HANDLED, "processing")
 ERASED_NOTE = "body erased: it named a customer whose data the shop asked us to redact"
 # Needles a statement looks for: bounds SQLite's expression depth (one OR term each) and the size
 # of PostgreSQL's regular expression; a customer with more orders costs a statement more per part.
@@ -86,7 +93,7 @@ def delete_shop_deliveries(session: Session, shop: ShopRow) -> int:
         delete(DeliveryRow).where(
             DeliveryRow.platform == shop.platform,
             DeliveryRow.shop_domain == shop.domain,
-            DeliveryRow.status.in_(("done", "dead")),
+            DeliveryRow.status.in_(HANDLED),
         )
     )
     return result.rowcount or 0
@@ -123,7 +130,7 @@ def _regex_escaped(text: str) -> str:
 
 
 def customer_deliveries(
-    session: Session, shop: ShopRow, keys: CustomerKeys, statuses: Collection[str] = ("done", "dead")
+    session: Session, shop: ShopRow, keys: CustomerKeys, statuses: Collection[str] = HANDLED
 ) -> list[Row[Any]]:
     """The shop's stored webhooks that name the customer (id, topic, body, error, received_at), oldest first."""
     return _matching(session, shop, keys.needles(), statuses)
@@ -191,6 +198,6 @@ def _erase_exports(session: Session, shop: ShopRow, emails: Collection[str], cus
     result = session.execute(
         update(ComplianceRequestRow)
         .where(ComplianceRequestRow.shop_id == shop.id, ComplianceRequestRow.kind == "customer_export", or_(*clauses))
-        .values(export=null(), customer_email=None, customer_external_id=None)  # SQL NULL, not JSON null
+        .values(EXPORT_EMPTIED)
     )
     return result.rowcount or 0

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, null, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from connector.storage.db import Database
-from connector.storage.tables import ComplianceRequestRow, DeliveryRow, status_literal
+from connector.storage.tables import EXPORT_EMPTIED, ComplianceRequestRow, DeliveryRow, status_literal
 
 BATCH = 5_000  # rows deleted per transaction: each is short, so it holds nothing up for long
 
@@ -68,6 +68,6 @@ def expire_exports(db: Database, now: datetime, retention: Retention) -> int:
                 or_(ComplianceRequestRow.customer_email.is_not(None),
                     ComplianceRequestRow.customer_external_id.is_not(None)),
             )
-            .values(export=null(), customer_email=None, customer_external_id=None)  # SQL NULL, not JSON null
+            .values(EXPORT_EMPTIED)
         )
         return result.rowcount or 0

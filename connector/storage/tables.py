@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     literal_column,
+    null,
     text,
     true,
 )
@@ -50,6 +51,7 @@ OPEN_DELIVERY = "status IN ('pending', 'processing')"
 OPEN_ACTION = "status IN ('pending', 'running')"
 PROCESSING_DELIVERY = "status = 'processing'"
 HANDLED_DELIVERY = "status IN ('done', 'dead')"
+HANDLED = ("done", "dead")  # a delivery's statuses once nothing more is done with it
 
 
 def status_literal(value: str) -> ColumnElement[str]:
@@ -387,6 +389,11 @@ class ComplianceRequestRow(Base):
     export: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text, default="")
     requested_at: Mapped[datetime]
+
+
+# A data export emptied (by the customer's redaction, or at the retention's age): the export SQL NULL,
+# not JSON null, as the privacy page asks `export IS NOT NULL`; no identity left on the record.
+EXPORT_EMPTIED: dict[str, Any] = {"export": null(), "customer_email": None, "customer_external_id": None}
 
 
 class RefundOfferRow(Base):
