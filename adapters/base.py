@@ -316,3 +316,6 @@ class PlatformAdapter:
     # optional storefront proxy (Shopify's app proxy): (query pairs, now as epoch seconds) -> the
     # verified request (`.shop`, `.path_prefix`, `.params`); raises SignatureInvalid
     proxy_verifier: Callable[[Sequence[tuple[str, str]], float], Any] | None = None
+    # the topics of privacy requests (a customer's data asked for or erased, a shop erased): stored
+    # and honoured whatever the shop's state, each applied on its own
+    privacy_topics: frozenset[str] = frozenset()

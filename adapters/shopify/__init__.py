@@ -20,7 +20,7 @@ from .client import ShopifyStoreClient
 from .config import ShopifyConfig
 from .graphql import GraphQLClient
 from .install import SubscriptionReport, ensure_webhooks
-from .normalise import ShopifyNormaliser
+from .normalise import COMPLIANCE_TOPICS, ShopifyNormaliser
 from .proxy import ProxyRequest, verify_proxy
 from .purchase_options import OPTION_SCOPES
 from .verify import ShopifyWebhookVerifier
@@ -65,6 +65,7 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         blueprint=make_blueprint(settings),
         upkeep=upkeep_for(settings),
         proxy_verifier=proxy_verifier_for(settings),
+        privacy_topics=COMPLIANCE_TOPICS,
     )
 
 

@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 LEASE = CLAIM_LEASE
 MAX_ATTEMPTS = 8
 INTEGRITY_ATTEMPTS = 2  # a constraint that fails twice is the data's doing
-COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
 BATCH = 1000  # one shop's deliveries applied in one transaction and evaluated once (see `process_batch`)
 
 
@@ -278,7 +277,7 @@ class Inbox:
             with self.db.session(background=True) as s:
                 rows = self._load_claimed(s, [delivery_id for delivery_id, _ in claims])
                 if any(
-                    row is None or row.status != "processing" or row.attempts != token or row.topic in COMPLIANCE
+                    row is None or row.status != "processing" or row.attempts != token or self.is_privacy(row)
                     for row, (_, token) in zip(rows, claims, strict=True)
                 ):
                     raise _OneAtATime
@@ -358,12 +357,12 @@ class Inbox:
                     return "done"
                 events = self._normalise(row)
                 shop = find_row(s, row.platform, row.shop_domain)
-                if shop is None and row.topic in COMPLIANCE:
+                if shop is None and self.is_privacy(row):
                     # A privacy request for a shop that never connected (or was deleted): we hold nothing.
                     row.error = "honoured: no data is held for this shop"
                 elif shop is None:  # the web route stores none of these; a replayed file may
                     raise NormalisationError(f"no connected shop {row.shop_domain!r} on {row.platform}")
-                elif shop.status == "uninstalled" and row.topic not in COMPLIANCE:
+                elif shop.status == "uninstalled" and not self.is_privacy(row):
                     row.error = "ignored: the app is uninstalled from this shop"
                 else:
                     self.apply(s, shop, events)
@@ -382,6 +381,11 @@ class Inbox:
                 return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token, integrity=True)
             log.exception("delivery %s failed", delivery_id)
             return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token)
+
+    def is_privacy(self, row: DeliveryRow) -> bool:
+        """Whether the delivery is a privacy request (its platform's `privacy_topics`)."""
+        adapter = next((a for p, a in self.adapters.items() if p.value == row.platform), None)
+        return adapter is not None and row.topic in adapter.privacy_topics
 
     def _normalise(self, row: DeliveryRow) -> list[Event]:
         adapter = self.adapters.get(Platform(row.platform))

@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from adapters.base import Ping, SignatureInvalid, UnknownShop
 from connector.bootstrap import Services
 from connector.domain.model import Platform
-from connector.intake.inbox import COMPLIANCE
 
 bp = Blueprint("webhooks", __name__)
 
@@ -32,7 +31,7 @@ def receive(platform: str) -> ResponseReturnValue:
         return jsonify(error="signature could not be verified"), 401
     if isinstance(result, Ping):
         return jsonify(status="pong"), 200
-    if result.topic not in COMPLIANCE and not services.shops.is_connected(result.platform, result.shop):
+    if result.topic not in adapter.privacy_topics and not services.shops.is_connected(result.platform, result.shop):
         # Signed with the app's secret (Shopify signs every shop's webhooks with it) for a shop that
         # never installed the app or has uninstalled it: no merchant would ever see it stored. 200, so
         # the store does not retry it for hours; counted on /healthz and logged for the operator.
