@@ -40,6 +40,10 @@ ERASED_NOTE = "body erased: it named a customer whose data the shop asked us to 
 # Needles a statement looks for: bounds SQLite's expression depth (one OR term each) and the size
 # of PostgreSQL's regular expression; a customer with more orders costs a statement more per part.
 NEEDLES_PER_STATEMENT = 200
+# Digits an id needs to name one customer in a body. Shopify's ids are 10-20 digits; WooCommerce's
+# are the shop's own counters (order 727, customer 12), which any body's quantities, prices and
+# product ids may hold too: a webhook of theirs is found by the customer's email instead.
+DISTINCTIVE_ID_DIGITS = 8
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ class CustomerKeys:
         return cls(frozenset(_present(emails)), frozenset(_present(customer_ids)), frozenset(_present(order_ids)))
 
     def needles(self) -> list[bytes]:
-        """What names the customer in a stored body (matched in any letter case)."""
-        found = {e.lower() for e in self.emails} | self.customer_ids | self.order_ids
+        """What names the customer in a stored body (matched in any letter case): their emails, and
+        their ids where an id is distinctive (`DISTINCTIVE_ID_DIGITS`)."""
+        ids = {i for i in self.customer_ids | self.order_ids if not i.isdigit() or len(i) >= DISTINCTIVE_ID_DIGITS}
+        found = {e.lower() for e in self.emails} | ids
         return sorted(n.encode("utf-8") for n in found)
 
 

@@ -139,3 +139,27 @@ def test_a_request_naming_hundreds_of_orders_finds_each_in_its_part(services) ->
     assert "erased them from 3 stored webhook(s)" in summary
     with services.db.session() as s:
         assert [d.event_id for d in s.scalars(select(DeliveryRow).where(DeliveryRow.body != b""))] == [f"{DOMAIN}-9"]
+
+
+def test_a_short_id_finds_nothing_by_itself_where_any_number_could_hold_it(services) -> None:  # type: ignore[no-untyped-def]
+    """WooCommerce's ids are the shop's counters (order 727, customer 12): another customer's order
+    with 12 of product 727 must keep its body. The customer's own is found by their email."""
+    jane = {"id": 727, "customer_id": 12, "billing": {"email": "jane@example.com"}, "line_items": [{"quantity": 1}]}
+    max_ = {"id": 731, "customer_id": 40, "billing": {"email": "max@example.com"},
+            "line_items": [{"product_id": 727, "quantity": 12}]}
+    with services.db.session() as s:
+        shop = ShopRow(platform="woocommerce", domain="woo.example.com", name="Woo")
+        s.add(shop)
+        s.flush()
+        for n, body in enumerate((jane, max_)):
+            raw = json.dumps(body).encode()
+            s.add(DeliveryRow(platform="woocommerce", shop_domain="woo.example.com", topic="order.created",
+                              event_id=f"woo-{n}", headers={}, body=raw, status="done", attempts=1,
+                              received_at=NOW, processed_at=NOW))
+        s.flush()
+        summary = compliance.redact_customer(s, shop, CustomerRedactRequested(
+            shop="woo.example.com", customer_email="jane@example.com", customer_id="12", order_ids=("727",)))
+    assert "erased them from 1 stored webhook(s)" in summary
+    with services.db.session() as s:
+        kept = s.scalars(select(DeliveryRow).where(DeliveryRow.body != b"")).all()
+        assert [json.loads(row.body)["id"] for row in kept] == [731]
