@@ -29,6 +29,7 @@ from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
 from adapters.woocommerce.normalise import WooNormaliser
 from adapters.woocommerce.orders import NormaliseOptions
+from adapters.woocommerce.privacy import TOPICS as PRIVACY_TOPICS
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
 from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint
@@ -124,4 +125,5 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         client_factory=client_factory,
         blueprint=make_blueprint(config, rest_factory, address_policy(config)),
         upkeep=upkeep,
+        privacy_topics=PRIVACY_TOPICS,
     )

@@ -16,6 +16,8 @@ from typing import Any
 
 from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.orders import NormaliseOptions, order_events
+from adapters.woocommerce.privacy import TOPICS as PRIVACY_TOPICS
+from adapters.woocommerce.privacy import privacy_events
 from adapters.woocommerce.products import product_events
 from adapters.woocommerce.values import ident, parse_gmt
 from connector.domain.model import Event, OrderCancelled
@@ -39,7 +41,7 @@ class WooNormaliser:
         topic = delivery.topic
         if not topic:
             raise NormalisationError("the delivery names no topic (no X-WC-Webhook-Topic header)")
-        handled = self.ORDER_TOPICS | self.PRODUCT_TOPICS | {"order.deleted"}
+        handled = self.ORDER_TOPICS | self.PRODUCT_TOPICS | PRIVACY_TOPICS | {"order.deleted"}
         if topic not in handled:
             return []
         try:
@@ -49,6 +51,8 @@ class WooNormaliser:
         if not isinstance(payload, dict):
             raise NormalisationError(f"{topic}: the body is not a JSON object")
         try:
+            if topic in PRIVACY_TOPICS:
+                return privacy_events(delivery.shop, topic, payload)
             if topic == "order.deleted":
                 return _deleted_order(delivery, payload)
             if topic in self.ORDER_TOPICS:

@@ -409,3 +409,39 @@ def test_an_order_awaiting_payment_has_not_taken_stock(status: str, reserves: bo
     payload = dict(fixture("rest_v3_order_retrieve.json"), status=status)
     [upserted, *_] = normalise("order.updated", payload)
     assert upserted.order.reserves_stock is reserves
+
+
+# ---- privacy requests the plugin passes on (adapters/woocommerce/privacy.py) ----------------------------
+
+
+def test_the_plugins_privacy_requests_read_as_the_core_honours_them() -> None:
+    from adapters.woocommerce.privacy import ERASE_TOPIC, EXPORT_TOPIC
+    from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
+
+    body = {"email": "Jane@Example.com", "customer_id": 12, "order_ids": [727, "728", 727], "request_id": 4}
+    assert normalise(EXPORT_TOPIC, body) == [
+        CustomerDataRequested(SHOP, "Jane@Example.com", "12", ("727", "728"), request_id="4")]
+    assert normalise(ERASE_TOPIC, body | {"customer_id": None, "order_ids": []}) == [
+        CustomerRedactRequested(SHOP, "Jane@Example.com", None, ())]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"email": "not an address"},
+        {"email": "two@@example.com"},
+        {"email": "a@example.com\nBcc: b@example.com"},
+        {"email": "a" * 250 + "@example.com"},
+        {"email": None},
+        {"customer_id": -3},
+        {"customer_id": "12 OR 1=1"},
+        {"order_ids": "727"},
+        {"order_ids": [727, {"id": 1}]},
+        {"order_ids": list(range(1, 10_002))},
+    ],
+)
+def test_a_privacy_request_that_is_not_what_the_plugin_sends_is_refused(change) -> None:
+    from adapters.woocommerce.privacy import ERASE_TOPIC
+
+    with pytest.raises(NormalisationError):
+        normalise(ERASE_TOPIC, {"email": "a@example.com", "customer_id": None, "order_ids": []} | change)

@@ -1,0 +1,70 @@
+"""A WordPress privacy request, as the companion plugin sends it, read into a common-model event.
+
+WooCommerce has no privacy webhooks: a customer's request to export or erase their personal data
+is handled in WordPress (Tools → Export / Erase Personal Data), which asks each registered
+exporter and eraser. The plugin (`plugins/woocommerce/backorder-connector/includes/privacy.php`)
+registers one of each; each sends this service one request, in the form of a WooCommerce webhook
+signed with the secret of the shop's own hooks, so it is verified and stored like any delivery
+(`WooWebhookVerifier`) and honoured by the same code as Shopify's requests (`connector.intake.compliance`):
+
+- ``X-WC-Webhook-Topic``: `EXPORT_TOPIC` or `ERASE_TOPIC`;
+- the body: ``{"email": …, "customer_id": <WordPress user id or null>, "order_ids": [<the shop's
+  orders with that billing email>], "request_id": <WordPress's request id>}``.
+
+The body is hostile until checked like any other: an address that is not one, ids that are not
+ids, or more orders than any customer has make the request dead-lettered with the reason, never
+half-applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base import NormalisationError
+from adapters.woocommerce.values import ident
+from connector.domain.model import CustomerDataRequested, CustomerRedactRequested, Event
+
+EXPORT_TOPIC = "privacy.export_requested"
+ERASE_TOPIC = "privacy.erase_requested"
+TOPICS = frozenset({EXPORT_TOPIC, ERASE_TOPIC})
+MAX_ORDERS = 10_000  # orders one request may name
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,252}")
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise NormalisationError(f"not an email address: {str(value)[:80]!r}")
+    return value
+
+
+def _optional_id(value: Any, what: str) -> str | None:
+    if value in (None, 0, "0", ""):
+        return None
+    try:
+        return str(ident(value))
+    except ValueError as exc:
+        raise NormalisationError(f"{what}: {exc}") from None
+
+
+def _order_ids(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise NormalisationError("order_ids is not a list")
+    if len(value) > MAX_ORDERS:
+        raise NormalisationError(f"order_ids names {len(value)} orders, more than {MAX_ORDERS}")
+    ids = [_optional_id(item, "order_ids") for item in value]
+    return tuple(dict.fromkeys(i for i in ids if i is not None))
+
+
+def privacy_events(shop: str, topic: str, body: Mapping[str, Any]) -> list[Event]:
+    """The request of one of `TOPICS` as the event the core honours."""
+    email = _email(body.get("email"))
+    customer_id = _optional_id(body.get("customer_id"), "customer_id")
+    order_ids = _order_ids(body.get("order_ids"))
+    if topic == EXPORT_TOPIC:
+        return [CustomerDataRequested(shop, email, customer_id, order_ids,
+                                      request_id=_optional_id(body.get("request_id"), "request_id"))]
+    return [CustomerRedactRequested(shop, email, customer_id, order_ids)]
