@@ -36,9 +36,11 @@ require_once __DIR__ . '/includes/eta.php';
 require_once __DIR__ . '/includes/display.php';
 require_once __DIR__ . '/includes/structured-data.php';
 require_once __DIR__ . '/includes/settings.php';
+require_once __DIR__ . '/includes/privacy.php';
 
 /**
- * Registers every hook of the plugin. Nothing here calls the service: all it shows is product meta.
+ * Registers every hook of the plugin. No page calls the service: all it shows is product meta. Only
+ * WordPress's privacy tools, run by an administrator, pass a request on to it (includes/privacy.php).
  */
 function boot() {
 	add_action( 'init', __NAMESPACE__ . '\\load_textdomain' );
@@ -53,6 +55,8 @@ function boot() {
 	add_filter( 'option_page_capability_' . OPTION, __NAMESPACE__ . '\\settings_capability' );
 	add_action( 'before_woocommerce_init', __NAMESPACE__ . '\\declare_compatibility' );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), __NAMESPACE__ . '\\action_links' );
+	add_filter( 'wp_privacy_personal_data_exporters', __NAMESPACE__ . '\\register_exporter' );
+	add_filter( 'wp_privacy_personal_data_erasers', __NAMESPACE__ . '\\register_eraser' );
 }
 
 /**

@@ -70,11 +70,22 @@ def test_php_lint(path: Path) -> None:
 
 
 def test_the_plugin_never_calls_out_while_a_page_renders() -> None:
+    """Only WordPress's privacy tools, run by an administrator, call the service (includes/privacy.php,
+    from the one function its exporter and eraser share); no page does."""
     outbound = re.compile(
         r"\b(wp_remote_\w+|wp_safe_remote_\w+|curl_\w+|file_get_contents|fopen|fsockopen|stream_socket_client)\s*\("
     )
     for path in PLUGIN.rglob("*.php"):
-        assert not outbound.search(path.read_text()), f"{path.name} makes a request"
+        if path.name != "privacy.php":
+            assert not outbound.search(path.read_text()), f"{path.name} makes a request"
+    privacy = (PLUGIN / "includes" / "privacy.php").read_text()
+    functions = re.split(r"\nfunction ", privacy)[1:]
+    calling = [f.split("(", 1)[0] for f in functions if outbound.search(f)]
+    assert calling == ["send_privacy_request"]
+    main = (PLUGIN / "backorder-connector.php").read_text()
+    hooked = re.findall(r"add_(?:filter|action)\(\s*'([^']+)',\s*__NAMESPACE__ \. '\\\\(\w+)'", main)
+    assert {name for name, callback in hooked if callback in ("register_exporter", "register_eraser")} == {
+        "wp_privacy_personal_data_exporters", "wp_privacy_personal_data_erasers"}
 
 
 def test_the_main_file_has_a_plugin_header() -> None:
@@ -370,3 +381,126 @@ def test_the_template_and_the_italian_catalogue_cover_every_string() -> None:
         italian = gettext.GNUTranslations(handle)
     assert all(italian.gettext(text) != text or text == "Backorder Connector" for text in source_strings())
     assert italian.gettext("Ships by %s") == "Spedizione entro il %s"
+
+
+# ---- privacy tools: WordPress's export and erasure reach the service ---------------------------------------
+
+
+SERVICE_HOOK = {"delivery_url": "https://backorders.example.com/webhooks/woocommerce", "secret": "hook-secret"}
+
+
+def privacy(tool: str, email: str = "jane@example.com", **given: Any) -> dict[str, Any]:
+    return run("privacy", {"tool": tool, "email": email, **given})
+
+
+def test_the_privacy_tools_are_registered_beside_the_others() -> None:
+    for tool in ("export", "erase"):
+        result = privacy(tool, page=2)
+        assert result["names"] == ["other", "backorder-connector"]
+        assert result["friendly"] == "Backorder Connector"
+        assert result["http"] == []  # the one request goes with the first page
+    assert privacy("erase", page=2)["response"] == {
+        "items_removed": False, "items_retained": False, "messages": [], "done": True}
+
+
+def test_a_shop_without_a_hook_to_the_service_sends_nothing() -> None:
+    other = {"delivery_url": "https://crm.example.com/hooks/woo", "secret": "theirs"}
+    for tool in ("export", "erase"):
+        result = privacy(tool, webhooks={"3": other})
+        assert result["http"] == []
+        assert result["response"]["done"] is True
+        assert result["response"].get("data", []) == [] and result["response"].get("messages", []) == []
+
+
+def test_the_request_names_the_person_their_account_and_orders_and_is_signed_like_a_webhook() -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    result = privacy("erase", "jane@example.com", webhooks={"3": SERVICE_HOOK, "4": SERVICE_HOOK | {}},
+                     users={"jane@example.com": 12}, orders=[727, 731], page=1)
+    assert set(result["response"]) == {"error"}  # nothing listens at that address
+    assert "could not take the request" in result["response"]["error"]
+    [sent] = result["http"]  # one request per service address
+    assert sent["url"] == SERVICE_HOOK["delivery_url"] and sent["args"]["reject_unsafe_urls"] is True
+    headers, body = sent["args"]["headers"], sent["args"]["body"].encode()
+    assert json.loads(body) == {"email": "jane@example.com", "customer_id": 12, "order_ids": [727, 731]}
+    assert headers["X-WC-Webhook-Topic"] == "privacy.erase_requested"
+    assert headers["X-WC-Webhook-Source"] == "https://shop.example.com/"
+    expected = base64.b64encode(hmac.new(b"hook-secret", body, hashlib.sha256).digest()).decode()
+    assert headers["X-WC-Webhook-Signature"] == expected
+    orders_query = next(c for c in result["calls"] if c[0] == "wc_get_orders")[1]
+    assert orders_query == {"customer": ["jane@example.com", 12], "limit": 10000, "return": "ids"}
+
+
+def test_an_address_that_is_not_one_is_refused_before_anything_is_sent() -> None:
+    result = privacy("export", "not an address", webhooks={"3": SERVICE_HOOK})
+    assert result["response"] == {"error": "Backorder Connector: this is not an email address."}
+    assert result["http"] == []
+
+
+@pytest.fixture
+def live_service(app):  # type: ignore[no-untyped-def]
+    """The service answering on a port of this machine, as the shop's WordPress reaches it."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="privacy-tools-http", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_wordpress_export_and_erasure_reach_the_service_and_are_honoured(  # type: ignore[no-untyped-def]
+    app, store, woo_services, live_service
+) -> None:
+    from sqlalchemy import select
+
+    from connector.domain.model import Platform
+    from connector.storage.tables import ComplianceRequestRow, DeliveryRow, OrderRow
+    from tests.integration.app.helpers import sign_in
+    from tests.integration.woocommerce.flows import connect, deliver, work
+    from tests.woocommerce_support import fixture
+
+    http = app.test_client()
+    connect(http, store)
+    order = store.add_order(fixture("rest_v3_order_retrieve.json"))  # order 727, john.doe@example.com
+    assert deliver(http, store, "order.created", order) == "accepted"
+    work(woo_services)
+    hook_id = next(iter(store.webhooks))
+    # The shop's hook, as WooCommerce keeps it: the service's address (here on this machine) and its secret.
+    hook = {"delivery_url": live_service + "/webhooks/woocommerce", "secret": store.webhook_secrets[hook_id]}
+    email = order["billing"]["email"]
+
+    exported = privacy("export", email, webhooks={str(hook_id): hook}, orders=[727])
+    assert exported["response"]["done"] is True
+    assert [item["group_label"] for item in exported["response"]["data"]] == ["Backordered items"]
+    work(woo_services)
+    with woo_services.db.session() as s:
+        export = s.scalars(select(ComplianceRequestRow).where(ComplianceRequestRow.kind == "customer_export")).one()
+        assert [o["id"] for o in export.export["orders"]] == ["727"]
+        assert [w["topic"] for w in export.export["stored_webhooks"]] == ["order.created"]
+
+    # A request signed with another secret is refused, and nothing is stored.
+    forged = privacy("erase", email, webhooks={str(hook_id): hook | {"secret": "guessed"}}, orders=[727])
+    assert "HTTP 401" in forged["response"]["error"]
+    with woo_services.db.session() as s:
+        assert s.scalar(select(OrderRow.customer_email)) == email
+
+    erased = privacy("erase", email, webhooks={str(hook_id): hook}, orders=[727])
+    assert erased["response"]["items_retained"] is False and len(erased["response"]["messages"]) == 1
+    work(woo_services)
+    with woo_services.db.session() as s:
+        assert s.execute(select(OrderRow.customer_email, OrderRow.customer_name)).one() == (None, "redacted")
+        bodies = {row.topic: row.body for row in s.scalars(select(DeliveryRow))}
+        assert bodies["order.created"] == b"" and bodies["privacy.erase_requested"] == b""
+        assert s.scalar(select(ComplianceRequestRow.export).where(
+            ComplianceRequestRow.kind == "customer_export")) is None
+        shop_id = woo_services.shops.ref(Platform.WOOCOMMERCE, "shop.example.com").id
+    merchant = app.test_client()
+    sign_in(merchant, woo_services, shop_id)
+    page = merchant.get("/app/privacy").get_data(as_text=True)
+    assert "Customer data request" in page and "Customer data erasure" in page and email not in page

@@ -18,6 +18,7 @@ $GLOBALS['wp_plugin_paths'] = array();
 require ABSPATH . WPINC . '/formatting.php';
 require ABSPATH . WPINC . '/kses.php';
 require ABSPATH . WPINC . '/http.php';
+require ABSPATH . WPINC . '/class-wp-error.php';
 
 $GLOBALS['bc'] = array(
 	'options'      => array( 'date_format' => 'F j, Y' ),
@@ -29,6 +30,10 @@ $GLOBALS['bc'] = array(
 	'products'     => array(),
 	'calls'        => array(),
 	'home'         => 'https://shop.example.com/',
+	'webhooks'     => array(), // WooCommerce's hooks: id => { delivery_url, secret }.
+	'users'        => array(), // email => WordPress user id.
+	'orders'       => array(), // what wc_get_orders finds.
+	'http'         => array(), // each request the plugin made: { url, args }.
 );
 
 function bc_call( $name, ...$args ) {
@@ -200,6 +205,95 @@ class BC_Order_Item {
 	public function add_meta_data( $key, $value, $unique = false ) {
 		$this->meta[] = array( $key, $value, $unique );
 	}
+}
+
+// ---- WordPress's HTTP API and errors (load.php, functions.php, class-wp-http.php) -----------------
+function is_wp_error( $thing ) {
+	return $thing instanceof WP_Error;
+}
+function wp_json_encode( $data, $options = 0, $depth = 512 ) {
+	return json_encode( $data, $options, $depth );
+}
+function wp_generate_uuid4() {
+	$h = bin2hex( random_bytes( 16 ) );
+	return substr( $h, 0, 8 ) . '-' . substr( $h, 8, 4 ) . '-4' . substr( $h, 13, 3 ) . '-' . substr( $h, 16, 4 ) . '-' . substr( $h, 20, 12 );
+}
+/**
+ * What http.php's wp_remote_* and wp_safe_remote_* functions call (`_wp_http_get_object()`): a real
+ * POST over PHP's own HTTP stream, answered as WP_Http answers ({ response: { code }, body, ... }).
+ */
+class WP_Http {
+	public function post( $url, $args = array() ) {
+		$GLOBALS['bc']['http'][] = array( 'url' => $url, 'args' => $args );
+		$lines = array();
+		foreach ( $args['headers'] ?? array() as $name => $value ) {
+			$lines[] = $name . ': ' . $value;
+		}
+		$context = stream_context_create(
+			array(
+				'http' => array(
+					'method'          => 'POST',
+					'header'          => implode( "\r\n", $lines ),
+					'content'         => $args['body'] ?? '',
+					'timeout'         => $args['timeout'] ?? 5,
+					'follow_location' => 0,
+					'ignore_errors'   => true,
+				),
+			)
+		);
+		$body = @file_get_contents( $url, false, $context ); // phpcs:ignore
+		if ( false === $body ) {
+			return new WP_Error( 'http_request_failed', 'could not connect to ' . $url );
+		}
+		preg_match( '#^HTTP/\S+ (\d{3})#', $http_response_header[0] ?? '', $status );
+		return array(
+			'headers'  => array(),
+			'body'     => $body,
+			'response' => array( 'code' => (int) ( $status[1] ?? 0 ), 'message' => '' ),
+			'cookies'  => array(),
+		);
+	}
+}
+
+// ---- WooCommerce's hooks and order query, WordPress's users -------------------------------------
+class BC_Webhook {
+	private $hook;
+	public function __construct( $hook ) {
+		$this->hook = $hook;
+	}
+	public function get_delivery_url() {
+		return $this->hook['delivery_url'];
+	}
+	public function get_secret() {
+		return $this->hook['secret'];
+	}
+}
+class BC_Webhook_Store {
+	public function search_webhooks( $args = array() ) {
+		bc_call( 'search_webhooks', $args );
+		return array_keys( $GLOBALS['bc']['webhooks'] );
+	}
+}
+class WC_Data_Store {
+	public static function load( $name ) {
+		if ( 'webhook' !== $name ) {
+			throw new Exception( "no data store {$name} in this harness" );
+		}
+		return new BC_Webhook_Store();
+	}
+}
+function wc_get_webhook( $id ) {
+	return isset( $GLOBALS['bc']['webhooks'][ $id ] ) ? new BC_Webhook( $GLOBALS['bc']['webhooks'][ $id ] ) : null;
+}
+function wc_get_orders( $args ) {
+	bc_call( 'wc_get_orders', $args );
+	return $GLOBALS['bc']['orders'];
+}
+function get_user_by( $field, $value ) {
+	if ( 'email' !== $field || ! isset( $GLOBALS['bc']['users'][ $value ] ) ) {
+		return false;
+	}
+	return (object) array( 'ID' => $GLOBALS['bc']['users'][ $value ] );
 }
 
 require __DIR__ . '/features_util.php';

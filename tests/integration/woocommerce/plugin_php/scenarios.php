@@ -62,6 +62,8 @@ switch ( $scenario ) {
 			'before_woocommerce_init',
 			'option_page_capability_backorder_connector_settings',
 			'plugin_action_links_backorder-connector/backorder-connector.php',
+			'wp_privacy_personal_data_exporters',
+			'wp_privacy_personal_data_erasers',
 		);
 		$result = array(
 			'hooks'        => array(),
@@ -148,6 +150,25 @@ switch ( $scenario ) {
 		$result = array(
 			'saved' => call_user_func( $callback, $input['posted'] ),
 			'calls' => $GLOBALS['bc']['calls'],
+		);
+		break;
+
+	case 'privacy':
+		// WordPress's privacy tools (wp-admin/includes/ajax-actions.php): the registered exporter or
+		// eraser of the plugin, called with the person's address and the page.
+		foreach ( array( 'webhooks', 'users', 'orders' ) as $key ) {
+			$GLOBALS['bc'][ $key ] = $input[ $key ] ?? array();
+		}
+		$filter   = 'erase' === $input['tool'] ? 'wp_privacy_personal_data_erasers' : 'wp_privacy_personal_data_exporters';
+		$tools    = apply_filters( $filter, array( 'other' => array( 'callback' => 'strlen' ) ) );
+		$tool     = $tools['backorder-connector'];
+		$response = call_user_func( $tool['callback'], $input['email'], $input['page'] ?? 1 );
+		$result   = array(
+			'names'    => array_keys( $tools ),
+			'friendly' => $tool['exporter_friendly_name'] ?? $tool['eraser_friendly_name'],
+			'response' => is_wp_error( $response ) ? array( 'error' => $response->get_error_message() ) : $response,
+			'http'     => $GLOBALS['bc']['http'],
+			'calls'    => $GLOBALS['bc']['calls'],
 		);
 		break;
 

@@ -1,0 +1,208 @@
+<?php
+/**
+ * WordPress's privacy tools (Tools → Export / Erase Personal Data) reach the service too.
+ *
+ * The service keeps what the shop's webhooks told it about a customer: their orders' contact
+ * details and, for a while, the webhooks themselves. WooCommerce sends no privacy webhooks, so this
+ * plugin registers an exporter and an eraser that pass each request on, as a WooCommerce webhook
+ * would: to the address of the shop's own hooks to the service, signed with their secret
+ * (base64 HMAC-SHA256 of the body, `X-WC-Webhook-Signature`). The service stores the request and
+ * honours it, as it does Shopify's (adapters/woocommerce/privacy.py reads it):
+ * - an erasure erases the person from its records within a minute;
+ * - an export is gathered there, for the shop to download from the app's Privacy page and add
+ *   to what it sends the person (the export file WordPress makes says so).
+ *
+ * Only these two callbacks call out, and only when an administrator runs the privacy tools;
+ * no page of the shop does.
+ *
+ * @package BackorderConnector
+ */
+
+namespace BackorderConnector;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const PRIVACY_EXPORT_TOPIC = 'privacy.export_requested';
+const PRIVACY_ERASE_TOPIC  = 'privacy.erase_requested';
+const SERVICE_HOOK_PATH    = '/webhooks/woocommerce'; // where the service's hooks deliver.
+const PRIVACY_MAX_ORDERS   = 10000; // the service refuses a request naming more.
+
+/**
+ * Filter `wp_privacy_personal_data_exporters`.
+ *
+ * @param array $exporters The registered exporters.
+ * @return array
+ */
+function register_exporter( $exporters ) {
+	$exporters = is_array( $exporters ) ? $exporters : array();
+	$exporters[ TEXT_DOMAIN ] = array(
+		'exporter_friendly_name' => __( 'Backorder Connector', 'backorder-connector' ),
+		'callback'               => __NAMESPACE__ . '\\export_personal_data',
+	);
+	return $exporters;
+}
+
+/**
+ * Filter `wp_privacy_personal_data_erasers`.
+ *
+ * @param array $erasers The registered erasers.
+ * @return array
+ */
+function register_eraser( $erasers ) {
+	$erasers = is_array( $erasers ) ? $erasers : array();
+	$erasers[ TEXT_DOMAIN ] = array(
+		'eraser_friendly_name' => __( 'Backorder Connector', 'backorder-connector' ),
+		'callback'             => __NAMESPACE__ . '\\erase_personal_data',
+	);
+	return $erasers;
+}
+
+/**
+ * The exporter: asks the service for its export of the person.
+ *
+ * @param string $email The person's email address.
+ * @param int    $page  WordPress asks page by page; the one request goes with the first.
+ * @return array|\WP_Error { data, done }, or the reason the service could not be asked.
+ */
+function export_personal_data( $email, $page = 1 ) {
+	if ( (int) $page > 1 ) {
+		return array( 'data' => array(), 'done' => true );
+	}
+	$sent = send_privacy_request( PRIVACY_EXPORT_TOPIC, $email );
+	if ( is_wp_error( $sent ) ) {
+		return $sent;
+	}
+	if ( 0 === $sent ) {
+		return array( 'data' => array(), 'done' => true ); // not connected: the service holds nothing.
+	}
+	$item = array(
+		'group_id'    => 'backorder-connector',
+		'group_label' => __( 'Backordered items', 'backorder-connector' ),
+		'item_id'     => 'backorder-connector-request',
+		'data'        => array(
+			array(
+				'name'  => __( 'Ship dates and backorder records', 'backorder-connector' ),
+				'value' => __( 'The service that tracks the backordered items of this shop keeps copies of the contact details on your orders. The shop has asked it for them and sends them to you separately.', 'backorder-connector' ),
+			),
+		),
+	);
+	return array( 'data' => array( $item ), 'done' => true );
+}
+
+/**
+ * The eraser: asks the service to erase the person from its records.
+ *
+ * @param string $email The person's email address.
+ * @param int    $page  WordPress asks page by page; the one request goes with the first.
+ * @return array|\WP_Error { items_removed, items_retained, messages, done }, or the reason the
+ *                         service could not be asked (the administrator runs the erasure again).
+ */
+function erase_personal_data( $email, $page = 1 ) {
+	$done = array( 'items_removed' => false, 'items_retained' => false, 'messages' => array(), 'done' => true );
+	if ( (int) $page > 1 ) {
+		return $done;
+	}
+	$sent = send_privacy_request( PRIVACY_ERASE_TOPIC, $email );
+	if ( is_wp_error( $sent ) ) {
+		return $sent;
+	}
+	if ( $sent > 0 ) {
+		$done['messages'][] = __( 'Backorder Connector accepted the request and erases this person from its records within a few minutes; its Privacy page shows when it is done.', 'backorder-connector' );
+	}
+	return $done;
+}
+
+/**
+ * Sends one privacy request to every service address the shop's hooks deliver to.
+ *
+ * @param string $topic PRIVACY_EXPORT_TOPIC or PRIVACY_ERASE_TOPIC.
+ * @param string $email The person's email address.
+ * @return int|\WP_Error How many services accepted it (0: the shop has no hook to the service).
+ */
+function send_privacy_request( $topic, $email ) {
+	$email = is_string( $email ) ? trim( $email ) : '';
+	if ( '' === $email || ! is_email( $email ) ) {
+		return new \WP_Error( 'backorder_connector_email', __( 'Backorder Connector: this is not an email address.', 'backorder-connector' ) );
+	}
+	$body = wp_json_encode( privacy_request_body( $email ) );
+	if ( ! is_string( $body ) ) {
+		return new \WP_Error( 'backorder_connector_body', __( 'Backorder Connector: the request could not be written.', 'backorder-connector' ) );
+	}
+	$accepted = 0;
+	foreach ( service_hooks() as $url => $secret ) {
+		$response = wp_safe_remote_post(
+			$url,
+			array(
+				'body'        => $body,
+				'timeout'     => 20,
+				'redirection' => 0,
+				'headers'     => array(
+					'Content-Type'             => 'application/json',
+					'X-WC-Webhook-Source'      => home_url( '/' ),
+					'X-WC-Webhook-Topic'       => $topic,
+					'X-WC-Webhook-Signature'   => base64_encode( hash_hmac( 'sha256', $body, $secret, true ) ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- WooCommerce's own webhook signature.
+					'X-WC-Webhook-Delivery-ID' => wp_generate_uuid4(),
+				),
+			)
+		);
+		$status = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+		if ( 200 !== $status ) {
+			$reason = is_wp_error( $response ) ? $response->get_error_message() : sprintf( 'HTTP %d', $status );
+			return new \WP_Error(
+				'backorder_connector_unreachable',
+				/* translators: %s: why the request failed, e.g. "HTTP 503" or a network error. */
+				sprintf( __( 'Backorder Connector could not take the request (%s). Nothing was lost: run it again in a few minutes.', 'backorder-connector' ), $reason )
+			);
+		}
+		++$accepted;
+	}
+	return $accepted;
+}
+
+/**
+ * What the service needs to find the person: their address, their account and their orders.
+ *
+ * @param string $email The person's email address.
+ * @return array
+ */
+function privacy_request_body( $email ) {
+	$user      = get_user_by( 'email', $email );
+	$user_id   = $user ? (int) $user->ID : 0;
+	$customers = $user_id ? array( $email, $user_id ) : array( $email );
+	$order_ids = wc_get_orders(
+		array(
+			'customer' => $customers,
+			'limit'    => PRIVACY_MAX_ORDERS,
+			'return'   => 'ids',
+		)
+	);
+	return array(
+		'email'       => $email,
+		'customer_id' => $user_id ? $user_id : null,
+		'order_ids'   => array_values( array_map( 'intval', is_array( $order_ids ) ? $order_ids : array() ) ),
+	);
+}
+
+/**
+ * The shop's hooks to the service: delivery address => secret, one per address.
+ *
+ * @return array
+ */
+function service_hooks() {
+	$hooks = array();
+	$store = \WC_Data_Store::load( 'webhook' );
+	foreach ( (array) $store->search_webhooks( array( 'limit' => -1 ) ) as $id ) {
+		$hook = wc_get_webhook( $id );
+		if ( ! $hook ) {
+			continue;
+		}
+		$url  = (string) $hook->get_delivery_url();
+		$path = (string) wp_parse_url( $url, PHP_URL_PATH );
+		if ( SERVICE_HOOK_PATH === untrailingslashit( $path ) && '' !== (string) $hook->get_secret() && ! isset( $hooks[ $url ] ) ) {
+			$hooks[ $url ] = (string) $hook->get_secret();
+		}
+	}
+	return $hooks;
+}
