@@ -15,7 +15,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from connector.domain.model import Event, Order, Platform, Shop, StockLevel, StorefrontValue, Variant
+from connector.domain.model import (
+    CustomerDataRequested,
+    Event,
+    Order,
+    Platform,
+    Shop,
+    StockLevel,
+    StorefrontValue,
+    Variant,
+)
 
 # ---- errors ---------------------------------------------------------------------------
 
@@ -319,3 +328,7 @@ class PlatformAdapter:
     # the topics of privacy requests (a customer's data asked for or erased, a shop erased): stored
     # and honoured whatever the shop's state, each applied on its own
     privacy_topics: frozenset[str] = frozenset()
+    # optional: a signed request for a customer's data that the store waits for the answer of
+    # (WordPress's export tool through the WooCommerce plugin): (the verified request, now as epoch
+    # seconds) -> the request; raises NormalisationError when it is not one, or too old to answer
+    export_request: Callable[[Delivery, float], CustomerDataRequested] | None = None

@@ -30,6 +30,7 @@ from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
 from adapters.woocommerce.normalise import WooNormaliser
 from adapters.woocommerce.orders import NormaliseOptions
 from adapters.woocommerce.privacy import TOPICS as PRIVACY_TOPICS
+from adapters.woocommerce.privacy import export_request
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
 from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint
@@ -126,4 +127,5 @@ def make_adapter(config: Mapping[str, Any]) -> PlatformAdapter:
         blueprint=make_blueprint(config, rest_factory, address_policy(config)),
         upkeep=upkeep,
         privacy_topics=PRIVACY_TOPICS,
+        export_request=export_request,
     )

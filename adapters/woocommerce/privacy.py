@@ -9,7 +9,13 @@ signed with the secret of the shop's own hooks, so it is verified and stored lik
 
 - ``X-WC-Webhook-Topic``: `EXPORT_TOPIC` or `ERASE_TOPIC`;
 - the body: ``{"email": …, "customer_id": <WordPress user id or null>, "order_ids": [<the shop's
-  orders with that billing email>], "request_id": <WordPress's request id>}``.
+  orders with that billing email>], "sent_at": <epoch seconds>}``.
+
+An erasure goes to the hooks' own address and is stored in the inbox like a webhook: honoured in
+the shop's order of deliveries, retried until done. An export goes to that address +
+``/privacy-export`` (`connector.web.privacy_exports`) and is answered at once with the data, which
+the plugin adds to the file WordPress makes for the person; since that answer carries personal
+data, a request older than `EXPORT_MAX_AGE` is refused, so a copy of one cannot be sent again later.
 
 The body is hostile until checked like any other: an address that is not one, ids that are not
 ids, or more orders than any customer has make the request dead-lettered with the reason, never
@@ -18,11 +24,13 @@ half-applied.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import NormalisationError
+from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.values import ident
 from connector.domain.model import CustomerDataRequested, CustomerRedactRequested, Event
 
@@ -30,6 +38,8 @@ EXPORT_TOPIC = "privacy.export_requested"
 ERASE_TOPIC = "privacy.erase_requested"
 TOPICS = frozenset({EXPORT_TOPIC, ERASE_TOPIC})
 MAX_ORDERS = 10_000  # orders one request may name
+EXPORT_MAX_AGE = 300  # seconds an export request is answered for after it was signed
+CLOCK_SKEW = 60  # seconds the shop's clock may run ahead of ours
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,252}")
 
 
@@ -61,10 +71,31 @@ def _order_ids(value: Any) -> tuple[str, ...]:
 
 def privacy_events(shop: str, topic: str, body: Mapping[str, Any]) -> list[Event]:
     """The request of one of `TOPICS` as the event the core honours."""
-    email = _email(body.get("email"))
-    customer_id = _optional_id(body.get("customer_id"), "customer_id")
-    order_ids = _order_ids(body.get("order_ids"))
     if topic == EXPORT_TOPIC:
-        return [CustomerDataRequested(shop, email, customer_id, order_ids,
-                                      request_id=_optional_id(body.get("request_id"), "request_id"))]
-    return [CustomerRedactRequested(shop, email, customer_id, order_ids)]
+        return [CustomerDataRequested(shop, *_subject(body))]
+    return [CustomerRedactRequested(shop, *_subject(body))]
+
+
+def _subject(body: Mapping[str, Any]) -> tuple[str, str | None, tuple[str, ...]]:
+    """Whom the request is about: (email, customer id, order ids)."""
+    return _email(body.get("email")), _optional_id(body.get("customer_id"), "customer_id"), _order_ids(
+        body.get("order_ids"))
+
+
+def export_request(delivery: Delivery, now: float) -> CustomerDataRequested:
+    """A verified export request the plugin waits for the answer of (`PlatformAdapter.export_request`)."""
+    if delivery.topic != EXPORT_TOPIC:
+        raise NormalisationError(f"not an export request: {delivery.topic[:100]!r}")
+    try:
+        body = json.loads(delivery.body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise NormalisationError(f"the body is not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise NormalisationError("the body is not a JSON object")
+    sent_at = body.get("sent_at")
+    if isinstance(sent_at, bool) or not isinstance(sent_at, int | float) or not math.isfinite(sent_at):
+        raise NormalisationError("the request says not when it was sent (sent_at)")
+    if not now - EXPORT_MAX_AGE <= sent_at <= now + CLOCK_SKEW:
+        raise NormalisationError(f"the request was sent {round(now - sent_at)} s ago: too old to answer, or from "
+                                 "a shop whose clock is wrong")
+    return CustomerDataRequested(delivery.shop, *_subject(body))

@@ -66,6 +66,12 @@ def _no_constant(name: str) -> Any:
 
 
 def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequested) -> str:
+    """Gather the customer's data and record it for the merchant's Privacy page; the summary."""
+    return record_export(session, shop, event)[0]
+
+
+def record_export(session: Session, shop: ShopRow, event: CustomerDataRequested) -> tuple[str, dict[str, Any]]:
+    """Gather the customer's data and record it for the merchant's Privacy page: (summary, the data)."""
     orders = _customer_orders(session, shop, event.customer_email, event.customer_id, event.order_ids)
     data: dict[str, Any] = {
         "shop": shop.domain,
@@ -119,7 +125,7 @@ def export_customer(session: Session, shop: ShopRow, event: CustomerDataRequeste
             requested_at=utcnow(),
         )
     )
-    return summary
+    return summary, data
 
 
 def redact_customer(session: Session, shop: ShopRow, event: CustomerRedactRequested) -> str:

@@ -39,13 +39,14 @@ def create_app(
     # after a store install: create the shop's "pay when it ships" purchase option (issue 10)
     app.extensions["after_install"] = lambda shop_id: sweeps.purchase_option_of(services, shop_id)
 
-    from connector.web import errors, health, merchant, offers, security_headers, webhooks
+    from connector.web import errors, health, merchant, offers, privacy_exports, security_headers, webhooks
 
     security_headers.register(app, config)  # first: its after_request hook must run last
     errors.register(app)
     app.add_template_filter(_safe_url, "safe_url")
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(privacy_exports.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(offers.bp)
     from connector.web import customer_page
@@ -54,9 +55,10 @@ def create_app(
     for adapter in services.adapters.values():
         if adapter.blueprint is not None:
             app.register_blueprint(adapter.blueprint)
-    # Exempt from CSRF: webhooks (HMAC-verified), adapters' callbacks, and the shopper's offer page,
+    # Exempt from CSRF: webhooks and privacy exports (HMAC-verified), adapters' callbacks, and the shopper's offer page,
     # whose signed link is itself the credential (a forged cross-site post would need the link).
-    merchant.register(app, config, exempt=[webhooks.bp, offers.bp, *(a.blueprint for a in services.adapters.values())])
+    exempt = [webhooks.bp, privacy_exports.bp, offers.bp, *(a.blueprint for a in services.adapters.values())]
+    merchant.register(app, config, exempt=exempt)
     from connector.web import rate_limits as limits
 
     limits.register(app, config)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from adapters.base import Ping, SignatureInvalid, UnknownShop
+from adapters.base import Delivery, Ping, PlatformAdapter, SignatureInvalid, UnknownShop
 from connector.bootstrap import Services
 from connector.domain.model import Platform
 
 bp = Blueprint("webhooks", __name__)
+
+
+def verified(services: Services, adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes) -> Delivery | Ping:
+    """The request as the platform's verifier reads it; raises SignatureInvalid or UnknownShop."""
+    try:
+        return adapter.verifier.verify(headers, body, services.secret_lookup(adapter.platform))
+    except (SignatureInvalid, UnknownShop):
+        # the cached secret may be older than a re-connect made by another process: read it afresh
+        return adapter.verifier.verify(headers, body, services.secret_lookup(adapter.platform, True))
 
 
 @bp.post("/webhooks/<platform>")
@@ -21,11 +32,7 @@ def receive(platform: str) -> ResponseReturnValue:
         abort(404)
     body = request.get_data(cache=False)  # the raw bytes: signatures are over exactly these
     try:
-        try:
-            result = adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform))
-        except (SignatureInvalid, UnknownShop):
-            # the cached secret may be older than a re-connect made by another process: read it afresh
-            result = adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform, True))
+        result = verified(services, adapter, request.headers, body)
     except (SignatureInvalid, UnknownShop) as exc:
         current_app.logger.warning("rejected %s webhook: %s", platform, exc)
         return jsonify(error="signature could not be verified"), 401

@@ -8,9 +8,10 @@
  * would: to the address of the shop's own hooks to the service, signed with their secret
  * (base64 HMAC-SHA256 of the body, `X-WC-Webhook-Signature`). The service stores the request and
  * honours it, as it does Shopify's (adapters/woocommerce/privacy.py reads it):
- * - an erasure erases the person from its records within a minute;
- * - an export is gathered there, for the shop to download from the app's Privacy page and add
- *   to what it sends the person (the export file WordPress makes says so).
+ * - an erasure is stored there like the hooks' deliveries and erases the person from its records
+ *   within a minute or so, in order with the shop's other deliveries, retried until done;
+ * - an export is answered at once (the hooks' address + /privacy-export) with what it holds, which
+ *   goes into the file WordPress makes for the person; the service's Privacy page lists it too.
  *
  * Only these two callbacks call out, and only when an administrator runs the privacy tools;
  * no page of the shop does.
@@ -60,35 +61,28 @@ function register_eraser( $erasers ) {
 }
 
 /**
- * The exporter: asks the service for its export of the person.
+ * The exporter: the service's data about the person, for the file WordPress makes.
  *
  * @param string $email The person's email address.
  * @param int    $page  WordPress asks page by page; the one request goes with the first.
- * @return array|\WP_Error { data, done }, or the reason the service could not be asked.
+ * @return array|\WP_Error { data, done }, or the reason the service could not answer.
  */
 function export_personal_data( $email, $page = 1 ) {
 	if ( (int) $page > 1 ) {
 		return array( 'data' => array(), 'done' => true );
 	}
-	$sent = send_privacy_request( PRIVACY_EXPORT_TOPIC, $email );
-	if ( is_wp_error( $sent ) ) {
-		return $sent;
+	$answers = ask_service( PRIVACY_EXPORT_TOPIC, $email, '/privacy-export' );
+	if ( is_wp_error( $answers ) ) {
+		return $answers;
 	}
-	if ( 0 === $sent ) {
-		return array( 'data' => array(), 'done' => true ); // not connected: the service holds nothing.
+	$items = array();
+	foreach ( $answers as $answer ) {
+		if ( ! is_array( $answer ) || ! isset( $answer['export'] ) || ! is_array( $answer['export'] ) ) {
+			return new \WP_Error( 'backorder_connector_answer', __( 'Backorder Connector answered with something that is not an export. Nothing was lost: run it again in a few minutes.', 'backorder-connector' ) );
+		}
+		$items = array_merge( $items, export_items( $answer['export'] ) );
 	}
-	$item = array(
-		'group_id'    => 'backorder-connector',
-		'group_label' => __( 'Backordered items', 'backorder-connector' ),
-		'item_id'     => 'backorder-connector-request',
-		'data'        => array(
-			array(
-				'name'  => __( 'Ship dates and backorder records', 'backorder-connector' ),
-				'value' => __( 'The service that tracks the backordered items of this shop keeps copies of the contact details on your orders. The shop has asked it for them and sends them to you separately.', 'backorder-connector' ),
-			),
-		),
-	);
-	return array( 'data' => array( $item ), 'done' => true );
+	return array( 'data' => $items, 'done' => true );
 }
 
 /**
@@ -104,11 +98,11 @@ function erase_personal_data( $email, $page = 1 ) {
 	if ( (int) $page > 1 ) {
 		return $done;
 	}
-	$sent = send_privacy_request( PRIVACY_ERASE_TOPIC, $email );
-	if ( is_wp_error( $sent ) ) {
-		return $sent;
+	$answers = ask_service( PRIVACY_ERASE_TOPIC, $email, '' );
+	if ( is_wp_error( $answers ) ) {
+		return $answers;
 	}
-	if ( $sent > 0 ) {
+	if ( $answers ) {
 		$done['messages'][] = __( 'Backorder Connector accepted the request and erases this person from its records within a few minutes; its Privacy page shows when it is done.', 'backorder-connector' );
 	}
 	return $done;
@@ -117,11 +111,13 @@ function erase_personal_data( $email, $page = 1 ) {
 /**
  * Sends one privacy request to every service address the shop's hooks deliver to.
  *
- * @param string $topic PRIVACY_EXPORT_TOPIC or PRIVACY_ERASE_TOPIC.
- * @param string $email The person's email address.
- * @return int|\WP_Error How many services accepted it (0: the shop has no hook to the service).
+ * @param string $topic  PRIVACY_EXPORT_TOPIC or PRIVACY_ERASE_TOPIC.
+ * @param string $email  The person's email address.
+ * @param string $suffix Added to the hooks' address ('' for an erasure, which the service stores
+ *                       as it does the hooks' deliveries).
+ * @return array|\WP_Error Each service's answer, decoded ([] when the shop has no hook to one).
  */
-function send_privacy_request( $topic, $email ) {
+function ask_service( $topic, $email, $suffix ) {
 	$email = is_string( $email ) ? trim( $email ) : '';
 	if ( '' === $email || ! is_email( $email ) ) {
 		return new \WP_Error( 'backorder_connector_email', __( 'Backorder Connector: this is not an email address.', 'backorder-connector' ) );
@@ -130,10 +126,10 @@ function send_privacy_request( $topic, $email ) {
 	if ( ! is_string( $body ) ) {
 		return new \WP_Error( 'backorder_connector_body', __( 'Backorder Connector: the request could not be written.', 'backorder-connector' ) );
 	}
-	$accepted = 0;
+	$answers = array();
 	foreach ( service_hooks() as $url => $secret ) {
 		$response = wp_safe_remote_post(
-			$url,
+			$url . $suffix,
 			array(
 				'body'        => $body,
 				'timeout'     => 20,
@@ -156,9 +152,77 @@ function send_privacy_request( $topic, $email ) {
 				sprintf( __( 'Backorder Connector could not take the request (%s). Nothing was lost: run it again in a few minutes.', 'backorder-connector' ), $reason )
 			);
 		}
-		++$accepted;
+		$answers[] = json_decode( wp_remote_retrieve_body( $response ), true, 64 );
 	}
-	return $accepted;
+	return $answers;
+}
+
+/**
+ * The service's export as WordPress's export items: one per order, one per store notification it
+ * keeps. Values are plain text; WordPress escapes them in the file it makes.
+ *
+ * @param array $export What the service answered: { orders: [...], stored_webhooks: [...] }.
+ * @return array
+ */
+function export_items( array $export ) {
+	$items = array();
+	foreach ( list_of( $export['orders'] ?? null ) as $order ) {
+		$lines = array();
+		foreach ( list_of( $order['lines'] ?? null ) as $line ) {
+			$text = sprintf( '%d × %s', (int) ( $line['quantity'] ?? 0 ), plain( $line['title'] ?? '' ) );
+			if ( (int) ( $line['backordered'] ?? 0 ) > 0 ) {
+				/* translators: 1: "2 × T-shirt", 2: how many of them were backordered, 3: the date they ship by (Y-m-d) or "-". */
+				$text = sprintf( __( '%1$s: %2$d on backorder, ships by %3$s', 'backorder-connector' ), $text, (int) $line['backordered'], plain( $line['promised_on'] ?? '-' ) );
+			}
+			$lines[] = $text;
+		}
+		$items[] = array(
+			'group_id'    => 'backorder-connector-orders',
+			'group_label' => __( 'Backordered items', 'backorder-connector' ),
+			'item_id'     => 'backorder-connector-order-' . plain( $order['id'] ?? '' ),
+			'data'        => array(
+				array( 'name' => __( 'Order', 'backorder-connector' ), 'value' => plain( $order['name'] ?? '' ) ),
+				array( 'name' => __( 'Placed', 'backorder-connector' ), 'value' => plain( $order['placed_at'] ?? '' ) ),
+				array( 'name' => __( 'Email', 'backorder-connector' ), 'value' => plain( $order['email'] ?? '' ) ),
+				array( 'name' => __( 'Name', 'backorder-connector' ), 'value' => plain( $order['customer_name'] ?? '' ) ),
+				array( 'name' => __( 'Items', 'backorder-connector' ), 'value' => implode( "\n", $lines ) ),
+			),
+		);
+	}
+	foreach ( list_of( $export['stored_webhooks'] ?? null ) as $index => $hook ) {
+		$content = $hook['body'] ?? '';
+		$items[] = array(
+			'group_id'    => 'backorder-connector-notifications',
+			'group_label' => __( 'Store notifications kept by Backorder Connector', 'backorder-connector' ),
+			'item_id'     => 'backorder-connector-notification-' . $index,
+			'data'        => array(
+				array( 'name' => __( 'Notification', 'backorder-connector' ), 'value' => plain( $hook['topic'] ?? '' ) ),
+				array( 'name' => __( 'Received', 'backorder-connector' ), 'value' => plain( $hook['received_at'] ?? '' ) ),
+				array( 'name' => __( 'Content', 'backorder-connector' ), 'value' => is_string( $content ) ? $content : (string) wp_json_encode( $content, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRETTY_PRINT ) ),
+			),
+		);
+	}
+	return $items;
+}
+
+/**
+ * The arrays in a list the service answered (anything else in it is skipped).
+ *
+ * @param mixed $value What the answer holds.
+ * @return array
+ */
+function list_of( $value ) {
+	return is_array( $value ) ? array_values( array_filter( $value, 'is_array' ) ) : array();
+}
+
+/**
+ * A scalar the service answered as text ('' for anything else).
+ *
+ * @param mixed $value What the answer holds.
+ * @return string
+ */
+function plain( $value ) {
+	return is_scalar( $value ) && ! is_bool( $value ) ? (string) $value : '';
 }
 
 /**
@@ -182,6 +246,7 @@ function privacy_request_body( $email ) {
 		'email'       => $email,
 		'customer_id' => $user_id ? $user_id : null,
 		'order_ids'   => array_values( array_map( 'intval', is_array( $order_ids ) ? $order_ids : array() ) ),
+		'sent_at'     => time(),
 	);
 }
 
