@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -19,6 +19,7 @@ from connector.storage.write_gate import WriteGate
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 7_305_117_001  # a PostgreSQL advisory lock key: one process migrates at a time
+MIGRATION_LOCK_POLL = 0.2  # seconds between two tries for it
 # A pooled connection that sat unused this long is pinged before it is handed out (a server restart
 # or an idle timeout may have closed it meanwhile). One in steady use is not: a ping on every
 # checkout doubled the round trips of a one-statement transaction (a webhook stored, an action
@@ -26,6 +27,33 @@ MIGRATION_LOCK = 7_305_117_001  # a PostgreSQL advisory lock key: one process mi
 # outage does (a webhook answered 500 is sent again by the store; a worker's work stays stored for
 # its next pass), and SQLAlchemy then replaces every pooled connection older than that failure.
 PING_WHEN_IDLE_SECONDS = 2.0
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """One process migrates at a time; processes starting together wait, then find the schema
+    current (PostgreSQL; SQLite has one process writing).
+
+    The lock is the session's, not a transaction's, so it holds across the transactions the
+    migrations commit: a `CREATE INDEX CONCURRENTLY` (migration 0015), which must not hold up the
+    inbox's writes on a large table, runs outside any. It is waited for by trying again, between
+    transactions: a process blocked inside a statement would hold a snapshot, which such a build
+    waits for while that process waits for our lock."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    while True:
+        taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK})").scalar()
+        connection.commit()
+        if taken:
+            break
+        sleep(MIGRATION_LOCK_POLL)
+    try:
+        yield
+    finally:
+        connection.rollback()  # a migration that failed leaves its transaction aborted
+        connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        connection.commit()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -144,10 +172,8 @@ class Database:
         """Bring the schema to the newest Alembic revision (idempotent)."""
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # processes starting together: one migrates, the rest wait
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-            cfg.attributes["connection"] = connection
+        with self.engine.connect() as connection, migration_lock(connection):
+            cfg.attributes["connection"] = connection  # Alembic begins and commits its transactions
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:

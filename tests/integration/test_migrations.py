@@ -35,3 +35,44 @@ def test_migrating_a_fresh_database_gives_the_declared_schema(request: pytest.Fi
     finally:
         db.dispose()
     assert differences == [], differences
+
+
+def test_the_pruning_index_is_built_concurrently_and_a_failed_build_is_built_again(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Migration 0015 builds `ix_deliveries_handled` with CREATE INDEX CONCURRENTLY on PostgreSQL
+    (the inbox keeps taking webhooks meanwhile). Such a build that fails leaves an invalid index
+    behind, which the migration run again replaces."""
+    url = conftest.test_database_url(request, tmp_path)
+    if not url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL build (CONCURRENTLY); run under make test-pg")
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import event, text
+
+    db = Database(url)
+    index = text("SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                 "WHERE i.indexrelid = to_regclass('ix_deliveries_handled')")
+    try:
+        db.migrate()
+        with db.engine.connect() as c:
+            valid, definition = c.execute(index).one()
+        assert valid and "(status, processed_at)" in definition and "WHERE" in definition
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.connect() as c:
+            cfg.attributes["connection"] = c
+            command.downgrade(cfg, "0014")
+        with db.engine.begin() as c:  # what an interrupted CONCURRENTLY build leaves: an invalid index
+            c.execute(text("CREATE INDEX ix_deliveries_handled ON deliveries (id)"))
+            c.execute(text("UPDATE pg_index SET indisvalid = false "
+                           "WHERE indexrelid = to_regclass('ix_deliveries_handled')"))
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda _c, _k, sql, *_: statements.append(sql))
+        db.migrate()
+        with db.engine.connect() as c:
+            valid, definition = c.execute(index).one()
+    finally:
+        db.dispose()
+    assert valid and "(status, processed_at)" in definition
+    assert any(s.startswith("CREATE INDEX CONCURRENTLY ix_deliveries_handled") for s in statements), statements

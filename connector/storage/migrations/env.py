@@ -7,6 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+from connector.storage.db import migration_lock
 from connector.storage.tables import Base
 
 config = context.config
@@ -29,5 +30,5 @@ if connection is not None:
     _run(connection)
 else:
     url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
-    with create_engine(url).begin() as conn:
+    with create_engine(url).connect() as conn, migration_lock(conn):
         _run(conn)
