@@ -407,7 +407,7 @@ def test_a_shop_without_a_hook_to_the_service_sends_nothing() -> None:
     other = {"delivery_url": "https://crm.example.com/hooks/woo", "secret": "theirs"}
     for tool in ("export", "erase"):
         result = privacy(tool, webhooks={"3": other})
-        assert result["http"] == []
+        assert result["http"] == [] and [c[0] for c in result["calls"]] == ["search_webhooks"]  # nor a query
         assert result["response"]["done"] is True
         assert result["response"].get("data", []) == [] and result["response"].get("messages", []) == []
 

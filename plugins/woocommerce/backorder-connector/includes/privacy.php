@@ -6,8 +6,8 @@
  * details and, for a while, the webhooks themselves. WooCommerce sends no privacy webhooks, so this
  * plugin registers an exporter and an eraser that pass each request on, as a WooCommerce webhook
  * would: to the address of the shop's own hooks to the service, signed with their secret
- * (base64 HMAC-SHA256 of the body, `X-WC-Webhook-Signature`). The service stores the request and
- * honours it, as it does Shopify's (adapters/woocommerce/privacy.py reads it):
+ * (base64 HMAC-SHA256 of the body, `X-WC-Webhook-Signature`). The service honours it as it does
+ * Shopify's (adapters/woocommerce/privacy.py reads it):
  * - an erasure is stored there like the hooks' deliveries and erases the person from its records
  *   within a minute or so, in order with the shop's other deliveries, retried until done;
  * - an export is answered at once (the hooks' address + /privacy-export) with what it holds, which
@@ -122,12 +122,16 @@ function ask_service( $topic, $email, $suffix ) {
 	if ( '' === $email || ! is_email( $email ) ) {
 		return new \WP_Error( 'backorder_connector_email', __( 'Backorder Connector: this is not an email address.', 'backorder-connector' ) );
 	}
+	$hooks = service_hooks();
+	if ( ! $hooks ) {
+		return array();
+	}
 	$body = wp_json_encode( privacy_request_body( $email ) );
 	if ( ! is_string( $body ) ) {
 		return new \WP_Error( 'backorder_connector_body', __( 'Backorder Connector: the request could not be written.', 'backorder-connector' ) );
 	}
 	$answers = array();
-	foreach ( service_hooks() as $url => $secret ) {
+	foreach ( $hooks as $url => $secret ) {
 		$response = wp_safe_remote_post(
 			$url . $suffix,
 			array(
@@ -251,12 +255,16 @@ function privacy_request_body( $email ) {
 }
 
 /**
- * The shop's hooks to the service: delivery address => secret, one per address.
+ * The shop's hooks to the service: delivery address => secret, one per address (any status: a
+ * hook WooCommerce disabled after failed deliveries still names the service and its secret).
  *
  * @return array
  */
 function service_hooks() {
 	$hooks = array();
+	if ( ! class_exists( '\WC_Data_Store' ) || ! function_exists( 'wc_get_webhook' ) ) {
+		return $hooks; // WooCommerce is not active: no hook delivers to the service.
+	}
 	$store = \WC_Data_Store::load( 'webhook' );
 	foreach ( (array) $store->search_webhooks( array( 'limit' => -1 ) ) as $id ) {
 		$hook = wc_get_webhook( $id );
