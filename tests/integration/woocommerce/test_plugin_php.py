@@ -405,8 +405,9 @@ def test_the_privacy_tools_are_registered_beside_the_others() -> None:
 
 def test_a_shop_without_a_hook_to_the_service_sends_nothing() -> None:
     other = {"delivery_url": "https://crm.example.com/hooks/woo", "secret": "theirs"}
+    queried = {"delivery_url": SERVICE_HOOK["delivery_url"] + "?to=crm", "secret": "theirs"}  # not the service's
     for tool in ("export", "erase"):
-        result = privacy(tool, webhooks={"3": other})
+        result = privacy(tool, webhooks={"3": other, "5": queried})
         assert result["http"] == [] and [c[0] for c in result["calls"]] == ["search_webhooks"]  # nor a query
         assert result["response"]["done"] is True
         assert result["response"].get("data", []) == [] and result["response"].get("messages", []) == []

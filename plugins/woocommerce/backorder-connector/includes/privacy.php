@@ -271,10 +271,12 @@ function service_hooks() {
 		if ( ! $hook ) {
 			continue;
 		}
-		$url  = (string) $hook->get_delivery_url();
-		$path = (string) wp_parse_url( $url, PHP_URL_PATH );
-		if ( SERVICE_HOOK_PATH === untrailingslashit( $path ) && '' !== (string) $hook->get_secret() && ! isset( $hooks[ $url ] ) ) {
-			$hooks[ $url ] = (string) $hook->get_secret();
+		$url   = (string) $hook->get_delivery_url();
+		$parts = wp_parse_url( $url );
+		$ours  = is_array( $parts ) && isset( $parts['path'] ) && SERVICE_HOOK_PATH === untrailingslashit( $parts['path'] )
+			&& ! isset( $parts['query'] ) && ! isset( $parts['fragment'] ); // the export's address is this + /privacy-export.
+		if ( $ours && '' !== (string) $hook->get_secret() && ! isset( $hooks[ untrailingslashit( $url ) ] ) ) {
+			$hooks[ untrailingslashit( $url ) ] = (string) $hook->get_secret();
 		}
 	}
 	return $hooks;
