@@ -160,7 +160,7 @@ class _ClaimStatements:
 
         self.due = candidates(true())
         self.due_of = candidates(ActionRow.order_id.in_(bindparam("orders", expanding=True)))
-        self.take = take_claims(ActionRow, "running", ActionRow)
+        self.take = take_claims(ActionRow, "running", ActionRow, postgresql=not db.is_sqlite)
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
@@ -303,8 +303,8 @@ class Outbox:
             if not candidates:
                 return []
             claimed = s.scalars(
-                claims.take,
-                {"ours": [tuple(c) for c in candidates], "lease_end": now + self.lease},
+                claims.take.statement,
+                claims.take.params([tuple(c) for c in candidates], now + self.lease),
                 execution_options={"synchronize_session": False, "populate_existing": True},
             ).all()
         return sorted(claimed, key=lambda row: row.id)

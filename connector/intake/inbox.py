@@ -108,7 +108,8 @@ class _ClaimStatements:
                    DeliveryRow.id.not_in(bindparam("ids", expanding=True)))
             .group_by(DeliveryRow.platform, DeliveryRow.shop_domain)
         )
-        self.take = take_claims(DeliveryRow, "processing", DeliveryRow.id, DeliveryRow.attempts)
+        self.take = take_claims(DeliveryRow, "processing", DeliveryRow.id, DeliveryRow.attempts,
+                                postgresql=not db.is_sqlite)
 
 
 class _OneAtATime(Exception):
@@ -199,8 +200,8 @@ class Inbox:
             claimed = sorted(
                 (delivery_id, token)
                 for delivery_id, token in s.execute(
-                    claims.take,
-                    {"ours": ours, "lease_end": now + self.lease},
+                    claims.take.statement,
+                    claims.take.params(ours, now + self.lease),
                     execution_options={"synchronize_session": False},  # no rows of it are loaded here
                 )
             )
