@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from adapters.base import NormalisationError, Ping, SignatureInvalid, UnknownShop
+from adapters.base import NormalisationError, Ping
 from connector.bootstrap import Services
-from connector.domain.model import Platform
 from connector.domain.store_limits import OutOfBounds, check_events
 from connector.intake.compliance import record_export
 from connector.shops.directory import find_row
-from connector.web.webhooks import verified
+from connector.web.webhooks import adapter_for, signed_request
 
 bp = Blueprint("privacy_exports", __name__)
 
@@ -29,18 +28,10 @@ bp = Blueprint("privacy_exports", __name__)
 @bp.post("/webhooks/<platform>/privacy-export")
 def privacy_export(platform: str) -> ResponseReturnValue:
     services: Services = current_app.extensions["connector"]
-    try:
-        adapter = services.adapters[Platform(platform)]
-    except (ValueError, KeyError):
-        abort(404)
+    adapter = adapter_for(platform)
     if adapter.export_request is None:
         abort(404)
-    body = request.get_data(cache=False)
-    try:
-        delivery = verified(services, adapter, request.headers, body)
-    except (SignatureInvalid, UnknownShop) as exc:
-        current_app.logger.warning("rejected %s privacy export: %s", platform, exc)
-        return jsonify(error="signature could not be verified"), 401
+    delivery = signed_request(adapter, "privacy export")
     if isinstance(delivery, Ping):
         return jsonify(error="not an export request"), 400
     try:

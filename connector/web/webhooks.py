@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from adapters.base import Delivery, Ping, PlatformAdapter, SignatureInvalid, UnknownShop
@@ -14,28 +12,36 @@ from connector.domain.model import Platform
 bp = Blueprint("webhooks", __name__)
 
 
-def verified(services: Services, adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes) -> Delivery | Ping:
-    """The request as the platform's verifier reads it; raises SignatureInvalid or UnknownShop."""
+def adapter_for(platform: str) -> PlatformAdapter:
+    """The adapter of the platform named in the path; 404 when there is none."""
+    services: Services = current_app.extensions["connector"]
     try:
-        return adapter.verifier.verify(headers, body, services.secret_lookup(adapter.platform))
-    except (SignatureInvalid, UnknownShop):
-        # the cached secret may be older than a re-connect made by another process: read it afresh
-        return adapter.verifier.verify(headers, body, services.secret_lookup(adapter.platform, True))
+        return services.adapters[Platform(platform)]
+    except (ValueError, KeyError):
+        abort(404)
+
+
+def signed_request(adapter: PlatformAdapter, what: str) -> Delivery | Ping:
+    """The request as the platform's verifier reads it, on the raw body (signatures are over exactly
+    those bytes); a bad signature answers 401."""
+    services: Services = current_app.extensions["connector"]
+    body = request.get_data(cache=False)
+    try:
+        try:
+            return adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform))
+        except (SignatureInvalid, UnknownShop):
+            # the cached secret may be older than a re-connect made by another process: read it afresh
+            return adapter.verifier.verify(request.headers, body, services.secret_lookup(adapter.platform, True))
+    except (SignatureInvalid, UnknownShop) as exc:
+        current_app.logger.warning("rejected %s %s: %s", adapter.platform, what, exc)
+        abort(make_response(jsonify(error="signature could not be verified"), 401))
 
 
 @bp.post("/webhooks/<platform>")
 def receive(platform: str) -> ResponseReturnValue:
     services: Services = current_app.extensions["connector"]
-    try:
-        adapter = services.adapters[Platform(platform)]
-    except (ValueError, KeyError):
-        abort(404)
-    body = request.get_data(cache=False)  # the raw bytes: signatures are over exactly these
-    try:
-        result = verified(services, adapter, request.headers, body)
-    except (SignatureInvalid, UnknownShop) as exc:
-        current_app.logger.warning("rejected %s webhook: %s", platform, exc)
-        return jsonify(error="signature could not be verified"), 401
+    adapter = adapter_for(platform)
+    result = signed_request(adapter, "webhook")
     if isinstance(result, Ping):
         return jsonify(status="pong"), 200
     if result.topic not in adapter.privacy_topics and not services.shops.is_connected(result.platform, result.shop):
