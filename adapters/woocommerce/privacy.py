@@ -4,7 +4,7 @@ WooCommerce has no privacy webhooks: a customer's request to export or erase the
 is handled in WordPress (Tools → Export / Erase Personal Data), which asks each registered
 exporter and eraser. The plugin (`plugins/woocommerce/backorder-connector/includes/privacy.php`)
 registers one of each; each sends this service one request, in the form of a WooCommerce webhook
-signed with the secret of the shop's own hooks, so it is verified and stored like any delivery
+signed with the secret of the shop's own hooks, so it is verified like any delivery
 (`WooWebhookVerifier`) and honoured by the same code as Shopify's requests (`connector.intake.compliance`):
 
 - ``X-WC-Webhook-Topic``: `EXPORT_TOPIC` or `ERASE_TOPIC`;
