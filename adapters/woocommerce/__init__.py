@@ -29,8 +29,8 @@ from adapters.woocommerce.client import WooStoreClient
 from adapters.woocommerce.connect import WebhookReport, ensure_webhooks
 from adapters.woocommerce.normalise import WooNormaliser
 from adapters.woocommerce.orders import NormaliseOptions
-from adapters.woocommerce.privacy import TOPICS as PRIVACY_TOPICS
-from adapters.woocommerce.privacy import export_request
+from adapters.woocommerce.privacy_requests import TOPICS as PRIVACY_TOPICS
+from adapters.woocommerce.privacy_requests import export_request
 from adapters.woocommerce.rest import WooRest
 from adapters.woocommerce.verify import WooWebhookVerifier
 from adapters.woocommerce.web import DEFAULT_APP_NAME, make_blueprint

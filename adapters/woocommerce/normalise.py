@@ -16,8 +16,8 @@ from typing import Any
 
 from adapters.base import Delivery, NormalisationError
 from adapters.woocommerce.orders import NormaliseOptions, order_events
-from adapters.woocommerce.privacy import TOPICS as PRIVACY_TOPICS
-from adapters.woocommerce.privacy import privacy_events
+from adapters.woocommerce.privacy_requests import TOPICS as PRIVACY_TOPICS
+from adapters.woocommerce.privacy_requests import privacy_events
 from adapters.woocommerce.products import product_events
 from adapters.woocommerce.values import ident, parse_gmt
 from connector.domain.model import Event, OrderCancelled

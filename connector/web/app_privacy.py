@@ -1,7 +1,7 @@
 """The shop's privacy requests and their data exports.
 
 A customer asks the shop for their data; Shopify sends us `customers/data_request` (on WooCommerce,
-WordPress's export tool does, through the plugin: `adapters.woocommerce.privacy`) and the shop
+WordPress's export tool does, through the plugin: `adapters.woocommerce.privacy_requests`) and the shop
 owner must hand the customer what we hold. This page lists every request and what we did about it,
 and gives each export as a JSON file to download (`connector.intake.compliance`)."""
 

@@ -411,11 +411,11 @@ def test_an_order_awaiting_payment_has_not_taken_stock(status: str, reserves: bo
     assert upserted.order.reserves_stock is reserves
 
 
-# ---- privacy requests the plugin passes on (adapters/woocommerce/privacy.py) ----------------------------
+# ---- privacy requests the plugin passes on (adapters/woocommerce/privacy_requests.py) -------------------
 
 
 def test_the_plugins_privacy_requests_read_as_the_core_honours_them() -> None:
-    from adapters.woocommerce.privacy import ERASE_TOPIC, EXPORT_TOPIC
+    from adapters.woocommerce.privacy_requests import ERASE_TOPIC, EXPORT_TOPIC
     from connector.domain.model import CustomerDataRequested, CustomerRedactRequested
 
     body = {"email": "Jane@Example.com", "customer_id": 12, "order_ids": [727, "728", 727], "sent_at": 1.8e9}
@@ -440,7 +440,7 @@ def test_the_plugins_privacy_requests_read_as_the_core_honours_them() -> None:
     ],
 )
 def test_a_privacy_request_that_is_not_what_the_plugin_sends_is_refused(change) -> None:
-    from adapters.woocommerce.privacy import ERASE_TOPIC
+    from adapters.woocommerce.privacy_requests import ERASE_TOPIC
 
     with pytest.raises(NormalisationError):
         normalise(ERASE_TOPIC, {"email": "a@example.com", "customer_id": None, "order_ids": []} | change)

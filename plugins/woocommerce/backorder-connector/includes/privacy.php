@@ -7,7 +7,7 @@
  * plugin registers an exporter and an eraser that pass each request on, as a WooCommerce webhook
  * would: to the address of the shop's own hooks to the service, signed with their secret
  * (base64 HMAC-SHA256 of the body, `X-WC-Webhook-Signature`). The service honours it as it does
- * Shopify's (adapters/woocommerce/privacy.py reads it):
+ * Shopify's (adapters/woocommerce/privacy_requests.py reads it):
  * - an erasure is stored there like the hooks' deliveries and erases the person from its records
  *   within a minute or so, in order with the shop's other deliveries, retried until done;
  * - an export is answered at once (the hooks' address + /privacy-export) with what it holds, which
