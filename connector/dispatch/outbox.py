@@ -304,7 +304,7 @@ class Outbox:
                 return []
             claimed = s.scalars(
                 claims.take.statement,
-                claims.take.params([tuple(c) for c in candidates], now + self.lease),
+                claims.take.params(candidates, now + self.lease),
                 execution_options={"synchronize_session": False, "populate_existing": True},
             ).all()
         return sorted(claimed, key=lambda row: row.id)

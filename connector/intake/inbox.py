@@ -383,13 +383,16 @@ class Inbox:
             log.exception("delivery %s failed", delivery_id)
             return self._retry(delivery_id, f"{type(exc).__name__}: {exc}", token)
 
+    def _adapter(self, row: DeliveryRow) -> PlatformAdapter | None:
+        return self.adapters.get(Platform(row.platform))
+
     def is_privacy(self, row: DeliveryRow) -> bool:
         """Whether the delivery is a privacy request (its platform's `privacy_topics`)."""
-        adapter = next((a for p, a in self.adapters.items() if p.value == row.platform), None)
+        adapter = self._adapter(row)
         return adapter is not None and row.topic in adapter.privacy_topics
 
     def _normalise(self, row: DeliveryRow) -> list[Event]:
-        adapter = self.adapters.get(Platform(row.platform))
+        adapter = self._adapter(row)
         if adapter is None:
             raise NormalisationError(f"no adapter for platform {row.platform}")
         delivery = Delivery(

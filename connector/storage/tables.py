@@ -50,8 +50,8 @@ Money = Numeric(18, 4, asdecimal=True)
 OPEN_DELIVERY = "status IN ('pending', 'processing')"
 OPEN_ACTION = "status IN ('pending', 'running')"
 PROCESSING_DELIVERY = "status = 'processing'"
-HANDLED_DELIVERY = "status IN ('done', 'dead')"
 HANDLED = ("done", "dead")  # a delivery's statuses once nothing more is done with it
+HANDLED_DELIVERY = "status IN (" + ", ".join(f"'{status}'" for status in HANDLED) + ")"
 
 
 def status_literal(value: str) -> ColumnElement[str]:
